@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Developer entry points that work on a fresh machine with only Python 3.11+.
+
+    python3 tasks.py demo    # throwaway dev + prod databases, dry-run, apply, re-plan
+    python3 tasks.py test    # the whole test suite against a real PostgreSQL
+    python3 tasks.py lint    # ruff, mypy --strict, and the action-file linters
+    python3 tasks.py bench   # the benchmark (see README); pass sizes after it
+
+Each command first makes `.venv` from the pinned `requirements-dev.lock` (hash-checked),
+re-installing only when the lock file changed, so the second run starts at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements-dev.lock"
+STAMP = VENV / ".lock-sha256"
+PY = VENV / "bin" / "python"
+
+
+def ensure_venv() -> None:
+    """Create or refresh the virtual environment from the lock file."""
+    want = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == want and PY.exists():
+        return
+    if not PY.exists():
+        print(f"tasks: creating {VENV.relative_to(ROOT)}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    print("tasks: installing pinned dependencies from requirements-dev.lock", flush=True)
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--require-hashes", "--no-deps", "-r", str(LOCK)],
+        check=True,
+    )
+    STAMP.write_text(want + "\n")
+
+
+def run(*argv: str) -> int:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([str(PY), *argv], cwd=ROOT, env=env, check=False).returncode
+
+
+def lint() -> int:
+    steps: list[tuple[str, ...]] = [
+        ("-m", "ruff", "check", "."),
+        ("-m", "ruff", "format", "--check", "."),
+        ("-m", "mypy"),
+    ]
+    failed = [" ".join(s) for s in steps if run(*s) != 0]
+    for name in failed:
+        print(f"tasks: lint step failed: {name}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "lint", "bench"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_venv()
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "demo":
+        return run("-m", "devtools.demo", *rest)
+    if cmd == "test":
+        return run("-m", "pytest", *rest)
+    if cmd == "bench":
+        return run("-m", "devtools.bench", *rest)
+    return lint()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
