@@ -35,9 +35,19 @@ def ensure_venv() -> None:
         print(f"tasks: creating {VENV.relative_to(ROOT)}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     print("tasks: installing pinned dependencies from requirements-dev.lock", flush=True)
-    subprocess.run(
-        [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--require-hashes", "--no-deps", "-r", str(LOCK)],
+    subprocess.run(  # noqa: S603 - our own venv's python with fixed arguments
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            str(LOCK),
+        ],
         check=True,
     )
     STAMP.write_text(want + "\n")
@@ -45,7 +55,9 @@ def ensure_venv() -> None:
 
 def run(*argv: str) -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([str(PY), *argv], cwd=ROOT, env=env, check=False).returncode
+    # Our own venv's python with arguments from this file or the developer's command line.
+    proc = subprocess.run([str(PY), *argv], cwd=ROOT, env=env, check=False)  # noqa: S603
+    return proc.returncode
 
 
 def lint() -> int:

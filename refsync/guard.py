@@ -1,16 +1,364 @@
 """The statement guard: every statement refsync sends is parsed by PostgreSQL's own parser
-(pglast) and checked against a Policy before it reaches a server.
+(pglast) and checked against a `Policy` before it reaches a server.
 
-INTERFACE (implementation in progress):
+This module owns SPEC section 1, rules 1 and 2, at the level of single statements: only
+SELECT, INSERT and UPDATE on the relations the policy names, a few session settings and
+transaction control. It is pure (no database) and fails closed: a node kind, function,
+operator or setting it does not know is refused.
 
-    Relation = tuple[str, str]   # (schema, table), exactly as PostgreSQL stores the names
+Simplifications, all in the strict direction:
 
-    @dataclass(frozen=True)
-    class Policy:
-        readable: frozenset[Relation]                 # full-row reads: reference + fingerprint tables
-        column_readable: Mapping[Relation, frozenset[str]]  # business tables -> the only columns
-        writable: frozenset[Relation]                 # INSERT/UPDATE/FOR UPDATE allowed (empty = read-only)
-        immutable: Mapping[Relation, frozenset[str]]  # columns never assigned by UPDATE (primary keys)
-
-    def check(statement: str, policy: Policy) -> None   # raises refsync.errors.GuardError
+- Every relation must be schema-qualified, catalog relations included; `pg_catalog` and
+  `information_schema` relations may be read by any statement but never written or locked,
+  except a short denylist that exposes row values (pg_stats...) or secrets (pg_authid...).
+- A statement that reads a business table (`Policy.column_readable`) must be a plain
+  SELECT whose only non-catalog relation is that one table; every column reference in it
+  must end in one of the table's allowed columns; `*`, whole-row references, column alias
+  lists and NATURAL/USING joins are refused. No name-resolution is attempted.
+- A statement with any FOR UPDATE/SHARE clause must only mention writable relations,
+  whatever its `OF` list says.
+- Type names in casts must be unqualified, in `pg_catalog`, or the row type of a readable
+  or writable relation, so that no user-defined cast function is reached by name.
 """
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from pglast import ast, enums, parse_sql
+from pglast.parser import ParseError
+
+from refsync.errors import GuardError
+
+Relation = tuple[str, str]  # (schema, table), exactly as PostgreSQL stores the names
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one connection may touch."""
+
+    readable: frozenset[Relation]  # full-row reads: reference + fingerprint tables
+    column_readable: Mapping[Relation, frozenset[str]]  # business tables -> the only columns
+    writable: frozenset[Relation] = frozenset()  # INSERT/UPDATE/FOR UPDATE (empty = read-only)
+    immutable: Mapping[Relation, frozenset[str]] = field(default_factory=dict)  # never SET
+
+
+CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+# Catalog relations that hold row values (planner statistics, large objects, other sessions'
+# query text) or secrets: reading them would bypass the business-table column rule.
+HIDDEN_CATALOG = frozenset(
+    {"pg_statistic", "pg_stats", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic_ext_data"}
+    | {"pg_largeobject", "pg_stat_activity", "pg_authid", "pg_shadow", "pg_user_mapping"}
+    | {"pg_user_mappings", "pg_hba_file_rules", "pg_ident_file_mappings", "pg_file_settings"}
+)
+
+ALLOWED_FUNCTIONS = frozenset(
+    {"now", "jsonb_populate_recordset", "jsonb_populate_record", "jsonb_array_elements"}
+    | {"jsonb_to_recordset", "unnest", "count", "coalesce", "array_agg", "json_agg"}
+    | {"jsonb_agg", "format_type", "pg_get_expr", "pg_get_serial_sequence"}
+    | {"pg_try_advisory_xact_lock", "current_database", "current_user", "current_setting"}
+    | {"pg_control_system", "has_table_privilege", "has_column_privilege"}
+    | {"has_database_privilege", "pg_has_role", "lower", "upper", "array_length"}
+    | {"cardinality", "row_number", "string_agg", "md5", "to_jsonb", "jsonb_build_object"}
+    | {"jsonb_object_agg", "quote_ident", "version", "inet_server_addr", "inet_server_port"}
+)
+READABLE_SETTINGS = frozenset(
+    {"server_version_num", "transaction_isolation", "lock_timeout", "statement_timeout"}
+    | {"server_encoding"}
+)
+ALLOWED_OPERATORS = frozenset(
+    {"=", "<>", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "||", "BETWEEN", "NOT BETWEEN"}
+    | {"~~", "!~~", "~~*", "!~~*", "@>", "<@", "&&", "->", "->>", "#>", "#>>", "?", "?|", "?&"}
+)
+# Node kinds a SELECT/INSERT/UPDATE may contain. WithClause, IntoClause, OnConflictClause
+# and everything unlisted (XML, TABLESAMPLE, CURRENT OF, JSON constructors...) are refused.
+ALLOWED_NODES: tuple[type[ast.Node], ...] = (
+    ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.ResTarget, ast.ColumnRef,
+    ast.A_Star, ast.A_Const, ast.ParamRef, ast.A_Expr, ast.BoolExpr, ast.NullTest,
+    ast.BooleanTest, ast.TypeCast, ast.TypeName, ast.FuncCall, ast.SQLValueFunction,
+    ast.CoalesceExpr, ast.MinMaxExpr, ast.CaseExpr, ast.CaseWhen, ast.A_ArrayExpr,
+    ast.A_Indirection, ast.A_Indices, ast.RowExpr, ast.MultiAssignRef, ast.SetToDefault,
+    ast.SubLink, ast.SortBy, ast.WindowDef, ast.CollateClause, ast.RangeVar, ast.Alias,
+    ast.RangeFunction, ast.RangeSubselect, ast.JoinExpr, ast.ColumnDef, ast.LockingClause,
+    ast.ReturningClause, ast.String, ast.Integer, ast.Float, ast.Boolean, ast.BitString,
+)  # fmt: skip
+SPECIFIC_REFUSALS: Mapping[type[ast.Node], str] = {
+    ast.WithClause: "WITH clauses are not allowed (a CTE can hide a DELETE)",
+    ast.IntoClause: "SELECT ... INTO creates a table",
+    ast.OnConflictClause: "ON CONFLICT is not allowed (inserts must fail loudly on a clash)",
+}
+SETTABLE = frozenset(
+    {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
+    | {"application_name", "timezone"}
+)
+READ_ONLY_SETTINGS = frozenset({"transaction_read_only", "default_transaction_read_only"})
+TRANSACTION_OPTIONS = frozenset(
+    {"transaction_isolation", "transaction_read_only", "transaction_deferrable"}
+)
+TRUE_WORDS = frozenset({"on", "true", "yes", "1"})
+
+
+class _RefusedError(Exception):
+    """Internal: carries the reason up to `check`, which adds the statement excerpt."""
+
+
+def _refuse(reason: str) -> NoReturn:
+    raise _RefusedError(reason)
+
+
+def check(statement: str, policy: Policy) -> None:
+    """Raise GuardError (saying what was refused and why) unless the statement is allowed."""
+    try:
+        _check(statement, policy)
+    except _RefusedError as refusal:
+        excerpt = " ".join(statement.split())
+        excerpt = excerpt if len(excerpt) <= 120 else excerpt[:117] + "..."
+        raise GuardError(
+            f"statement guard refused {excerpt!r}: {refusal}",
+            fix="this is a refsync bug; nothing was sent to the database, please report it",
+        ) from None
+
+
+def _check(statement: str, policy: Policy) -> None:
+    try:
+        parsed = parse_sql(_to_dollar_params(statement))
+    except ParseError as exc:
+        _refuse(f"it does not parse ({exc})")
+    if len(parsed) != 1:
+        _refuse(f"exactly one statement is allowed, got {len(parsed)}")
+    stmt = parsed[0].stmt
+    if isinstance(stmt, ast.TransactionStmt):
+        _check_transaction(stmt)
+    elif isinstance(stmt, ast.VariableSetStmt):
+        _check_set(stmt)
+    elif isinstance(stmt, ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt):
+        _check_dml(stmt, policy)
+    else:
+        _refuse(f"{type(stmt).__name__} statements are not allowed")
+
+
+def _to_dollar_params(statement: str) -> str:
+    """Turn psycopg's `%s`/`%%` into what the server receives: `$1, $2...` and `%`."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        if match.group() == "%s":
+            count += 1
+            return f"${count}"
+        _refuse(f"only %s placeholders are allowed, found {match.group()!r}")
+
+    return re.sub(r"%.?", replace, statement, flags=re.DOTALL)
+
+
+def _check_transaction(stmt: ast.TransactionStmt) -> None:
+    kinds = enums.TransactionStmtKind
+    allowed = {kinds.TRANS_STMT_BEGIN, kinds.TRANS_STMT_START}
+    if stmt.kind not in allowed | {kinds.TRANS_STMT_COMMIT, kinds.TRANS_STMT_ROLLBACK}:
+        _refuse(f"transaction command {_enum_name(stmt.kind)} is not allowed")
+    _check_transaction_options(stmt.options or (), read_only=False)
+
+
+def _check_transaction_options(options: tuple[ast.DefElem, ...], *, read_only: bool) -> None:
+    for option in options:
+        if option.defname not in TRANSACTION_OPTIONS:
+            _refuse(f"transaction option {option.defname} is not allowed")
+        if read_only and option.defname == "transaction_read_only" and not _is_true(option.arg):
+            _refuse("SET TRANSACTION may only make a transaction READ ONLY")
+
+
+def _check_set(stmt: ast.VariableSetStmt) -> None:
+    kinds = enums.VariableSetKind
+    if stmt.kind == kinds.VAR_SET_MULTI and stmt.name == "TRANSACTION":
+        _check_transaction_options(stmt.args or (), read_only=True)
+        return
+    name = (stmt.name or "").lower()
+    if stmt.kind != kinds.VAR_SET_VALUE:
+        _refuse(
+            f"{_enum_name(stmt.kind)} of {name or 'settings'} is not allowed (only SET x = value)"
+        )
+    if name not in SETTABLE | READ_ONLY_SETTINGS:
+        _refuse(f"SET {name} is not allowed")
+    args = stmt.args or ()
+    if len(args) != 1 or not isinstance(args[0], ast.A_Const) or args[0].isnull:
+        _refuse(f"SET {name} must be given one literal value")
+    if name in READ_ONLY_SETTINGS and not _is_true(args[0]):
+        _refuse(f"{name} may only be turned on")
+
+
+def _enum_name(value: object) -> str:
+    return str(getattr(value, "name", value))
+
+
+def _is_true(node: object) -> bool:
+    if not isinstance(node, ast.A_Const):
+        return False
+    value = node.val
+    if isinstance(value, ast.Integer | ast.Boolean):
+        return bool(value.ival if isinstance(value, ast.Integer) else value.boolval)
+    return isinstance(value, ast.String) and (value.sval or "").lower() in TRUE_WORDS
+
+
+def _walk(node: object) -> Iterator[ast.Node]:
+    """Yield every AST node under `node`, depth first, except FOR UPDATE OF alias lists."""
+    if isinstance(node, tuple | list):
+        for item in node:
+            yield from _walk(item)
+    elif isinstance(node, ast.Node):
+        yield node
+        for attr in getattr(type(node), "__slots__", ()):
+            if not (isinstance(node, ast.LockingClause) and attr == "lockedRels"):
+                yield from _walk(getattr(node, attr))
+
+
+def _names(strings: tuple[ast.Node, ...] | None) -> tuple[str, ...]:
+    """Dotted-name parts; `*` (A_Star) and anything unexpected both read as `*`."""
+    return tuple((s.sval or "") if isinstance(s, ast.String) else "*" for s in strings or ())
+
+
+def _qualified(names: tuple[str | None, ...]) -> str:
+    return ".".join(name for name in names if name)
+
+
+def _check_dml(stmt: ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt, policy: Policy) -> None:
+    nodes = list(_walk(stmt))
+    for node in nodes:
+        kind = type(node)
+        if kind in SPECIFIC_REFUSALS:
+            _refuse(SPECIFIC_REFUSALS[kind])
+        if not isinstance(node, ALLOWED_NODES):
+            _refuse(f"{kind.__name__} is not allowed in a statement")
+        if node is not stmt and isinstance(node, ast.InsertStmt | ast.UpdateStmt):
+            _refuse("a write may not be nested in another statement")
+        if isinstance(node, ast.FuncCall):
+            _check_function(node)
+        elif isinstance(node, ast.A_Expr):
+            _check_operator(node)
+        elif isinstance(node, ast.TypeName):
+            _check_type(node, policy)
+
+    relations = [node for node in nodes if isinstance(node, ast.RangeVar)]
+    for rangevar in relations:
+        _check_relation(rangevar, policy)
+    if isinstance(stmt, ast.InsertStmt | ast.UpdateStmt):
+        _check_write(stmt, policy)
+    if any(isinstance(node, ast.LockingClause) for node in nodes):
+        for rangevar in relations:
+            if _relation(rangevar) not in policy.writable:
+                _refuse(f"FOR UPDATE/SHARE would lock {_show(rangevar)}, which is not writable")
+    business = [rv for rv in relations if _relation(rv) in policy.column_readable]
+    if business:
+        _check_business_read(stmt, nodes, relations, business[0], policy)
+
+
+def _check_function(call: ast.FuncCall) -> None:
+    names = _names(call.funcname)
+    if (
+        names[-1] not in ALLOWED_FUNCTIONS
+        or len(names) > 2
+        or names[:-1] not in {(), ("pg_catalog",)}
+    ):
+        _refuse(f"function {_qualified(names)}() is not on the allowlist")
+    if names[-1] == "current_setting":
+        first = (call.args or (None,))[0]
+        value = first.val if isinstance(first, ast.A_Const) else None
+        if not isinstance(value, ast.String) or value.sval not in READABLE_SETTINGS:
+            _refuse("current_setting() may only read: " + ", ".join(sorted(READABLE_SETTINGS)))
+
+
+def _check_operator(expr: ast.A_Expr) -> None:
+    names = _names(expr.name)
+    if names[-1] not in ALLOWED_OPERATORS or names[:-1] not in {(), ("pg_catalog",)}:
+        _refuse(f"operator {_qualified(names)} is not on the allowlist")
+
+
+def _check_type(type_name: ast.TypeName, policy: Policy) -> None:
+    names = _names(type_name.names)
+    if len(names) == 1 or (len(names) == 2 and names[0] == "pg_catalog"):
+        return
+    if len(names) == 2 and (names[0], names[1]) in policy.readable | policy.writable:
+        return
+    _refuse(f"type {_qualified(names)} is neither built in nor a readable table's row type")
+
+
+def _relation(rangevar: ast.RangeVar) -> Relation:
+    return (rangevar.schemaname or "", rangevar.relname or "")
+
+
+def _show(rangevar: ast.RangeVar) -> str:
+    return _qualified((rangevar.schemaname, rangevar.relname))
+
+
+def _check_relation(rangevar: ast.RangeVar, policy: Policy) -> None:
+    if rangevar.catalogname:
+        _refuse(f"relation {rangevar.catalogname}.{_show(rangevar)} names a database")
+    if not rangevar.schemaname:
+        _refuse(f"relation {rangevar.relname} is not schema-qualified")
+    if rangevar.schemaname in CATALOG_SCHEMAS:
+        if rangevar.relname in HIDDEN_CATALOG:
+            _refuse(f"catalog relation {_show(rangevar)} exposes row values or secrets")
+        return
+    known = policy.readable | policy.writable | frozenset(policy.column_readable)
+    if _relation(rangevar) not in known:
+        _refuse(f"relation {_show(rangevar)} is not in the policy")
+
+
+def _check_write(stmt: ast.InsertStmt | ast.UpdateStmt, policy: Policy) -> None:
+    verb = "INSERT" if isinstance(stmt, ast.InsertStmt) else "UPDATE"
+    if stmt.relation is None:
+        _refuse(f"{verb} without a target relation")
+    target = _relation(stmt.relation)
+    if target not in policy.writable:
+        mode = "" if policy.writable else " (this connection is read-only)"
+        _refuse(f"{verb} target {_show(stmt.relation)} is not writable{mode}")
+    if isinstance(stmt, ast.UpdateStmt):
+        if stmt.whereClause is None:
+            _refuse(f"UPDATE of {_show(stmt.relation)} without a WHERE clause")
+        frozen = policy.immutable.get(target, frozenset())
+        for assignment in stmt.targetList or ():
+            if assignment.name in frozen:
+                _refuse(f"UPDATE may not assign {_show(stmt.relation)}.{assignment.name}")
+
+
+def _check_business_read(
+    stmt: ast.Node,
+    nodes: list[ast.Node],
+    relations: list[ast.RangeVar],
+    table: ast.RangeVar,
+    policy: Policy,
+) -> None:
+    """Only the allowed columns of one business table, by name, in a plain SELECT."""
+    shown = _show(table)
+    if not isinstance(stmt, ast.SelectStmt):
+        _refuse(f"business table {shown} may only be read by a SELECT")
+    others = [rv for rv in relations if rv is not table and rv.schemaname not in CATALOG_SCHEMAS]
+    if others:
+        _refuse(
+            f"business table {shown} must be the only table read, found also {_show(others[0])}"
+        )
+    allowed = policy.column_readable[_relation(table)]
+    own_names = {table.relname} | ({table.alias.aliasname} if table.alias else set())
+    for node in nodes:
+        if isinstance(node, ast.A_Star):
+            _refuse(f"* is never selected in a statement reading business table {shown}")
+        if isinstance(node, ast.ColumnRef):
+            column = _names(node.fields)[-1]
+            if column in allowed:
+                continue
+            if column == "*":
+                _refuse(f"* is never selected in a statement reading business table {shown}")
+            if column in own_names:
+                _refuse(f"whole-row reference {column} to business table {shown}")
+            _refuse(
+                f"column {column} of business table {shown} is not readable"
+                f" (allowed: {', '.join(sorted(allowed))})"
+            )
+        if isinstance(node, ast.Alias) and node.colnames:
+            _refuse(f"column alias lists could rename columns of business table {shown}")
+        if isinstance(node, ast.JoinExpr) and (node.isNatural or node.usingClause):
+            _refuse(f"NATURAL/USING joins compare hidden columns of business table {shown}")

@@ -1,0 +1,19 @@
+"""The container's ENTRYPOINT. Guards first, before any import beyond the standard library
+and before any connection: refsync runs only inside GitHub Actions (SPEC 1.3). There is no
+flag, input or variable that bypasses this check."""
+
+import os
+import sys
+
+if os.environ.get("CI") != "true" or os.environ.get("GITHUB_ACTIONS") != "true":
+    sys.stderr.write(
+        "::error title=refsync refused::refsync runs only inside GitHub Actions "
+        "(CI=true and GITHUB_ACTIONS=true). It did not connect to any database. "
+        "There is no bypass: run it from a workflow job.\n"
+    )
+    sys.exit(1)
+
+from refsync.main import main  # imported only after the environment guard
+
+if __name__ == "__main__":
+    sys.exit(main(os.environ, sys.stdout, sys.stderr))

@@ -1,0 +1,168 @@
+"""Writing an approved plan: set-based INSERT and UPDATE statements in one transaction.
+
+Values travel as one JSON array per statement, expanded server-side by
+`jsonb_populate_recordset(NULL::table, ...)`, so every column gets its own type's input
+function (numeric, enums, arrays, jsonb, timestamps) and the statement count depends on the
+number of tables, never on the number of rows. Each statement's RETURNING rows are counted
+against the plan before commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from refsync.catalog import TableLayout
+from refsync.db import Database
+from refsync.errors import OperationalError
+from refsync.plan import Create, Key, Plan, Ref, key_of, to_json
+from refsync.snapshot import cols, rel
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    inserted: int
+    updated: int
+
+
+def _populate(lay: TableLayout) -> sql.Composable:
+    return sql.SQL("jsonb_populate_recordset(NULL::{}, %s::jsonb) AS v").format(rel(lay.relation))
+
+
+def _payload(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(
+        [{k: to_json(v) for k, v in r.items()} for r in rows],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def write(
+    db: Database,
+    layouts: Sequence[TableLayout],
+    plan: Plan,
+    prod_rows: Mapping[str, Sequence[Row]],
+) -> Written:
+    """Insert then update, table by table in config order (parents first)."""
+    # key -> prod id, for every table, to remap reference columns
+    ids: dict[str, dict[Key, Any]] = {}
+    for lay in layouts:
+        pk_i = lay.prod_read.index(lay.pk)
+        match_i = [lay.prod_read.index(c) for c in lay.match]
+        slug = lay.config.match.slug_from is not None
+        table_ids: dict[Key, Any] = {}
+        for row in prod_rows[lay.name]:
+            key = key_of([row[i] for i in match_i], slug)
+            if key is not None:
+                # an ambiguous key maps to None: plan never writes a pointer to it
+                table_ids[key] = None if key in table_ids else row[pk_i]
+        ids[lay.name] = table_ids
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, Ref):
+            target = ids[value.table].get(value.key)
+            if target is None:
+                raise OperationalError(
+                    f"internal: {value.table} `{'/'.join(map(str, value.key))}` has no prod id",
+                    fix="this is a bug in refsync; nothing was written",
+                )
+            return target
+        return value
+
+    inserted = updated = 0
+    for lay, table in zip(layouts, plan.tables, strict=True):
+        for wave in _waves(lay, table.creates):
+            rows = [{c: resolve(v) for c, v in create.values.items()} for create in wave]
+            columns = list(wave[0].values)
+            targets = [*columns, *lay.touch]
+            values: list[sql.Composable] = [
+                sql.SQL("v.{}").format(sql.Identifier(c)) for c in columns
+            ]
+            values += [sql.SQL("now()") for _ in lay.touch]
+            query = sql.SQL(
+                "INSERT INTO {t} ({targets}) SELECT {values} FROM {src} RETURNING {ret}"
+            ).format(
+                t=rel(lay.relation),
+                targets=cols(targets),
+                values=sql.SQL(", ").join(values),
+                src=_populate(lay),
+                ret=cols((lay.pk, *lay.match)),
+            )
+            returned = db.execute(query, [_payload(rows)])
+            _verify(lay, "inserted", len(rows), len(returned))
+            slug = lay.config.match.slug_from is not None
+            for pk, *match in returned:
+                key = key_of(match, slug)
+                if key is not None:
+                    ids[lay.name][key] = pk
+            inserted += len(returned)
+        if table.updates:
+            pi = {c: lay.prod_read.index(c) for c in lay.prod_read}
+            payload: list[dict[str, Any]] = []
+            for update in table.updates:
+                values_by_column = {lay.pk: update.pk}
+                for c in lay.compare:
+                    change = update.changes.get(c)
+                    values_by_column[c] = resolve(change[1]) if change else update.prod_row[pi[c]]
+                payload.append(values_by_column)
+            sets = [
+                sql.SQL("{} = v.{}").format(sql.Identifier(c), sql.Identifier(c))
+                for c in lay.compare
+            ]
+            sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in lay.touch]
+            query = sql.SQL(
+                "UPDATE {t} AS t SET {sets} FROM {src} WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
+            ).format(
+                t=rel(lay.relation),
+                sets=sql.SQL(", ").join(sets),
+                src=_populate(lay),
+                pk=sql.Identifier(lay.pk),
+            )
+            returned = db.execute(query, [_payload(payload)])
+            _verify(lay, "updated", len(payload), len(returned))
+            updated += len(returned)
+    return Written(inserted, updated)
+
+
+def _waves(lay: TableLayout, creates: Sequence[Create]) -> list[list[Create]]:
+    """Creates in dependency order within one table: a row after the parent it points at."""
+    if not creates:
+        return []
+    self_refs = [c for c, t in lay.references.items() if t == lay.name]
+    if not self_refs:
+        return [list(creates)]
+    pending = {c.key: c for c in creates}
+    waves: list[list[Create]] = []
+    while pending:
+        ready = [
+            c
+            for c in pending.values()
+            if not any(
+                isinstance(p := c.values.get(col), Ref) and p.key in pending and p.key != c.key
+                for col in self_refs
+            )
+        ]
+        if not ready:
+            raise OperationalError(
+                f"{lay.name}: the rows to create point at each other in a cycle: "
+                + ", ".join("/".join(map(str, k)) for k in sorted(pending)[:10]),
+                fix="break the cycle in dev; nothing was written",
+            )
+        waves.append(ready)
+        for c in ready:
+            del pending[c.key]
+    return waves
+
+
+def _verify(lay: TableLayout, what: str, expected: int, got: int) -> None:
+    if expected != got:
+        raise OperationalError(
+            f"{lay.name}: {what} {got} rows, the plan said {expected}; rolled back",
+            fix="re-run the plan; prod changed underneath the apply",
+        )

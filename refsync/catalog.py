@@ -1,0 +1,318 @@
+"""What each side's catalog says about the configured tables, and the checks made on it
+before any data is read: missing tables and columns, type drift, foreign keys to
+business tables, and the business tables whose foreign keys protect reference rows.
+
+Two statements per side read everything (columns, then constraints); only pg_catalog is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from refsync.config import Config, TableConfig
+from refsync.db import Database
+from refsync.errors import SafetyError, UsageError
+
+Relation = tuple[str, str]
+
+_COLUMNS = sql.SQL(
+    """SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated,
+       ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
+             WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+  AND n.nspname = ANY(%s) AND c.relname = ANY(%s)
+ORDER BY n.nspname, c.relname, a.attnum"""
+)
+
+_CONSTRAINTS = sql.SQL(
+    """SELECT con.contype::text, sn.nspname, sc.relname,
+       ARRAY(SELECT a.attname::text
+             FROM pg_catalog.unnest(con.conkey) WITH ORDINALITY AS k(num, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+             ORDER BY k.ord),
+       tn.nspname, tc.relname,
+       ARRAY(SELECT a.attname::text
+             FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(num, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+             ORDER BY k.ord)
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class sc ON sc.oid = con.conrelid
+JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+LEFT JOIN pg_catalog.pg_class tc ON tc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
+WHERE con.contype IN ('p', 'f')
+  AND ((sn.nspname = ANY(%s) AND sc.relname = ANY(%s))
+       OR (tn.nspname = ANY(%s) AND tc.relname = ANY(%s)))"""
+)
+
+_COLUMN_EXISTS = sql.SQL(
+    """SELECT n.nspname, c.relname, a.attname
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+  AND n.nspname = ANY(%s) AND c.relname = ANY(%s) AND a.attname = ANY(%s)"""
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    has_default: bool
+    identity: str  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
+    generated: str  # '' | 's' (stored)
+    enum_labels: tuple[str, ...]
+
+    @property
+    def db_generated(self) -> bool:
+        """The database fills it in: a default, an identity or a generated column."""
+        return self.has_default or bool(self.identity) or bool(self.generated)
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A business-table column pointing at a reference table's rows."""
+
+    relation: Relation
+    column: str
+    declared: bool  # a real foreign key (False: listed in `protected_by` only)
+
+    @property
+    def label(self) -> str:
+        schema, name = self.relation
+        table = name if schema == "public" else f"{schema}.{name}"
+        return f"{table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class TableShape:
+    relation: Relation
+    columns: Mapping[str, Column]
+    primary_key: tuple[str, ...]
+    #: single-column foreign keys: column -> referenced relation
+    foreign_keys: Mapping[str, Relation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    side: str
+    tables: Mapping[Relation, TableShape]
+    #: reference relation -> business columns that point at it (foreign keys + protected_by)
+    referrers: Mapping[Relation, tuple[Referrer, ...]]
+
+
+def _label(relation: Relation) -> str:
+    schema, name = relation
+    return name if schema == "public" else f"{schema}.{name}"
+
+
+def read_catalog(db: Database, config: Config) -> Catalog:
+    """Read the shape of every configured table on one side; refuse missing pieces."""
+    relations = [t.relation for t in config.tables]
+    schemas = sorted({s for s, _ in relations})
+    names = sorted({n for _, n in relations})
+    columns: dict[Relation, dict[str, Column]] = {}
+    for schema, name, col, typ, notnull, hasdef, ident, gen, labels in db.execute(
+        _COLUMNS, [schemas, names]
+    ):
+        if (schema, name) in relations:
+            columns.setdefault((schema, name), {})[col] = Column(
+                col, typ, notnull, hasdef, ident, gen, tuple(labels)
+            )
+    for table in config.tables:
+        if table.relation not in columns:
+            raise SafetyError(
+                f"{db.side}: table `{table.label}` (from the config) does not exist or is not "
+                "visible to this role",
+                fix=f"create it by a migration, or fix `tables[].name`/`schema` for {table.label}",
+            )
+
+    primary: dict[Relation, tuple[str, ...]] = {}
+    fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
+    referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
+    for kind, sschema, sname, scols, tschema, tname, _tcols in db.execute(
+        _CONSTRAINTS, [schemas, names, schemas, names]
+    ):
+        source: Relation = (sschema, sname)
+        if kind == "p" and source in columns:
+            primary[source] = tuple(scols)
+            continue
+        if kind != "f":
+            continue
+        target: Relation = (tschema, tname)
+        if source in columns and len(scols) == 1:
+            fks[source][scols[0]] = target
+        elif source in columns:
+            # A composite foreign key cannot be remapped column by column.
+            fks[source].update(dict.fromkeys(scols, target))
+        if target in columns and source not in columns and len(scols) == 1:
+            referrers[target].append(Referrer(source, scols[0], declared=True))
+
+    shapes = {}
+    for table in config.tables:
+        pk = primary.get(table.relation, ())
+        if len(pk) != 1:
+            raise SafetyError(
+                f"{db.side}: table `{table.label}` needs a single-column primary key "
+                f"(found {list(pk) or 'none'})",
+                fix="refsync identifies rows it updates by their primary key",
+            )
+        shapes[table.relation] = TableShape(
+            table.relation, columns[table.relation], pk, fks[table.relation]
+        )
+    _add_protected_by(db, config, referrers)
+    return Catalog(db.side, shapes, {r: tuple(v) for r, v in referrers.items()})
+
+
+def _add_protected_by(
+    db: Database, config: Config, referrers: dict[Relation, list[Referrer]]
+) -> None:
+    wanted = [(t, e) for t in config.tables for e in t.protected_by_columns()]
+    if not wanted:
+        return
+    found = {
+        (s, n, c)
+        for s, n, c in db.execute(
+            _COLUMN_EXISTS,
+            [
+                sorted({e[0] for _, e in wanted}),
+                sorted({e[1] for _, e in wanted}),
+                sorted({e[2] for _, e in wanted}),
+            ],
+        )
+    }
+    for table, (schema, name, column) in wanted:
+        if (schema, name, column) not in found:
+            raise UsageError(
+                f"config tables ({table.label}).protected_by: `{schema}.{name}.{column}` does not "
+                f"exist on {db.side} (or this role cannot see it)",
+                fix="fix the entry, or remove it if that relation no longer exists; refsync never "
+                "ignores a protection it cannot check",
+            )
+        known = {(r.relation, r.column) for r in referrers[table.relation]}
+        if ((schema, name), column) not in known:
+            referrers[table.relation].append(Referrer((schema, name), column, declared=False))
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How one table is read, compared and written, agreed between dev and prod."""
+
+    config: TableConfig
+    pk: str
+    pk_from_prod: bool  # prod generates the primary key (serial, identity, default)
+    match: tuple[str, ...]
+    compare: tuple[str, ...]
+    #: column -> name of the reference table it points at (remapped by key)
+    references: Mapping[str, str]
+    #: columns copied on insert (dev values), besides the primary key
+    insert: tuple[str, ...]
+    #: updatedAt-style columns set to now() on insert and update
+    touch: tuple[str, ...]
+    dev_read: tuple[str, ...]
+    prod_read: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def relation(self) -> Relation:
+        return self.config.relation
+
+
+_TOUCH_NAMES = {"updatedat", "updated_at"}
+
+
+def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
+    """Check dev and prod agree on every column refsync reads or writes (schema drift refuses)."""
+    names = {t.relation: t.name for t in config.tables}
+    out = []
+    for table in config.tables:
+        d, p = dev.tables[table.relation], prod.tables[table.relation]
+        where = f"table `{table.label}`"
+        for column in {*table.compare, *table.match.columns, *table.references}:
+            for shape, side in ((d, "dev"), (p, "prod")):
+                if column not in shape.columns:
+                    raise SafetyError(
+                        f"schema drift: {where} has no column `{column}` on {side}",
+                        fix="run the same migrations on both databases, or fix `compare`/`match`",
+                    )
+        shared = [c for c in d.columns if c in p.columns and c not in table.exclude]
+        for column in shared:
+            dc, pc = d.columns[column], p.columns[column]
+            if dc.type != pc.type or dc.enum_labels != pc.enum_labels:
+                detail = (
+                    f"enum labels {list(dc.enum_labels)} vs {list(pc.enum_labels)}"
+                    if dc.type == pc.type
+                    else f"type {dc.type} on dev vs {pc.type} on prod"
+                )
+                raise SafetyError(
+                    f"schema drift: {where} column `{column}`: {detail}",
+                    fix="run the same migrations on both databases, or add the column to `exclude`",
+                )
+        references = dict(table.references)
+        for column, target in p.foreign_keys.items():
+            if column in table.exclude or column in references:
+                continue
+            if target in names:
+                references[column] = names[target]
+            else:
+                raise SafetyError(
+                    f"{where} column `{column}` references `{_label(target)}`, which is not "
+                    "reference data; refsync cannot copy a pointer into business data",
+                    fix=f"add `exclude: [{column}]` to {table.label} in the config, or list "
+                    f"`{_label(target)}` as a reference table before it",
+                )
+        pk = p.primary_key[0]
+        pk_from_prod = p.columns[pk].db_generated
+        touch = tuple(
+            c
+            for c in shared
+            if c.lower() in _TOUCH_NAMES
+            and c not in table.compare
+            and "timestamp" in p.columns[c].type
+        )
+        insert = tuple(
+            c
+            for c in shared
+            if c != pk
+            and c not in touch
+            and not p.columns[c].generated
+            and p.columns[c].identity != "a"
+        )
+        for column, col in p.columns.items():
+            if col.not_null and not col.db_generated and column not in insert + touch + (pk,):
+                raise SafetyError(
+                    f"{where} column `{column}` is NOT NULL without a default on prod, and dev "
+                    "has no such column (or it is excluded), so a new row could not be inserted",
+                    fix="give it a default on prod, or align the schemas",
+                )
+        match = table.match.columns
+        compare = tuple(table.compare)
+        dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *insert)))
+        prod_read = tuple(dict.fromkeys((pk, *match, *compare)))
+        out.append(
+            TableLayout(
+                table,
+                pk,
+                pk_from_prod,
+                match,
+                compare,
+                references,
+                insert,
+                touch,
+                dev_read,
+                prod_read,
+            )
+        )
+    return out

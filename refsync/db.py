@@ -1,0 +1,205 @@
+"""Connections and the one guarded executor.
+
+`Database` is the only holder of a psycopg connection in the package. Every statement
+goes through `Database.execute`, which renders the composed SQL, has the statement guard
+(`refsync.guard`) check it against this side's policy, and only then sends it. The server
+enforces what it can on top: dev and dry-run prod sessions are read-only
+(`default_transaction_read_only` at connect, `BEGIN READ ONLY`), and every session carries
+lock and statement timeouts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import IsolationLevel, sql
+
+from refsync import guard
+from refsync.errors import OperationalError, SafetyError, UsageError
+
+Side = Literal["dev", "prod"]
+Row = tuple[Any, ...]
+
+
+def _ms_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise UsageError(f"environment `{name}` must be a positive number of milliseconds")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect_s: int = 10
+    lock_ms: int = 5_000
+    statement_ms: int = 120_000
+
+    @classmethod
+    def from_env(cls) -> Timeouts:
+        return cls(
+            lock_ms=_ms_from_env("REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
+            statement_ms=_ms_from_env("REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
+        )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a connection reached: shown in the summary, hashed into the digest (prod)."""
+
+    side: Side
+    host: str
+    port: str
+    database: str
+    user: str
+    system_identifier: str
+    database_oid: int
+    server_version: int
+
+    def display(self) -> str:
+        return f"{self.database} on {self.host}:{self.port} as {self.user}"
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password or query string, safe to print (host and database only)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+    except ValueError:
+        return "<unparseable URL>"
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+class Database:
+    """One side's connection, reachable only through the guard."""
+
+    def __init__(self, conn: psycopg.Connection[Row], side: Side, policy: guard.Policy) -> None:
+        self._conn = conn
+        self.side = side
+        self.policy = policy
+        #: Statements sent, for the log's round-trip count.
+        self.round_trips = 0
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        side: Side,
+        policy: guard.Policy,
+        *,
+        read_only: bool,
+        timeouts: Timeouts,
+        secrets: Sequence[str] = (),
+    ) -> Database:
+        options = (
+            f"-c lock_timeout={timeouts.lock_ms} -c statement_timeout={timeouts.statement_ms} "
+            f"-c idle_in_transaction_session_timeout={timeouts.statement_ms} "
+            f"-c default_transaction_read_only={'on' if read_only else 'off'}"
+        )
+        try:
+            conn: psycopg.Connection[Row] = psycopg.connect(
+                url,
+                connect_timeout=timeouts.connect_s,
+                options=options,
+                application_name=f"refsync-{side}",
+                autocommit=False,
+            )
+        except psycopg.Error as exc:
+            raise OperationalError(
+                f"cannot connect to the {side} database ({redact_url(url)}): "
+                f"{scrub(str(exc).strip(), [url, *secrets])}",
+                fix=f"check the `{side}-database-url` secret, that the server is reachable "
+                "from the runner, and that the role may log in",
+            ) from None
+        conn.read_only = read_only
+        # Dev and dry-run read in one consistent snapshot; apply uses READ COMMITTED so the
+        # protection check, run after the row locks, sees every booking committed before them.
+        conn.isolation_level = (
+            IsolationLevel.REPEATABLE_READ if read_only else IsolationLevel.READ_COMMITTED
+        )
+        return cls(conn, side, policy)
+
+    @property
+    def endpoint(self) -> tuple[str, str]:
+        """Host (or socket directory) and port the connection reached."""
+        info = self._conn.info
+        return (info.host, str(info.port))
+
+    def execute(self, query: sql.Composed | sql.SQL, params: Sequence[Any] = ()) -> list[Row]:
+        """Guard-check and run one statement; return its rows (empty when it returns none)."""
+        text = query.as_string(self._conn)
+        guard.check(text, self.policy)
+        self.round_trips += 1
+        try:
+            cur = self._conn.execute(query, params)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise OperationalError(
+                f"{self.side}: a lock could not be taken within lock_timeout "
+                f"({exc.diag.message_primary}); another session holds rows refsync needs",
+                fix="retry when the other transaction has finished; nothing was written",
+            ) from None
+        except psycopg.errors.QueryCanceled as exc:
+            raise OperationalError(
+                f"{self.side}: statement cancelled ({exc.diag.message_primary})",
+                fix="raise REFSYNC_STATEMENT_TIMEOUT_MS if the catalog is very large",
+            ) from None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise SafetyError(
+                f"{self.side}: the database role lacks a privilege refsync needs: "
+                f"{exc.diag.message_primary}",
+                fix="grant the privileges listed in the README's least-privilege section",
+            ) from None
+        except psycopg.Error as exc:
+            raise OperationalError(
+                f"{self.side} database error: {type(exc).__name__}: "
+                f"{(exc.diag.message_primary or str(exc)).strip()}",
+                fix="the transaction was rolled back; fix the cause and re-run",
+            ) from None
+        return cur.fetchall() if cur.description is not None else []
+
+    def rowcount_execute(self, query: sql.Composed | sql.SQL, params: Sequence[Any] = ()) -> int:
+        """Run a write and return its row count (writes use RETURNING for counts instead)."""
+        return len(self.execute(query, params))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; rolled back on any exception, including KeyboardInterrupt."""
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self._conn.commit()
+            except psycopg.Error as exc:
+                raise OperationalError(
+                    f"{self.side}: commit failed: {exc.diag.message_primary or exc}",
+                    fix="nothing was written; re-run",
+                ) from None
+
+    def rollback(self) -> None:
+        if not self._conn.closed:
+            # If the connection is already gone, the server rolled the transaction back.
+            with contextlib.suppress(psycopg.Error):
+                self._conn.rollback()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """Remove every secret (URLs, passwords) from a message."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,214 @@
+"""The run, stage by stage: connect (guarded) -> identify -> catalog -> read -> plan -> apply.
+
+Both modes compute the plan the same way. Apply does it again inside the prod transaction,
+after taking the advisory lock and locking the rows it will update, and writes only when the
+recomputed digest equals the approved one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from refsync import guard
+from refsync.apply import Written, write
+from refsync.catalog import Catalog, TableLayout, layout, read_catalog
+from refsync.config import Config
+from refsync.db import Database, Identity, Row, Timeouts
+from refsync.errors import SafetyError
+from refsync.plan import Plan, canonical, diff, digest, protect
+from refsync.snapshot import (
+    check_distinct,
+    fingerprint,
+    identity,
+    lock_rows,
+    read_rows,
+    referenced,
+)
+
+#: pg_try_advisory_xact_lock key shared by every refsync apply on a server.
+ADVISORY_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"refsync-apply").digest()[:8], "big", signed=True
+)
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mode: str
+    plan: Plan
+    digest: str
+    canonical: dict[str, Any]
+    dev: Identity
+    prod: Identity
+    dev_fingerprint: str
+    prod_fingerprint: str
+    layouts: tuple[TableLayout, ...]
+    written: Written | None
+    round_trips: dict[str, int]
+
+
+def _base_policy(config: Config) -> guard.Policy:
+    readable = frozenset({*(t.relation for t in config.tables), config.fingerprint.relation})
+    return guard.Policy(readable=readable, column_readable={})
+
+
+def _full_policy(config: Config, catalog: Catalog, *, writable: bool) -> guard.Policy:
+    columns: dict[tuple[str, str], set[str]] = {}
+    for referrers in catalog.referrers.values():
+        for r in referrers:
+            columns.setdefault(r.relation, set()).add(r.column)
+    refs = frozenset(t.relation for t in config.tables)
+    return guard.Policy(
+        readable=_base_policy(config).readable,
+        column_readable={k: frozenset(v) for k, v in columns.items()},
+        writable=refs if writable else frozenset(),
+        immutable={r: frozenset(catalog.tables[r].primary_key) for r in refs},
+    )
+
+
+def run(
+    *,
+    config: Config,
+    dev_url: str,
+    prod_url: str,
+    apply: bool,
+    approved_digest: str | None,
+    secrets: Sequence[str],
+    log: Log,
+) -> Outcome:
+    timeouts = Timeouts.from_env()
+    base = _base_policy(config)
+    dev = Database.connect(dev_url, "dev", base, read_only=True, timeouts=timeouts, secrets=secrets)
+    try:
+        prod = Database.connect(
+            prod_url, "prod", base, read_only=not apply, timeouts=timeouts, secrets=secrets
+        )
+        try:
+            return _run(
+                config=config,
+                dev=dev,
+                prod=prod,
+                apply=apply,
+                approved_digest=approved_digest,
+                log=log,
+            )
+        finally:
+            prod.rollback()
+            prod.close()
+    finally:
+        dev.rollback()
+        dev.close()
+
+
+def _read_all(db: Database, layouts: Sequence[TableLayout], log: Log) -> dict[str, list[Row]]:
+    """One SELECT per table: the columns this side needs, nothing else."""
+    out = {}
+    for lay in layouts:
+        start = time.perf_counter()
+        columns = lay.dev_read if db.side == "dev" else lay.prod_read
+        out[lay.name] = read_rows(db, lay.relation, columns)
+        log(
+            f"read {db.side} {lay.name}: {len(out[lay.name])} rows "
+            f"in {time.perf_counter() - start:.2f}s"
+        )
+    return out
+
+
+def _run(
+    *,
+    config: Config,
+    dev: Database,
+    prod: Database,
+    apply: bool,
+    approved_digest: str | None,
+    log: Log,
+) -> Outcome:
+    dev_id = identity(dev, *dev.endpoint)
+    prod_id = identity(prod, *prod.endpoint)
+    dev_fp = fingerprint(dev, config.fingerprint)
+    prod_fp = fingerprint(prod, config.fingerprint)
+    check_distinct(dev_id, prod_id, dev_fp, prod_fp)
+    log(f"fingerprints verified: dev {dev_id.display()}, prod {prod_id.display()}")
+
+    dev_cat = read_catalog(dev, config)
+    prod_cat = read_catalog(prod, config)
+    layouts = layout(config, dev_cat, prod_cat)
+    prod.policy = _full_policy(config, prod_cat, writable=apply)
+
+    dev_pk = {lay.name: dev_cat.tables[lay.relation].primary_key[0] for lay in layouts}
+    dev_rows = _read_all(dev, layouts, log)
+    dev.rollback()  # the dev snapshot is complete; release it
+
+    prod_identity = {
+        "fingerprint": prod_fp,
+        "system_identifier": prod_id.system_identifier,
+    }
+    written = None
+    if apply:
+        [(got,)] = prod.execute(
+            sql.SQL("SELECT pg_try_advisory_xact_lock(%s)"), [ADVISORY_LOCK_KEY]
+        )
+        if not got:
+            raise SafetyError(
+                "another refsync apply holds the advisory lock on prod "
+                f"(pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY})); refusing to run concurrently",
+                fix="wait for the other apply to finish, then re-run the plan and apply",
+            )
+    prod_rows = _read_all(prod, layouts, log)
+    start = time.perf_counter()
+    plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+    if apply:
+        # Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
+        # next statements (the protection check included) see everything committed before.
+        for lay, table in zip(layouts, plan.tables, strict=True):
+            if table.updates:
+                fresh = {
+                    r[lay.prod_read.index(lay.pk)]: r
+                    for r in lock_rows(prod, lay, [u.pk for u in table.updates])
+                }
+                pk_i = lay.prod_read.index(lay.pk)
+                prod_rows[lay.name] = [fresh.get(r[pk_i], r) for r in prod_rows[lay.name]]
+        plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+    candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
+    plan = protect(plan, referenced(prod, prod_cat, config, candidates))
+    form = canonical(plan, config.canonical(), prod_identity)
+    plan_digest = digest(form)
+    log(f"planned in {time.perf_counter() - start:.2f}s: digest {plan_digest}")
+
+    if apply:
+        if approved_digest != plan_digest:
+            raise SafetyError(
+                f"the plan computed now (digest {plan_digest}) is not the approved plan "
+                f"(digest {approved_digest}); dev or prod changed since it was reviewed",
+                fix="re-run the plan job, review the new plan, and approve that one",
+            )
+        if plan.has_changes:
+            start = time.perf_counter()
+            with prod.transaction():
+                written = write(prod, layouts, plan, prod_rows)
+            log(
+                f"applied in {time.perf_counter() - start:.2f}s: {written.inserted} inserted, "
+                f"{written.updated} updated"
+            )
+        else:
+            written = Written(0, 0)
+    return Outcome(
+        mode="apply" if apply else "dry-run",
+        plan=plan,
+        digest=plan_digest,
+        canonical=form,
+        dev=dev_id,
+        prod=prod_id,
+        dev_fingerprint=dev_fp,
+        prod_fingerprint=prod_fp,
+        layouts=tuple(layouts),
+        written=written,
+        round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
+    )

@@ -1,0 +1,123 @@
+"""The one place that turns a run into an exit code.
+
+`main(env, stdout, stderr)` reads the inputs, masks every secret before printing anything,
+verifies the approval (apply), runs the engine, and writes the console report, the job
+summary, the plan file and the step outputs. Streams and environment are injected so the
+whole program is testable in-process; `entrypoint.py` is the only caller of `sys.exit`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from refsync import github
+from refsync.config import load_config
+from refsync.db import scrub
+from refsync.engine import run
+from refsync.errors import OperationalError, RefsyncError
+from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+
+PLAN_FILE = "refsync-plan.json"
+_SECRET_INPUTS = ("dev-database-url", "prod-database-url", "github-token")
+
+
+def raw_secrets(env: Mapping[str, str]) -> list[str]:
+    """Every secret-looking input value, read before validation so even bad input is masked."""
+    found: list[str] = []
+    for name in _SECRET_INPUTS:
+        for var in github.input_env_names(name):
+            value = env.get(var, "").strip()
+            if not value:
+                continue
+            found.append(value)
+            try:
+                parts = urllib.parse.urlsplit(value)
+                password = parts.password
+                query = urllib.parse.parse_qs(parts.query)
+            except ValueError:
+                continue
+            if password:
+                found += [password, urllib.parse.unquote(password)]
+            found += query.get("password", [])
+    return list(dict.fromkeys(v for v in found if v))
+
+
+class TerminatedError(OperationalError):
+    """SIGTERM arrived (the job was cancelled): the transaction is rolled back."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise TerminatedError("received SIGTERM (job cancelled); rolled back, nothing was written")
+
+
+def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    wf = github.Workflow(stdout)
+    secrets = raw_secrets(env)
+    for secret in secrets:
+        wf.mask(secret)
+    summary_path = github.env_path(env, "GITHUB_STEP_SUMMARY")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+    def log(message: str) -> None:
+        stdout.write(scrub(message, secrets) + "\n")
+        stdout.flush()
+
+    try:
+        inputs = github.read_inputs(env)
+        config = load_config(inputs.config)
+        approvers: tuple[str, ...] = ()
+        if inputs.mode == "apply":
+            approval = github.verify_approval(
+                api_url=env.get("GITHUB_API_URL", ""),
+                repository=env.get("GITHUB_REPOSITORY", ""),
+                run_id=env.get("GITHUB_RUN_ID", ""),
+                token=inputs.github_token or "",
+                environment=inputs.approval_environment,
+            )
+            approvers = approval.approvers
+            log(
+                f"approval verified for environment {approval.environment!r} by "
+                + ", ".join(approvers)
+            )
+        outcome = run(
+            config=config,
+            dev_url=inputs.dev_database_url,
+            prod_url=inputs.prod_database_url,
+            apply=inputs.mode == "apply",
+            approved_digest=inputs.approved_plan_digest,
+            secrets=secrets,
+            log=log,
+        )
+    except RefsyncError as exc:
+        text = scrub(str(exc), secrets)
+        wf.error(text, title=exc.title)
+        stderr.write(f"{exc.title}: {text}\n")
+        github.append_summary(
+            summary_path, f"## {exc.title}\n\n```\n{text}\n```\n\nNothing was written.\n"
+        )
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
+        text = scrub(f"{type(exc).__name__}: {exc}", secrets)
+        wf.error(text, title="refsync: unexpected error")
+        stderr.write(f"refsync: unexpected error (rolled back, nothing written): {text}\n")
+        return 3
+
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+    plan_file = workspace / PLAN_FILE
+    write_plan_file(plan_file, outcome)
+    for table, skip in skip_warnings(outcome):
+        wf.warning(
+            f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}", title="refsync skip"
+        )
+    console_report(outcome, stdout)
+    github.append_summary(summary_path, summary(outcome, approvers))
+    github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
+    log(f"plan digest: {outcome.digest}")
+    log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
+    return 0

@@ -1,0 +1,409 @@
+"""The plan: a pure function from the two snapshots to what would be written.
+
+No database here. `diff` compares dev and prod rows by match key and returns creates,
+updates (per-field old -> new), skips with reasons, and the unchanged and prod-only
+counts, each list in sorted key order. `protect` turns updates of rows that business data
+points at into skips. `digest` is the SHA-256 of the plan's canonical form (SPEC 4.5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from refsync.catalog import TableLayout
+from refsync.errors import SafetyError
+from refsync.slug import slugify
+
+Key = tuple[Any, ...]
+Row = tuple[Any, ...]
+SkipKind = Literal["protected", "ambiguous", "id-taken", "parent-missing"]
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """A pointer to a reference row by its match key (never by a raw id: ids differ per side)."""
+
+    table: str
+    key: Key
+
+
+@dataclass(frozen=True)
+class Create:
+    key: Key
+    #: column -> dev value (a Ref for reference columns); the primary key when it is copied
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Update:
+    key: Key
+    pk: Any
+    #: compared column -> (prod value, dev value); only the columns that differ
+    changes: Mapping[str, tuple[Any, Any]]
+    #: the prod row as read (prod_read order), for writing unchanged columns back as they are
+    prod_row: Row = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Skip:
+    key: Key
+    kind: SkipKind
+    reason: str
+    changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    name: str
+    creates: tuple[Create, ...]
+    updates: tuple[Update, ...]
+    skips: tuple[Skip, ...]
+    unchanged: int
+    prod_only: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "create": len(self.creates),
+            "update": len(self.updates),
+            "skip": len(self.skips),
+            "unchanged": self.unchanged,
+            "prod_only": self.prod_only,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    tables: tuple[TablePlan, ...]
+
+    def table(self, name: str) -> TablePlan:
+        return next(t for t in self.tables if t.name == name)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "skip": 0, "unchanged": 0, "prod_only": 0}
+        for table in self.tables:
+            for k, v in table.counts.items():
+                out[k] += v
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        totals = self.totals
+        return totals["create"] + totals["update"] > 0
+
+
+def key_of(values: Sequence[Any], slug: bool) -> Key | None:
+    """The match key of a row, or None when it has none (NULL, empty or unsluggable)."""
+    if slug:
+        text = values[0]
+        s = slugify(text) if isinstance(text, str) else ""
+        return (s,) if s else None
+    if any(v is None or v == "" for v in values):
+        return None
+    return tuple(values)
+
+
+def show_key(key: Key) -> str:
+    return "/".join(str(k) for k in key)
+
+
+@dataclass
+class _Side:
+    """One side's rows of one table, indexed by key."""
+
+    by_key: dict[Key, list[Row]]
+    key_by_pk: dict[Any, Key | None]
+    unkeyed: list[Row]
+
+
+def _index(rows: Sequence[Row], cols: Sequence[str], lay: TableLayout, pk: str) -> _Side:
+    pk_i = cols.index(pk)
+    match_i = [cols.index(c) for c in lay.match]
+    slug = lay.config.match.slug_from is not None
+    side = _Side({}, {}, [])
+    for row in rows:
+        key = key_of([row[i] for i in match_i], slug)
+        side.key_by_pk[row[pk_i]] = key
+        if key is None:
+            side.unkeyed.append(row)
+        else:
+            side.by_key.setdefault(key, []).append(row)
+    return side
+
+
+def diff(
+    layouts: Sequence[TableLayout],
+    dev_rows: Mapping[str, Sequence[Row]],
+    prod_rows: Mapping[str, Sequence[Row]],
+    dev_pk: Mapping[str, str] | None = None,
+) -> Plan:
+    """Compare dev and prod row sets table by table (parents first). Pure."""
+    dev_pk = dev_pk or {lay.name: lay.pk for lay in layouts}
+    dev: dict[str, _Side] = {}
+    prod: dict[str, _Side] = {}
+    problems: list[str] = []
+    for lay in layouts:
+        dev[lay.name] = d = _index(dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name])
+        prod[lay.name] = _index(prod_rows[lay.name], lay.prod_read, lay, lay.pk)
+        what = "slug of " + lay.match[0] if lay.config.match.slug_from else ", ".join(lay.match)
+        for row in d.unkeyed[:20]:
+            pk_value = row[lay.dev_read.index(dev_pk[lay.name])]
+            problems.append(f"{lay.name}: row {pk_value!r} has an empty {what}")
+        for key, rows in sorted(d.by_key.items()):
+            if len(rows) > 1:
+                ids = [r[lay.dev_read.index(dev_pk[lay.name])] for r in rows]
+                problems.append(f"{lay.name}: key `{show_key(key)}` is shared by dev rows {ids}")
+    if problems:
+        raise SafetyError(
+            "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
+            + "\n  ".join(problems[:50])
+            + (f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""),
+            fix="rename or remove the duplicates in dev (every row needs a distinct, non-empty "
+            "match key), then re-run",
+        )
+
+    tables: list[TablePlan] = []
+    created: dict[str, set[Key]] = {}
+    for lay in layouts:
+        plan, created[lay.name] = _diff_table(lay, dev, prod, created, dev_pk[lay.name])
+        tables.append(plan)
+    return Plan(tuple(tables))
+
+
+def _resolve(
+    ref: Ref | None, prod: Mapping[str, _Side], created: Mapping[str, set[Key]]
+) -> str | None:
+    """Why a reference cannot be written, or None when its target exists or will."""
+    if ref is None:
+        return None
+    if ref.key == ():
+        return f"its {ref.table} row does not exist in dev (dangling pointer)"
+    found = prod[ref.table].by_key.get(ref.key, [])
+    if len(found) == 1 or (not found and ref.key in created.get(ref.table, set())):
+        return None
+    if len(found) > 1:
+        return f"its {ref.table} `{show_key(ref.key)}` is ambiguous in prod"
+    return f"its {ref.table} `{show_key(ref.key)}` is neither in prod nor created by this plan"
+
+
+def _diff_table(
+    lay: TableLayout,
+    dev: Mapping[str, _Side],
+    prod: Mapping[str, _Side],
+    created: dict[str, set[Key]],
+    dev_pk: str,
+) -> tuple[TablePlan, set[Key]]:
+    d, p = dev[lay.name], prod[lay.name]
+    di = {c: lay.dev_read.index(c) for c in lay.dev_read}
+    pi = {c: lay.prod_read.index(c) for c in lay.prod_read}
+
+    def ref(side: Mapping[str, _Side], table: str, value: Any) -> Ref | None:
+        if value is None:
+            return None
+        key = side[table].key_by_pk.get(value)
+        return Ref(table, key if key is not None else ())
+
+    def dev_value(row: Row, col: str) -> Any:
+        target = lay.references.get(col)
+        return ref(dev, target, row[di[col]]) if target else row[di[col]]
+
+    def prod_value(row: Row, col: str) -> Any:
+        target = lay.references.get(col)
+        return ref(prod, target, row[pi[col]]) if target else row[pi[col]]
+
+    creates: dict[Key, Create] = {}
+    updates: list[Update] = []
+    skips: list[Skip] = []
+    unchanged = 0
+    prod_pk_keys = p.key_by_pk
+    for key in sorted(d.by_key):
+        row = d.by_key[key][0]
+        matches = p.by_key.get(key, [])
+        if len(matches) > 1:
+            skips.append(
+                Skip(
+                    key,
+                    "ambiguous",
+                    f"ambiguous in prod ({len(matches)} rows share this key); resolve it in prod",
+                )
+            )
+            continue
+        if not matches:
+            values = {c: dev_value(row, c) for c in lay.insert}
+            if not lay.pk_from_prod:
+                dev_id = row[di[dev_pk]]
+                if dev_id in prod_pk_keys:
+                    owner = prod_pk_keys[dev_id]
+                    skips.append(
+                        Skip(
+                            key,
+                            "id-taken",
+                            f"id {dev_id!r} is already used in prod "
+                            f"by `{show_key(owner) if owner else 'a row without key'}`",
+                        )
+                    )
+                    continue
+                values = {lay.pk: dev_id, **values}
+            creates[key] = Create(key, values)
+            continue
+        prod_row = matches[0]
+        changes = {}
+        for col in lay.compare:
+            old, new = prod_value(prod_row, col), dev_value(row, col)
+            if not _same(old, new):
+                changes[col] = (old, new)
+        if not changes:
+            unchanged += 1
+            continue
+        updates.append(Update(key, prod_row[pi[lay.pk]], changes, prod_row))
+
+    # Creates whose parent is neither in prod nor created: drop them until none is left, so a
+    # chain (a self-referencing tree) loses every descendant of a missing parent too.
+    made = set(creates)
+    while True:
+        created[lay.name] = made
+        dropped = False
+        for key in sorted(made):
+            why = next(
+                (
+                    w
+                    for c in lay.references
+                    if (w := _resolve(creates[key].values.get(c), prod, created))
+                ),
+                None,
+            )
+            if why:
+                made.discard(key)
+                skips.append(Skip(key, "parent-missing", why))
+                dropped = True
+        if not dropped:
+            break
+    # An update may point at a parent only once it is known which parents will exist.
+    writable = []
+    for update in updates:
+        blocked = next(
+            (
+                why
+                for c, (_, new) in update.changes.items()
+                if c in lay.references and (why := _resolve(new, prod, created))
+            ),
+            None,
+        )
+        if blocked:
+            skips.append(Skip(update.key, "parent-missing", blocked, update.changes))
+        else:
+            writable.append(update)
+    prod_only = len(p.unkeyed) + sum(len(rows) for k, rows in p.by_key.items() if k not in d.by_key)
+    plan = TablePlan(
+        lay.name,
+        tuple(creates[k] for k in sorted(made)),
+        tuple(writable),
+        tuple(sorted(skips, key=lambda s: s.key)),
+        unchanged,
+        prod_only,
+    )
+    return plan, made
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1."""
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return bool(a == b)
+
+
+def protect(plan: Plan, referenced: Mapping[str, Mapping[Any, Sequence[str]]]) -> Plan:
+    """Turn each update of a row that business data points at into a skip naming the tables."""
+    tables = []
+    for table in plan.tables:
+        used = referenced.get(table.name, {})
+        keep, skips = [], list(table.skips)
+        for update in table.updates:
+            by = used.get(update.pk)
+            if by:
+                skips.append(
+                    Skip(
+                        update.key,
+                        "protected",
+                        f"in use by {', '.join(sorted(by))}",
+                        update.changes,
+                    )
+                )
+            else:
+                keep.append(update)
+        tables.append(
+            replace(table, updates=tuple(keep), skips=tuple(sorted(skips, key=lambda s: s.key)))
+        )
+    return Plan(tuple(tables))
+
+
+def to_json(value: Any) -> Any:
+    """A value in the canonical JSON form used by the digest and the plan file."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Ref):
+        return {"ref": value.table, "key": [to_json(k) for k in value.key]}
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, dt.timedelta):
+        return f"{value.total_seconds()} seconds"
+    return str(value)
+
+
+def canonical(
+    plan: Plan, config: dict[str, Any], prod_identity: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the digest covers: config, prod identity, every write with old and new values."""
+    operations: list[dict[str, Any]] = []
+    for table in plan.tables:
+        for c in table.creates:
+            operations.append(
+                {
+                    "table": table.name,
+                    "op": "create",
+                    "key": to_json(c.key),
+                    "values": {k: to_json(v) for k, v in c.values.items()},
+                }
+            )
+        for u in table.updates:
+            operations.append(
+                {
+                    "table": table.name,
+                    "op": "update",
+                    "key": to_json(u.key),
+                    "id": to_json(u.pk),
+                    "changes": {
+                        k: {"old": to_json(o), "new": to_json(n)} for k, (o, n) in u.changes.items()
+                    },
+                }
+            )
+    return {"config": config, "prod": dict(prod_identity), "operations": operations}
+
+
+def digest(canonical_form: Mapping[str, Any]) -> str:
+    text = json.dumps(
+        canonical_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

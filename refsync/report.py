@@ -1,0 +1,285 @@
+"""What people and machines see: the console tables, the job summary, the plan file.
+
+Nothing here reads a URL or a password: only identities (host, database, role) and the
+plan. The summary is capped per section so it stays far below GitHub's 1 MiB limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from refsync import __version__
+from refsync.engine import Outcome
+from refsync.plan import Ref, Skip, TablePlan, show_key, to_json
+
+PLAN_SCHEMA_VERSION = 1
+#: Rows listed per summary section; the rest is counted and left to the plan file.
+SUMMARY_ROWS = 200
+CELL_CHARS = 120
+
+
+def fmt(value: Any) -> str:
+    """A value as a reviewer reads it: NULL, "text", 10.00, true, → key."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, Ref):
+        return "→ " + (show_key(value.key) if value.key else "(missing)")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    j = to_json(value)
+    return j if isinstance(j, str) else json.dumps(j, ensure_ascii=False, sort_keys=True)
+
+
+def _cell(text: str) -> str:
+    if len(text) > CELL_CHARS:
+        text = text[: CELL_CHARS - 1] + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def outputs(outcome: Outcome, plan_file: str) -> dict[str, str]:
+    totals = outcome.plan.totals
+    return {
+        "plan-digest": outcome.digest,
+        "has-changes": "true" if outcome.plan.has_changes else "false",
+        "creates": str(totals["create"]),
+        "updates": str(totals["update"]),
+        "skips": str(totals["skip"]),
+        "unchanged": str(totals["unchanged"]),
+        "plan-file": plan_file,
+        "applied": "true" if outcome.written is not None else "false",
+    }
+
+
+def plan_document(outcome: Outcome) -> dict[str, Any]:
+    """The JSON plan file: everything the digest covers, plus skips and identities."""
+    tables = []
+    for table in outcome.plan.tables:
+        tables.append(
+            {
+                "table": table.name,
+                "counts": table.counts,
+                "creates": [
+                    {"key": to_json(c.key), "values": to_json(dict(c.values))}
+                    for c in table.creates
+                ],
+                "updates": [
+                    {
+                        "key": to_json(u.key),
+                        "id": to_json(u.pk),
+                        "changes": {
+                            k: {"old": to_json(o), "new": to_json(n)}
+                            for k, (o, n) in u.changes.items()
+                        },
+                    }
+                    for u in table.updates
+                ],
+                "skips": [
+                    {
+                        "key": to_json(s.key),
+                        "kind": s.kind,
+                        "reason": s.reason,
+                        "changes": {
+                            k: {"old": to_json(o), "new": to_json(n)}
+                            for k, (o, n) in s.changes.items()
+                        },
+                    }
+                    for s in table.skips
+                ],
+            }
+        )
+    return {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "tool": f"refsync {__version__}",
+        "mode": outcome.mode,
+        "digest": outcome.digest,
+        "applied": outcome.written is not None,
+        "dev": _identity(outcome, "dev"),
+        "prod": _identity(outcome, "prod"),
+        "totals": outcome.plan.totals,
+        "tables": tables,
+        "digest_input": outcome.canonical,
+    }
+
+
+def _identity(outcome: Outcome, side: str) -> dict[str, Any]:
+    ident = outcome.dev if side == "dev" else outcome.prod
+    return {
+        "host": ident.host,
+        "port": ident.port,
+        "database": ident.database,
+        "user": ident.user,
+        "system_identifier": ident.system_identifier,
+        "fingerprint": outcome.dev_fingerprint if side == "dev" else outcome.prod_fingerprint,
+    }
+
+
+def write_plan_file(path: Any, outcome: Outcome) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(plan_document(outcome), fh, ensure_ascii=False, indent=1, sort_keys=False)
+        fh.write("\n")
+
+
+def _rows_capped(items: list[str], total: int, what: str) -> Iterator[str]:
+    yield from items
+    if total > len(items):
+        yield f"\n… and {total - len(items)} more {what} in the plan file.\n"
+
+
+def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
+    """The job summary in GitHub-flavoured Markdown."""
+    plan = outcome.plan
+    t = plan.totals
+    lines = [
+        f"## refsync {outcome.mode}: "
+        + (
+            f"{t['create']} to create, {t['update']} to update"
+            if outcome.written is None
+            else f"applied {outcome.written.inserted} inserts, {outcome.written.updated} updates"
+        ),
+        "",
+        f"- **Mode:** `{outcome.mode}`",
+        "- **Fingerprints verified:** dev `"
+        + outcome.dev_fingerprint
+        + "`, prod `"
+        + outcome.prod_fingerprint
+        + "`",
+        f"- **Dev:** `{outcome.dev.database}` on `{outcome.dev.host}`",
+        f"- **Prod:** `{outcome.prod.database}` on `{outcome.prod.host}`",
+        f"- **Plan digest:** `{outcome.digest}`",
+    ]
+    if approvers:
+        lines.append("- **Approved by:** " + ", ".join(f"@{a}" for a in approvers))
+    lines += [
+        "",
+        "| table | create | update | skip | unchanged | prod only |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for table in plan.tables:
+        c = table.counts
+        lines.append(
+            f"| {table.name} | {c['create']} | {c['update']} | {c['skip']} | "
+            f"{c['unchanged']} | {c['prod_only']} |"
+        )
+    lines.append(
+        f"| **total** | {t['create']} | {t['update']} | {t['skip']} | "
+        f"{t['unchanged']} | {t['prod_only']} |"
+    )
+    for table in plan.tables:
+        lines += _table_sections(table)
+    lines += ["", "### Next step", "", _next_step(outcome), ""]
+    return "\n".join(lines)
+
+
+def _table_sections(table: TablePlan) -> list[str]:
+    out: list[str] = []
+    if not (table.creates or table.updates or table.skips):
+        return out
+    out += ["", f"### {table.name}"]
+    if table.creates:
+        out += ["", f"**Create ({len(table.creates)})**", "", "| key | values |", "|---|---|"]
+        rows = [
+            f"| `{_cell(show_key(c.key))}` | "
+            + _cell(", ".join(f"{k}={fmt(v)}" for k, v in c.values.items()))
+            + " |"
+            for c in table.creates[:SUMMARY_ROWS]
+        ]
+        out += _rows_capped(rows, len(table.creates), "creates")
+    if table.updates:
+        out += [
+            "",
+            f"**Update ({len(table.updates)})**",
+            "",
+            "| key | field | old → new |",
+            "|---|---|---|",
+        ]
+        rows = []
+        for u in table.updates[:SUMMARY_ROWS]:
+            for i, (col, (old, new)) in enumerate(u.changes.items()):
+                key = f"`{_cell(show_key(u.key))}`" if i == 0 else ""
+                rows.append(f"| {key} | {col} | {_cell(fmt(old))} → {_cell(fmt(new))} |")
+        out += _rows_capped(rows, len(table.updates), "updates")
+    if table.skips:
+        out += ["", f"**Skip ({len(table.skips)})**", "", "| key | reason |", "|---|---|"]
+        rows = [
+            f"| `{_cell(show_key(s.key))}` | {_cell(s.reason)} |"
+            for s in table.skips[:SUMMARY_ROWS]
+        ]
+        out += _rows_capped(rows, len(table.skips), "skips")
+    return out
+
+
+def _next_step(outcome: Outcome) -> str:
+    if outcome.written is not None:
+        return (
+            "Applied in one transaction. The next plan should show nothing to do."
+            if outcome.plan.has_changes
+            else "Nothing to apply: prod already matches dev."
+        )
+    if not outcome.plan.has_changes:
+        return "Nothing to do: prod already matches dev (skips, if any, are listed above)."
+    return (
+        "Review the changes above. To apply exactly this plan, approve the apply job "
+        "(environment protected by required reviewers); it runs with "
+        f"`approved-plan-digest: {outcome.digest}` and refuses if anything changed."
+    )
+
+
+def skip_warnings(outcome: Outcome) -> Iterator[tuple[str, Skip]]:
+    for table in outcome.plan.tables:
+        for skip in table.skips:
+            yield table.name, skip
+
+
+def console_report(outcome: Outcome, stream: IO[str]) -> None:
+    console = Console(
+        file=stream,
+        width=120,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        soft_wrap=False,
+    )
+    counts = Table(title=f"refsync {outcome.mode} — digest {outcome.digest}")
+    for col in ("table", "create", "update", "skip", "unchanged", "prod only"):
+        counts.add_column(col, justify="left" if col == "table" else "right")
+    for table in outcome.plan.tables:
+        c = table.counts
+        counts.add_row(
+            table.name, *(str(c[k]) for k in ("create", "update", "skip", "unchanged", "prod_only"))
+        )
+    console.print(counts)
+    for table in outcome.plan.tables:
+        if not (table.creates or table.updates or table.skips):
+            continue
+        detail = Table(title=table.name, show_lines=False)
+        for col in ("op", "key", "detail"):
+            detail.add_column(col, overflow="fold")
+        for cr in table.creates[:50]:
+            detail.add_row(
+                "create",
+                show_key(cr.key),
+                ", ".join(f"{k}={fmt(v)}" for k, v in cr.values.items())[:200],
+            )
+        for u in table.updates[:50]:
+            detail.add_row(
+                "update",
+                show_key(u.key),
+                "; ".join(f"{k}: {fmt(o)} → {fmt(n)}" for k, (o, n) in u.changes.items())[:200],
+            )
+        for s in table.skips[:50]:
+            detail.add_row("skip", show_key(s.key), s.reason)
+        hidden = sum(max(0, len(x) - 50) for x in (table.creates, table.updates, table.skips))
+        if hidden:
+            detail.caption = f"{hidden} more rows in the plan file"
+        console.print(detail)
+
+
+def counts_mapping(outcome: Outcome) -> Mapping[str, int]:
+    return outcome.plan.totals

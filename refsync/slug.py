@@ -1,0 +1,23 @@
+"""The match-key slug of SPEC section 2, the same function on both sides."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NOT_ALNUM = re.compile(r"[^\w]+|_+")
+
+
+def slugify(text: str) -> str:
+    """NFKD, drop combining marks, casefold, runs of non letters/digits become '-', trim '-'.
+
+    >>> slugify("Café & Spa")
+    'cafe-spa'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # casefold can produce characters that NFKD would decompose again (e.g. 'ß' -> 'ss' is fine,
+    # but some ligatures are not), so normalise once more before classifying characters.
+    folded = unicodedata.normalize("NFKD", stripped.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _NOT_ALNUM.sub("-", folded).strip("-")

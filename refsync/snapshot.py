@@ -1,0 +1,137 @@
+"""Reading: who each side is, its fingerprint, its reference rows, and which prod rows
+business data points at. One statement per table per side; one per referencing column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from psycopg import sql
+
+from refsync.catalog import Catalog, Referrer, Relation, TableLayout
+from refsync.config import Config, FingerprintConfig
+from refsync.db import Database, Identity, Row
+from refsync.errors import SafetyError
+
+_IDENTITY = sql.SQL(
+    """SELECT current_database(), current_user,
+       (SELECT system_identifier::text FROM pg_catalog.pg_control_system()),
+       (SELECT d.oid::int8 FROM pg_catalog.pg_database d WHERE d.datname = current_database()),
+       current_setting('server_version_num')::int"""
+)
+
+_TABLE_EXISTS = sql.SQL(
+    """SELECT count(*) FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p', 'v')"""
+)
+
+
+def identity(db: Database, host: str, port: str) -> Identity:
+    [(database, user, sysid, oid, version)] = db.execute(_IDENTITY)
+    return Identity(db.side, host, port, database, user, sysid, oid, version)
+
+
+def rel(relation: Relation) -> sql.Composable:
+    return sql.Identifier(*relation)
+
+
+def cols(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
+    if prefix is None:
+        return sql.SQL(", ").join(sql.Identifier(c) for c in names)
+    return sql.SQL(", ").join(sql.Identifier(prefix, c) for c in names)
+
+
+def fingerprint(db: Database, fp: FingerprintConfig) -> str:
+    """The side's verified fingerprint; refuses (exit 1) unless the row says this side."""
+    expected = fp.dev if db.side == "dev" else fp.prod
+    [(exists,)] = db.execute(_TABLE_EXISTS, list(fp.relation))
+    fix = (
+        f"on the {db.side} database run once, as its owner:\n"
+        f"  INSERT INTO {fp.table} ({fp.id_column}, {fp.environment_column}, "
+        f"{fp.fingerprint_column}, ...) VALUES ('{fp.id}', '{expected}', '<a unique string of "
+        "10+ characters>');\nand grant the refsync role SELECT on it"
+    )
+    if not exists:
+        raise SafetyError(
+            f"{db.side}: fingerprint table `{fp.table}` is missing (or not visible to this role); "
+            "refsync will not read a database it cannot identify",
+            fix=fix,
+        )
+    query = sql.SQL("SELECT {env}::text, {fpc}::text FROM {table} WHERE {idc} = %s").format(
+        env=sql.Identifier(fp.environment_column),
+        fpc=sql.Identifier(fp.fingerprint_column),
+        table=rel(fp.relation),
+        idc=sql.Identifier(fp.id_column),
+    )
+    rows = db.execute(query, [fp.id])
+    if len(rows) != 1:
+        raise SafetyError(
+            f"{db.side}: fingerprint row `{fp.id_column} = '{fp.id}'` in `{fp.table}` "
+            + ("is missing" if not rows else f"is ambiguous ({len(rows)} rows)"),
+            fix=fix,
+        )
+    environment, value = rows[0]
+    if environment != expected:
+        raise SafetyError(
+            f"{db.side}: the database given as `{db.side}-database-url` says it is "
+            f"environment {environment!r}, not {expected!r}. Are the URLs swapped?",
+            fix=f"check the secrets behind dev-database-url and prod-database-url; the {db.side} "
+            f"database's `{fp.table}` row must say {fp.environment_column} = '{expected}'",
+        )
+    if not value or len(value.strip()) < 10:
+        raise SafetyError(
+            f"{db.side}: fingerprint in `{fp.table}` is empty or shorter than 10 characters",
+            fix=fix,
+        )
+    return str(value)
+
+
+def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> None:
+    if (dev.system_identifier, dev.database_oid) == (prod.system_identifier, prod.database_oid):
+        raise SafetyError(
+            "dev and prod are the same database (same system identifier and database oid)",
+            fix="point dev-database-url and prod-database-url at different databases",
+        )
+    if dev_fp == prod_fp:
+        raise SafetyError(
+            "dev and prod carry the same fingerprint; one was probably restored from the other",
+            fix="give each database its own fingerprint value in its metadata row",
+        )
+
+
+def read_rows(db: Database, relation: Relation, columns: Sequence[str]) -> list[Row]:
+    return db.execute(sql.SQL("SELECT {} FROM {}").format(cols(columns), rel(relation)))
+
+
+def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
+    """Lock the prod rows about to be updated and return their current values."""
+    query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
+        cols(lay.prod_read), rel(lay.relation), sql.Identifier(lay.pk)
+    )
+    return db.execute(query, [list(pks)])
+
+
+def referenced(
+    db: Database, catalog: Catalog, config: Config, candidates: Mapping[str, Sequence[Any]]
+) -> dict[str, dict[Any, list[str]]]:
+    """For each table, which candidate prod ids business data points at, and from where."""
+    out: dict[str, dict[Any, list[str]]] = {}
+    for table in config.tables:
+        ids = list(candidates.get(table.name, ()))
+        out[table.name] = {}
+        if table.protect == "none" or not ids:
+            continue
+        for referrer in catalog.referrers[table.relation]:
+            for (value,) in _referencing(db, referrer, ids):
+                out[table.name].setdefault(value, []).append(referrer.label)
+    return out
+
+
+def _referencing(db: Database, referrer: Referrer, ids: list[Any]) -> list[Row]:
+    column = sql.Identifier(referrer.column)
+    query = sql.SQL("SELECT DISTINCT {c} FROM {t} WHERE {c} = ANY(%s)").format(
+        c=column, t=rel(referrer.relation)
+    )
+    return db.execute(query, [ids])

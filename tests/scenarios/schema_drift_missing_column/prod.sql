@@ -1,0 +1,1 @@
+ALTER TABLE service_categories DROP COLUMN icon;
