@@ -1,0 +1,274 @@
+"""A local fake of the two GitHub REST endpoints the approval check calls.
+
+A real HTTP server on 127.0.0.1 (ephemeral port, own thread) that answers
+``GET /repos/{repo}/actions/runs/{run_id}/approvals`` ("Get the review history for a
+workflow run") and ``GET /repos/{repo}/environments/{name}`` ("Get an environment") with
+the JSON shapes GitHub documents, in a chosen scenario. Tests use it to prove the check
+fails closed; the demo uses it to simulate an approved run::
+
+    with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
+        env = {**os.environ, **gh.environ()}
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Literal, get_args
+
+Scenario = Literal[
+    "approved",  # approved for the environment, which has required reviewers
+    "rejected",  # only a rejection for the environment
+    "pending",  # no review yet: an empty history
+    "other-environment",  # approved, but for another environment
+    "no-required-reviewers",  # approved, but the environment only has a wait timer
+    "empty-reviewers",  # a required_reviewers rule that lists nobody
+    "environment-missing",  # approved, but GET environment answers 404
+    "status-401",
+    "status-403",
+    "status-404",
+    "status-500",
+    "slow",  # answers after `delay` seconds (bounded), longer than a client timeout
+    "malformed-json",
+    "wrong-shape",  # an object where GitHub documents a list
+    "missing-field",  # review entries without `environments`
+]
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+
+#: The longest the "slow" scenario ever sleeps, so a test can never hang on it.
+MAX_DELAY = 5.0
+_STAMP = "2024-05-01T12:00:00Z"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received. The token itself is never recorded."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    authorized: bool  # Authorization was exactly `Bearer <expected token>`
+
+
+def _user(login: str, uid: int) -> dict[str, object]:
+    # GitHub's "simple-user" shape.
+    return {
+        "login": login,
+        "id": uid,
+        "node_id": f"MDQ6VXNlcj{uid}",
+        "avatar_url": f"https://avatars.example.invalid/u/{uid}",
+        "gravatar_id": "",
+        "url": f"https://api.example.invalid/users/{login}",
+        "html_url": f"https://example.invalid/{login}",
+        "type": "User",
+        "site_admin": False,
+    }
+
+
+def _environment_ref(repository: str, name: str, eid: int) -> dict[str, object]:
+    return {
+        "id": eid,
+        "node_id": f"MDExOkVudmlyb25tZW50{eid}",
+        "name": name,
+        "url": f"https://api.example.invalid/repos/{repository}/environments/{name}",
+        "html_url": f"https://example.invalid/{repository}/deployments/activity_log"
+        f"?environments_filter={name}",
+        "created_at": _STAMP,
+        "updated_at": _STAMP,
+    }
+
+
+@dataclass
+class FakeGitHub:
+    """Context manager running the fake API; `url` is what GITHUB_API_URL should be."""
+
+    scenario: Scenario = "approved"
+    approvers: tuple[str, ...] = ("alice",)
+    environment: str = "production"
+    token: str = "ghs_fake-token-for-tests"
+    repository: str = "octo-org/app"
+    run_id: str = "4242"
+    delay: float = 2.0
+    requests: list[RecordedRequest] = field(default_factory=list, init=False)
+    _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.scenario!r}; one of {SCENARIOS}")
+
+    @property
+    def url(self) -> str:
+        """The base URL of the running fake API."""
+        if self._server is None:
+            raise RuntimeError("FakeGitHub is not running; use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def environ(self) -> dict[str, str]:
+        """The variables the entrypoint needs to verify an approval against this fake."""
+        return {
+            "GITHUB_API_URL": self.url,
+            "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_RUN_ID": self.run_id,
+            "GITHUB_RUN_ATTEMPT": "1",
+            "INPUT_GITHUB-TOKEN": self.token,
+            "INPUT_APPROVAL-ENVIRONMENT": self.environment,
+        }
+
+    def __enter__(self) -> FakeGitHub:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True  # a "slow" answer must not hold up shutdown
+        self._server = server
+        # A short poll interval keeps shutdown (and so each test) fast.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def record(self, request: RecordedRequest) -> None:
+        """Store a received request (thread-safe)."""
+        with self._lock:
+            self.requests.append(request)
+
+    # --- answers -------------------------------------------------------------------
+
+    def reviews(self) -> object:
+        """The body of "Get the review history for a workflow run" for the scenario."""
+        env = _environment_ref(self.repository, self.environment, 161088068)
+        other = _environment_ref(self.repository, "staging", 161088069)
+        if self.scenario == "pending":
+            return []
+        if self.scenario == "wrong-shape":
+            return {"total_count": 1, "approvals": []}
+        state = "rejected" if self.scenario == "rejected" else "approved"
+        target = other if self.scenario == "other-environment" else env
+        entries: list[dict[str, object]] = [
+            {
+                "environments": [target],
+                "state": state,
+                "user": _user(login, 1000 + i),
+                "comment": f"Reviewed the plan ({login})",
+            }
+            for i, login in enumerate(self.approvers)
+        ]
+        if self.scenario == "missing-field":
+            for entry in entries:
+                del entry["environments"]
+        return entries
+
+    def environment_doc(self) -> object:
+        """The body of "Get an environment" for the scenario."""
+        doc: dict[str, object] = _environment_ref(self.repository, self.environment, 161088068)
+        rules: list[dict[str, object]] = [
+            {"id": 3736, "node_id": "MDQ6R2F0ZTM3MzY=", "type": "wait_timer", "wait_timer": 0},
+        ]
+        if self.scenario != "no-required-reviewers":
+            reviewers = [] if self.scenario == "empty-reviewers" else self.approvers
+            rules.append(
+                {
+                    "id": 3755,
+                    "node_id": "MDQ6R2F0ZTM3NTU=",
+                    "prevent_self_review": True,
+                    "type": "required_reviewers",
+                    "reviewers": [
+                        {"type": "User", "reviewer": _user(login, 1000 + i)}
+                        for i, login in enumerate(reviewers)
+                    ],
+                }
+            )
+        rules.append({"id": 3756, "node_id": "MDQ6R2F0ZTM3NTY=", "type": "branch_policy"})
+        doc["protection_rules"] = rules
+        doc["deployment_branch_policy"] = {
+            "protected_branches": False,
+            "custom_branch_policies": True,
+        }
+        return doc
+
+
+def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "FakeGitHub/1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Stay quiet: tests assert on `fake.requests`, not on stderr."""
+
+        def do_GET(self) -> None:
+            auth = self.headers.get("Authorization", "")
+            # Lower-cased names: HTTP header names are case-insensitive (urllib sends
+            # `X-github-api-version`).
+            headers = {
+                k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"
+            }
+            path = urllib.parse.urlsplit(self.path).path
+            fake.record(
+                RecordedRequest(
+                    method="GET",
+                    path=path,
+                    headers=headers,
+                    authorized=auth == f"Bearer {fake.token}",
+                )
+            )
+            status, body = self._answer(path, auth == f"Bearer {fake.token}")
+            self._send(status, body)
+
+        def _answer(self, path: str, authorized: bool) -> tuple[int, bytes]:
+            scenario = fake.scenario
+            if scenario == "slow":
+                time.sleep(min(fake.delay, MAX_DELAY))
+            if scenario.startswith("status-"):
+                code = int(scenario.removeprefix("status-"))
+                return code, _message({401: "Bad credentials"}.get(code, "Simulated failure"))
+            if not authorized:
+                return 401, _message("Bad credentials")
+            if scenario == "malformed-json":
+                return 200, b'{"this is": not JSON'
+            prefix = f"/repos/{fake.repository}"
+            if path == f"{prefix}/actions/runs/{fake.run_id}/approvals":
+                return 200, json.dumps(fake.reviews()).encode()
+            env_prefix = f"{prefix}/environments/"
+            if path.startswith(env_prefix) and scenario != "environment-missing":
+                name = urllib.parse.unquote(path.removeprefix(env_prefix))
+                if name.casefold() == fake.environment.casefold():
+                    return 200, json.dumps(fake.environment_doc()).encode()
+            return 404, _message("Not Found")
+
+        def _send(self, status: int, body: bytes) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the "slow" scenario): nothing to answer
+
+    return Handler
+
+
+def _message(text: str) -> bytes:
+    # GitHub's error body shape.
+    return json.dumps(
+        {"message": text, "documentation_url": "https://docs.example.invalid/rest"}
+    ).encode()

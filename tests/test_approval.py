@@ -1,0 +1,171 @@
+"""The approval check (SPEC 4.6) against a real local HTTP fake of GitHub's API."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from devtools.fake_github import SCENARIOS, FakeGitHub, Scenario
+from refsync.errors import ApprovalError
+from refsync.github import Approval, verify_approval
+
+FAILING: dict[Scenario, str] = {
+    "rejected": "rejected for production",
+    "pending": "no review at all",
+    "other-environment": "approved for staging",
+    "no-required-reviewers": "no required reviewers",
+    "empty-reviewers": "no required reviewers",
+    "environment-missing": "HTTP 404",
+    "status-401": "HTTP 401",
+    "status-403": "HTTP 403",
+    "status-404": "HTTP 404",
+    "status-500": "HTTP 500",
+    "slow": "Could not reach the GitHub API",
+    "malformed-json": "did not return JSON",
+    "wrong-shape": "documents a list",
+    "missing-field": "`environments`",
+}
+
+
+def verify(fake: FakeGitHub, **overrides: str | float) -> Approval:
+    args: dict[str, str | float] = {
+        "api_url": fake.url,
+        "repository": fake.repository,
+        "run_id": fake.run_id,
+        "token": fake.token,
+        "environment": fake.environment,
+        "timeout": 0.5,
+    }
+    args.update(overrides)
+    return verify_approval(**args)  # type: ignore[arg-type]
+
+
+def test_every_scenario_is_covered() -> None:
+    """Each scenario of the fake is exercised: one passing, every other failing."""
+    assert set(SCENARIOS) == {"approved", *FAILING}
+
+
+def test_approved_with_required_reviewers_passes() -> None:
+    """Only an approval for the right, protected environment passes, with approvers listed."""
+    with FakeGitHub(scenario="approved", approvers=("alice", "bob")) as fake:
+        approval = verify(fake)
+    assert approval == Approval(
+        environment="production",
+        approvers=("alice", "bob"),
+        comments=("Reviewed the plan (alice)", "Reviewed the plan (bob)"),
+    )
+
+
+def test_token_and_headers_are_sent() -> None:
+    """Both endpoints are called with the bearer token and GitHub's documented headers."""
+    with FakeGitHub(scenario="approved") as fake:
+        verify(fake)
+    assert [r.path for r in fake.requests] == [
+        "/repos/octo-org/app/actions/runs/4242/approvals",
+        "/repos/octo-org/app/environments/production",
+    ]
+    for request in fake.requests:
+        assert request.authorized
+        assert request.headers["accept"] == "application/vnd.github+json"
+        assert request.headers["x-github-api-version"] == "2022-11-28"
+        assert request.headers["user-agent"].startswith("refsync/")
+        assert fake.token not in str(request.headers)
+
+
+def test_environment_name_is_url_quoted() -> None:
+    """An environment name with spaces or slashes is quoted into one path segment."""
+    with FakeGitHub(scenario="approved", environment="prod eu/1") as fake:
+        assert verify(fake).environment == "prod eu/1"
+    assert fake.requests[1].path == "/repos/octo-org/app/environments/prod%20eu%2F1"
+
+
+def test_environment_name_matches_case_insensitively() -> None:
+    """GitHub environment names are case-insensitive, so `Production` matches."""
+    with FakeGitHub(scenario="approved") as fake:
+        assert verify(fake, environment="Production").approvers == ("alice",)
+
+
+@pytest.mark.parametrize("scenario", sorted(FAILING))
+def test_every_other_scenario_fails_closed(scenario: Scenario) -> None:
+    """Any answer but an approval for a protected environment raises ApprovalError (exit 1)."""
+    with FakeGitHub(scenario=scenario, delay=2.0) as fake:
+        start = time.monotonic()
+        with pytest.raises(ApprovalError) as info:
+            verify(fake)
+        elapsed = time.monotonic() - start
+    err = info.value
+    assert err.exit_code == 1
+    assert FAILING[scenario] in err.message
+    assert err.fix
+    assert fake.token not in str(err)
+    assert elapsed < 1.9  # the slow scenario is cut by the client timeout
+
+
+@pytest.mark.parametrize(
+    ("scenario", "fix"),
+    [
+        ("rejected", "environment: production"),
+        ("no-required-reviewers", "Required reviewers"),
+        ("status-403", "actions: read"),
+        ("status-401", "${{ github.token }}"),
+    ],
+)
+def test_fix_says_what_to_do(scenario: Scenario, fix: str) -> None:
+    """The error's fix names the YAML or setting that resolves it."""
+    with FakeGitHub(scenario=scenario) as fake, pytest.raises(ApprovalError) as info:
+        verify(fake)
+    assert fix in str(info.value.fix)
+
+
+def test_wrong_token_is_rejected() -> None:
+    """A token GitHub does not accept fails with 401 and the token is not echoed."""
+    with FakeGitHub(scenario="approved") as fake, pytest.raises(ApprovalError) as info:
+        verify(fake, token="ghs_wrong-token")
+    assert "HTTP 401" in info.value.message
+    assert "ghs_wrong-token" not in str(info.value)
+    assert not fake.requests[0].authorized
+
+
+def test_connection_refused_fails_closed() -> None:
+    """An API that is not listening fails closed instead of passing."""
+    with FakeGitHub() as fake:
+        url = fake.url  # the port is free again once the fake has stopped
+    with pytest.raises(ApprovalError, match="Could not reach"):
+        verify_approval(
+            api_url=url, repository="o/r", run_id="1", token="t", environment="production"
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("api_url", "", "GITHUB_API_URL"),
+        ("api_url", "file:///etc/passwd", "GITHUB_API_URL"),
+        ("repository", "", "GITHUB_REPOSITORY"),
+        ("repository", "o/r/../x", "GITHUB_REPOSITORY"),
+        ("run_id", "12a", "GITHUB_RUN_ID"),
+        ("token", "", "github-token"),
+        ("environment", " ", "approval-environment"),
+    ],
+)
+def test_missing_context_fails_before_any_request(field: str, value: str, match: str) -> None:
+    """Without the runner's context the check fails closed and sends nothing."""
+    with FakeGitHub() as fake:
+        with pytest.raises(ApprovalError, match=match):
+            verify(fake, **{field: value})
+        assert fake.requests == []
+
+
+def test_fake_environ_for_the_demo() -> None:
+    """`FakeGitHub.environ()` gives the entrypoint everything it needs for an approved run."""
+    with FakeGitHub(scenario="approved", approvers=("alice",)) as fake:
+        env = fake.environ()
+        approval = verify_approval(
+            api_url=env["GITHUB_API_URL"],
+            repository=env["GITHUB_REPOSITORY"],
+            run_id=env["GITHUB_RUN_ID"],
+            token=env["INPUT_GITHUB-TOKEN"],
+            environment=env["INPUT_APPROVAL-ENVIRONMENT"],
+        )
+    assert approval.approvers == ("alice",)
