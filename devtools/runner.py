@@ -38,7 +38,7 @@ class RunResult:
 
 
 def runner_env(
-    workdir: Path, inputs: Mapping[str, str], extra: Mapping[str, str] = ()
+    workdir: Path, inputs: Mapping[str, str], extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The environment of a container step: only what a runner passes, nothing of ours."""
     workdir.mkdir(parents=True, exist_ok=True)
