@@ -1,0 +1,71 @@
+"""The action's container image, built and run as the runner does (needs a Docker engine:
+marked `docker`, deselected by default, run by the project's GitHub workflow)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from devtools import seed
+from devtools.runner import ROOT, parse_outputs, runner_env
+from tests.fixtures.pg import DbPair
+
+pytestmark = pytest.mark.docker
+IMAGE = "refsync-action:test"
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    subprocess.run(
+        ["docker", "build", "--quiet", "--tag", IMAGE, str(ROOT)], check=True, timeout=900
+    )
+    return IMAGE
+
+
+def test_image_dry_run_matches_the_entrypoint(image: str, dbpair: DbPair, tmp_path: Path) -> None:
+    """The container run with a runner's environment plans, writes its outputs and exits 0."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    env = runner_env(
+        tmp_path, {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
+    )
+    files = Path(env["GITHUB_OUTPUT"]).parent
+    forwarded = [
+        arg for name in env if name.startswith(("INPUT_", "GITHUB_", "CI")) for arg in ("-e", name)
+    ]
+    proc = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--workdir",
+            str(tmp_path),
+            "--volume",
+            f"{tmp_path}:{tmp_path}",
+            "--volume",
+            f"{files}:{files}",
+            *forwarded,
+            image,
+        ],
+        env=env | {"PATH": "/usr/bin:/bin:/usr/local/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    outputs = parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text())
+    assert outputs["has-changes"] == "true"
+    assert (tmp_path / "refsync-plan.json").exists()
+
+
+def test_image_refuses_outside_actions(image: str) -> None:
+    """The container exits 1 without CI=true and GITHUB_ACTIONS=true."""
+    proc = subprocess.run(
+        ["docker", "run", "--rm", image], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.returncode == 1
+    assert "runs only inside GitHub Actions" in proc.stderr
