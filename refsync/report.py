@@ -173,6 +173,7 @@ def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
     )
     for table in plan.tables:
         lines += _table_sections(table)
+    lines += _privileges_section(outcome)
     lines += ["", "### Next step", "", _next_step(outcome), ""]
     return "\n".join(lines)
 
@@ -206,13 +207,37 @@ def _table_sections(table: TablePlan) -> list[str]:
                 rows.append(f"| {key} | {col} | {_cell(fmt(old))} → {_cell(fmt(new))} |")
         out += _rows_capped(rows, len(table.updates), "updates")
     if table.skips:
-        out += ["", f"**Skip ({len(table.skips)})**", "", "| key | reason |", "|---|---|"]
+        out += [
+            "",
+            f"**Skip ({len(table.skips)})**",
+            "",
+            "| key | reason | would change |",
+            "|---|---|---|",
+        ]
         rows = [
-            f"| `{_cell(show_key(s.key))}` | {_cell(s.reason)} |"
+            f"| `{_cell(show_key(s.key))}` | {_cell(s.reason)} | {_cell(_would_change(s))} |"
             for s in table.skips[:SUMMARY_ROWS]
         ]
         out += _rows_capped(rows, len(table.skips), "skips")
     return out
+
+
+def _would_change(skip: Skip) -> str:
+    if skip.changes:
+        return ", ".join(skip.changes)
+    return "—" if skip.kind == "ambiguous" else "new row"
+
+
+def _privileges_section(outcome: Outcome) -> list[str]:
+    out = ["", "### Privileges", ""]
+    if not outcome.privilege_warnings:
+        return [*out, "The prod role holds nothing beyond what refsync needs."]
+    out.append(
+        "The prod role may do more than refsync needs; a leaked secret would allow it too. "
+        "See the README's least-privilege section."
+    )
+    out.append("")
+    return out + [f"- {w}" for w in outcome.privilege_warnings]
 
 
 def _next_step(outcome: Outcome) -> str:
