@@ -22,6 +22,7 @@ from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
 from refsync.plan import Plan, canonical, diff, digest, protect
+from refsync.privileges import excess_privileges
 from refsync.snapshot import (
     check_distinct,
     fingerprint,
@@ -52,6 +53,8 @@ class Outcome:
     layouts: tuple[TableLayout, ...]
     written: Written | None
     round_trips: dict[str, int]
+    #: What the prod role may do beyond what refsync needs (warned about, never refused).
+    privilege_warnings: tuple[str, ...] = ()
 
 
 def _base_policy(config: Config) -> guard.Policy:
@@ -136,6 +139,7 @@ def _run(
     prod_fp = fingerprint(prod, config.fingerprint)
     check_distinct(dev_id, prod_id, dev_fp, prod_fp)
     log(f"fingerprints verified: dev {dev_id.display()}, prod {prod_id.display()}")
+    privilege_warnings = excess_privileges(prod, [t.relation for t in config.tables])
 
     dev_cat = read_catalog(dev, config)
     prod_cat = read_catalog(prod, config)
@@ -211,4 +215,5 @@ def _run(
         layouts=tuple(layouts),
         written=written,
         round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
+        privilege_warnings=privilege_warnings,
     )

@@ -115,6 +115,11 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
         wf.warning(
             f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}", title="refsync skip"
         )
+    for warning in outcome.privilege_warnings:
+        wf.warning(
+            f"{warning}. Grant only what the README's least-privilege section lists.",
+            title="refsync privileges",
+        )
     console_report(outcome, stdout)
     github.append_summary(summary_path, summary(outcome, approvers))
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))

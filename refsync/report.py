@@ -120,9 +120,34 @@ def _identity(outcome: Outcome, side: str) -> dict[str, Any]:
     }
 
 
+#: Lists of operations, written one operation per line: a 100k-row plan stays greppable and
+#: diffable, and each line comes from json's C encoder (its indent= path is pure Python and
+#: took 0.3 s of a 100k-service plan).
+_RECORD_LISTS = frozenset({"creates", "updates", "skips", "operations"})
+
+
+def _layout(value: Any, indent: str = "", records: bool = False) -> str:
+    """Indented JSON, except that each item of a list of operations is one line."""
+    if isinstance(value, dict) and value:
+        inner = indent + " "
+        members = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {_layout(v, inner, k in _RECORD_LISTS)}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(members) + "\n" + indent + "}"
+    if isinstance(value, list) and value:
+        inner = indent + " "
+        if records:
+            items = [inner + json.dumps(v, ensure_ascii=False) for v in value]
+        else:
+            items = [inner + _layout(v, inner) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def write_plan_file(path: Any, outcome: Outcome) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(plan_document(outcome), fh, ensure_ascii=False, indent=1, sort_keys=False)
+        fh.write(_layout(plan_document(outcome)))
         fh.write("\n")
 
 
