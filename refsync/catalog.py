@@ -58,7 +58,8 @@ FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
-  AND n.nspname = ANY(%s) AND c.relname = ANY(%s) AND a.attname = ANY(%s)"""
+  AND lower(n.nspname) = ANY(%s) AND lower(c.relname) = ANY(%s)
+  AND lower(a.attname) = ANY(%s)"""
 )
 
 
@@ -137,25 +138,15 @@ def read_catalog(db: Database, config: Config) -> Catalog:
             )
 
     primary: dict[Relation, tuple[str, ...]] = {}
-    fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
-    referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
-    for kind, sschema, sname, scols, tschema, tname, _tcols in db.execute(
+    foreign: list[tuple[Relation, list[str], Relation, list[str]]] = []
+    for kind, sschema, sname, scols, tschema, tname, tcols in db.execute(
         _CONSTRAINTS, [schemas, names, schemas, names]
     ):
         source: Relation = (sschema, sname)
         if kind == "p" and source in columns:
             primary[source] = tuple(scols)
-            continue
-        if kind != "f":
-            continue
-        target: Relation = (tschema, tname)
-        if source in columns and len(scols) == 1:
-            fks[source][scols[0]] = target
-        elif source in columns:
-            # A composite foreign key cannot be remapped column by column.
-            fks[source].update(dict.fromkeys(scols, target))
-        if target in columns and source not in columns and len(scols) == 1:
-            referrers[target].append(Referrer(source, scols[0], declared=True))
+        elif kind == "f":
+            foreign.append((source, scols, (tschema, tname), tcols))
 
     shapes = {}
     for table in config.tables:
@@ -166,8 +157,37 @@ def read_catalog(db: Database, config: Config) -> Catalog:
                 f"(found {list(pk) or 'none'})",
                 fix="refsync identifies rows it updates by their primary key",
             )
+    protects = {t.relation: t.protect != "none" for t in config.tables}
+    excluded = {t.relation: set(t.exclude) for t in config.tables}
+    fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
+    referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
+    for source, scols, target, tcols in foreign:
+        by_pk = target in columns and list(tcols) == list(primary[target])
+        if source in columns:
+            # Composite foreign keys, and ones to another column than a reference table's
+            # primary key, map every column to the target; layout refuses to remap them.
+            fks[source].update(dict.fromkeys(scols, target))
+            if target in columns and not by_pk and not set(scols) & excluded[source]:
+                raise SafetyError(
+                    f"{db.side}: table `{_label(source)}` columns {list(scols)} reference "
+                    f"`{_label(target)}` {list(tcols)}, not its primary key; refsync remaps "
+                    "references by primary key only",
+                    fix="point the foreign key at the primary key, or exclude the columns",
+                )
+        elif target in columns and not by_pk and protects[target] and db.side == "prod":
+            # protection is checked by primary key: a reference by another column would be
+            # missed, so it is refused rather than ignored
+            raise SafetyError(
+                f"{db.side}: `{_label(source)}` {list(scols)} references `{_label(target)}` "
+                f"{list(tcols)}, not its primary key; refsync cannot tell which rows it uses",
+                fix=f"set `protect: none` on {_label(target)} only if its rows may be updated "
+                "while in use; otherwise keep syncing it by hand",
+            )
+        elif target in columns and by_pk:
+            referrers[target].append(Referrer(source, scols[0], declared=True))
+    for table in config.tables:
         shapes[table.relation] = TableShape(
-            table.relation, columns[table.relation], pk, fks[table.relation]
+            table.relation, columns[table.relation], primary[table.relation], fks[table.relation]
         )
     _add_protected_by(db, config, referrers)
     return Catalog(db.side, shapes, {r: tuple(v) for r, v in referrers.items()})
@@ -176,27 +196,39 @@ def read_catalog(db: Database, config: Config) -> Catalog:
 def _add_protected_by(
     db: Database, config: Config, referrers: dict[Relation, list[Referrer]]
 ) -> None:
-    wanted = [(t, e) for t in config.tables for e in t.protected_by_columns()]
-    if not wanted:
+    """Add the `protected_by` columns; one that does not exist is an error, never ignored.
+
+    Checked on prod only: protection is read there, and dev need not have business tables.
+    """
+    wanted = [
+        (i, j, t, e)
+        for i, t in enumerate(config.tables)
+        for j, e in enumerate(t.protected_by_columns())
+    ]
+    if not wanted or db.side != "prod":
         return
+    # Matched case-insensitively so a wrongly cased entry gets the right spelling as its fix.
     found = {
         (s, n, c)
         for s, n, c in db.execute(
             _COLUMN_EXISTS,
-            [
-                sorted({e[0] for _, e in wanted}),
-                sorted({e[1] for _, e in wanted}),
-                sorted({e[2] for _, e in wanted}),
-            ],
+            [sorted({e[k].lower() for *_, e in wanted}) for k in range(3)],
         )
     }
-    for table, (schema, name, column) in wanted:
+    for i, j, table, (schema, name, column) in wanted:
         if (schema, name, column) not in found:
+            wrong_case = (schema.lower(), name.lower(), column.lower())
+            near = sorted(f for f in found if tuple(x.lower() for x in f) == wrong_case)
+            hint = (
+                f"write `{_label(near[0][:2])}.{near[0][2]}` (names are case-sensitive)"
+                if near
+                else "fix the entry, or remove it if that relation no longer exists"
+            )
             raise UsageError(
-                f"config tables ({table.label}).protected_by: `{schema}.{name}.{column}` does not "
-                f"exist on {db.side} (or this role cannot see it)",
-                fix="fix the entry, or remove it if that relation no longer exists; refsync never "
-                "ignores a protection it cannot check",
+                f"config `tables[{i}].protected_by[{j}]` ({table.name}): "
+                f"`{schema}.{name}.{column}` does not exist on {db.side} "
+                "(or this role cannot see it)",
+                fix=f"{hint}; refsync never ignores a protection it cannot check",
             )
         known = {(r.relation, r.column) for r in referrers[table.relation]}
         if ((schema, name), column) not in known:
@@ -237,7 +269,7 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
     """Check dev and prod agree on every column refsync reads or writes (schema drift refuses)."""
     names = {t.relation: t.name for t in config.tables}
     out = []
-    for table in config.tables:
+    for i, table in enumerate(config.tables):
         d, p = dev.tables[table.relation], prod.tables[table.relation]
         where = f"table `{table.label}`"
         for column in {*table.compare, *table.match.columns, *table.references}:
@@ -275,6 +307,20 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         pk = p.primary_key[0]
         pk_from_prod = p.columns[pk].db_generated
+        if pk in table.compare:
+            raise UsageError(
+                f"config `tables[{i}].compare` ({table.label}): `{pk}` is the primary key; "
+                "refsync never updates a primary key",
+                fix=f"remove `{pk}` from compare (to match rows by it: `match: {{column: {pk}}}`)",
+            )
+        for column in table.match.columns:
+            if column in references:
+                raise UsageError(
+                    f"config `tables[{i}].match` ({table.label}): `{column}` references "
+                    f"`{references[column]}`, so its raw ids differ between dev and prod",
+                    fix="match on columns whose values are the same in dev and prod "
+                    "(a slug, code or key column)",
+                )
         touch = tuple(
             c
             for c in shared

@@ -6,16 +6,27 @@ Every error is a UsageError (exit 2) naming the offending key and the fix.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from refsync.errors import UsageError
 
-Identifier = Annotated[str, Field(min_length=1, max_length=63)]
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character, which PostgreSQL names and values cannot hold")
+    return value
+
+
+#: Text sent to PostgreSQL as a name or value: a NUL would only fail later, after connecting.
+Text = Annotated[str, AfterValidator(_no_nul)]
+Identifier = Annotated[Text, Field(min_length=1, max_length=63)]
 
 
 class _Frozen(BaseModel):
@@ -25,11 +36,11 @@ class _Frozen(BaseModel):
 class FingerprintConfig(_Frozen):
     table: Identifier = "database_metadata"
     id_column: Identifier = "id"
-    id: str = "singleton"
+    id: Text = "singleton"
     environment_column: Identifier = "environment"
     fingerprint_column: Identifier = "fingerprint"
-    dev: str = "dev"
-    prod: str = "prod"
+    dev: Text = "dev"
+    prod: Text = "prod"
 
     @property
     def relation(self) -> tuple[str, str]:
@@ -45,6 +56,10 @@ class Match(_Frozen):
     def _exactly_one(self) -> Match:
         if (self.slug_from is None) == (self.column is None):
             raise ValueError("give exactly one of `slug_from: <column>` or `column: <column>`")
+        if isinstance(self.column, list) and (
+            not self.column or len(set(self.column)) != len(self.column)
+        ):
+            raise ValueError("`column:` as a list needs one or more distinct column names")
         return self
 
     @property
@@ -64,7 +79,7 @@ class TableConfig(_Frozen):
     compare: list[Identifier] = Field(min_length=1)
     references: dict[Identifier, Identifier] = Field(default_factory=dict)
     protect: Literal["referenced", "none"] = "referenced"
-    protected_by: list[str] = Field(default_factory=list)
+    protected_by: list[Text] = Field(default_factory=list)
     exclude: list[Identifier] = Field(default_factory=list)
 
     @property
@@ -89,6 +104,16 @@ class TableConfig(_Frozen):
         return out
 
 
+class ConfigProblemError(ValueError):
+    """A semantic config error: the key at fault (`tables[1].references.x`) and the fix."""
+
+    def __init__(self, key: str, message: str, fix: str) -> None:
+        super().__init__(f"`{key}`: {message}")
+        self.key = key
+        self.message = message
+        self.fix = fix
+
+
 class Config(_Frozen):
     version: Literal[1]
     fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)
@@ -96,49 +121,31 @@ class Config(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
-        seen: set[str] = set()
-        relations: set[tuple[str, str]] = set()
+        names: dict[str, int] = {}
+        relations: dict[tuple[str, str], int] = {}
         for i, table in enumerate(self.tables):
-            where = f"tables[{i}] ({table.label})"
-            if table.relation in relations:
-                raise ValueError(f"{where}: listed twice")
-            if table.relation == self.fingerprint.relation:
-                raise ValueError(
-                    f"{where}: is the fingerprint table; it is never synced as reference data"
-                )
-            for column in table.compare + table.exclude + list(table.references):
-                if not column:
-                    raise ValueError(f"{where}: empty column name")
-            for column, target in table.references.items():
-                if target not in seen:
-                    raise ValueError(
-                        f"{where}.references.{column}: `{target}` is not a table listed earlier; "
-                        "list parent tables first"
-                    )
-            overlap = set(table.exclude) & (set(table.compare) | set(table.match.columns))
-            if overlap:
-                raise ValueError(
-                    f"{where}.exclude: {sorted(overlap)} are also matched or compared; "
-                    "an excluded column is never copied or compared"
-                )
-            for entry in table.protected_by:
-                if not 2 <= len(entry.split(".")) <= 3 or "" in entry.split("."):
-                    raise ValueError(
-                        f"{where}.protected_by: `{entry}` must be `table.column` or "
-                        "`schema.table.column`"
-                    )
-            seen.add(table.name)
-            relations.add(table.relation)
-        for table in self.tables:
-            for schema, name, column in table.protected_by_columns():
+            _check_table(self, i, table, names)
+            names[table.name] = i
+            relations[table.relation] = i
+        for i, table in enumerate(self.tables):
+            for j, (schema, name, column) in enumerate(table.protected_by_columns()):
+                key = f"tables[{i}].protected_by[{j}]"
                 if (schema, name) in relations:
-                    raise ValueError(
-                        f"tables ({table.label}).protected_by: `{name}.{column}` is a reference "
-                        "table listed in `tables`, not business data"
+                    k = relations[(schema, name)]
+                    raise ConfigProblemError(
+                        f"tables[{k}].name",
+                        f"`{_label(schema, name)}` is listed as reference data, but "
+                        f"`{key}` ({table.name}) names `{name}.{column}` as business data "
+                        "pointing at it",
+                        f"a business table is never synced: remove `tables[{k}]` "
+                        f"({_label(schema, name)}), or remove the `{key}` entry if it is "
+                        "reference data after all",
                     )
                 if (schema, name) == self.fingerprint.relation:
-                    raise ValueError(
-                        f"tables ({table.label}).protected_by: `{name}` is the fingerprint table"
+                    raise ConfigProblemError(
+                        key,
+                        f"`{name}` is the fingerprint table, not business data",
+                        f"remove `{table.protected_by[j]}` from {table.name}.protected_by",
                     )
         return self
 
@@ -151,6 +158,85 @@ class Config(_Frozen):
     def canonical(self) -> dict[str, Any]:
         """The effective config as plain data, the form hashed into the plan digest."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def _label(schema: str, name: str) -> str:
+    return name if schema == "public" else f"{schema}.{name}"
+
+
+def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[str, int]) -> None:
+    """The rules one table entry follows, given the entries before it."""
+    where = f"tables[{i}]"
+    if table.name in earlier:
+        first = earlier[table.name]
+        other = config.tables[first].schema_ != table.schema_
+        raise ConfigProblemError(
+            f"{where}.name",
+            f"`{table.name}` is already listed as tables[{first}]"
+            + (" (in another schema)" if other else ""),
+            "list each table once; `references` name tables by `name`, so names must be unique "
+            "across schemas",
+        )
+    if table.relation == config.fingerprint.relation:
+        raise ConfigProblemError(
+            f"{where}.name",
+            f"`{table.label}` is the fingerprint table; it is never synced as reference data",
+            f"remove tables[{i}], or point `fingerprint.table` at the table holding the "
+            "environment row",
+        )
+    for field_name, columns in (("compare", table.compare), ("exclude", table.exclude)):
+        for j, column in enumerate(columns):
+            if column in columns[:j]:
+                raise ConfigProblemError(
+                    f"{where}.{field_name}[{j}]",
+                    f"`{column}` is listed twice",
+                    f"list `{column}` once in {table.name}.{field_name}",
+                )
+    for column, target in table.references.items():
+        key = f"{where}.references.{column}"
+        if target != table.name and target not in earlier:
+            listed_later = any(t.name == target for t in config.tables)
+            raise ConfigProblemError(
+                key,
+                f"`{target}` is not a table listed earlier"
+                + (" (it is listed later; parents must come first)" if listed_later else ""),
+                f"list `{target}` in `tables` before `{table.name}`"
+                if listed_later
+                else f"add `{target}` to `tables` before `{table.name}`, or drop this reference",
+            )
+        if column in table.match.columns:
+            raise ConfigProblemError(
+                key,
+                f"`{column}` is part of the match key, but a reference holds a raw id that "
+                "differs between dev and prod",
+                "match on columns whose values are the same in dev and prod (a slug, code or key)",
+            )
+    for j, column in enumerate(table.exclude):
+        if column in table.match.columns or column in table.compare or column in table.references:
+            used = (
+                "match"
+                if column in table.match.columns
+                else ("compare" if column in table.compare else "references")
+            )
+            raise ConfigProblemError(
+                f"{where}.exclude[{j}]",
+                f"`{column}` is also in `{used}`; an excluded column is never copied or compared",
+                f"remove `{column}` from one of `exclude` and `{used}`",
+            )
+    for j, entry in enumerate(table.protected_by):
+        parts = entry.split(".")
+        if not 2 <= len(parts) <= 3 or "" in parts:
+            raise ConfigProblemError(
+                f"{where}.protected_by[{j}]",
+                f"`{entry}` must be `table.column` or `schema.table.column`",
+                "write e.g. `protected_by: [bookings.serviceId]`",
+            )
+    if table.protect == "none" and table.protected_by:
+        raise ConfigProblemError(
+            f"{where}.protected_by",
+            "is set, but `protect: none` turns protection off for this table",
+            "remove `protect: none` (the default is `referenced`) or remove `protected_by`",
+        )
 
 
 DEFAULT_PROFILE = "default.yml"
@@ -200,14 +286,57 @@ def parse_config(text: str, *, source: str) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems, fixes = [], []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problem = (err.get("ctx") or {}).get("error")
+            if isinstance(problem, ConfigProblemError):
+                problems.append(str(problem))
+                fixes.append(problem.fix)
+                continue
+            loc = _key_path(err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key"
+                allowed = _allowed_keys(err["loc"][:-1])
+                close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+                msg = "unknown key" + (f"; did you mean `{close[0]}`?" if close else "")
+                fixes.append("allowed keys here: " + ", ".join(f"`{k}`" for k in allowed))
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            else:
+                msg += f" (got {_short(err.get('input'))})"
             problems.append(f"`{loc}`: {msg}")
+        fixes.append(
+            "the configuration section of the README (docs/configuration.md) lists every key"
+        )
         raise UsageError(
             f"config {source}: " + "; ".join(problems),
-            fix="see the configuration section of the README for every allowed key",
+            fix="; ".join(dict.fromkeys(fixes)),
         ) from None
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    """pydantic's ('tables', 1, 'match', 'column') as `tables[1].match.column`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): Config,
+    ("fingerprint",): FingerprintConfig,
+    ("tables",): TableConfig,
+    ("tables", "match"): Match,
+}
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model = _MODELS.get(tuple(str(p) for p in loc if not isinstance(p, int)))
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

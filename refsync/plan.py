@@ -12,9 +12,11 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any, Literal
 
 from refsync.catalog import TableLayout
@@ -124,13 +126,28 @@ class _Side:
     unkeyed: list[Row]
 
 
-def _index(rows: Sequence[Row], cols: Sequence[str], lay: TableLayout, pk: str) -> _Side:
+def _index(
+    rows: Sequence[Row],
+    cols: Sequence[str],
+    lay: TableLayout,
+    pk: str,
+    slugs: dict[str, Key | None],
+) -> _Side:
     pk_i = cols.index(pk)
     match_i = [cols.index(c) for c in lay.match]
     slug = lay.config.match.slug_from is not None
     side = _Side({}, {}, [])
     for row in rows:
-        key = key_of([row[i] for i in match_i], slug)
+        if slug:
+            # key_of inlined, and each name slugged once for both sides: this loop runs once
+            # per row, and most prod names are also dev names.
+            text = row[match_i[0]]
+            if not isinstance(text, str):
+                key = None
+            elif (key := slugs.get(text)) is None:
+                key = slugs[text] = (s,) if (s := slugify(text)) else None
+        else:
+            key = key_of([row[i] for i in match_i], slug)
         side.key_by_pk[row[pk_i]] = key
         if key is None:
             side.unkeyed.append(row)
@@ -151,8 +168,9 @@ def diff(
     prod: dict[str, _Side] = {}
     problems: list[str] = []
     for lay in layouts:
-        dev[lay.name] = d = _index(dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name])
-        prod[lay.name] = _index(prod_rows[lay.name], lay.prod_read, lay, lay.pk)
+        slugs: dict[str, Key | None] = {}
+        dev[lay.name] = d = _index(dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name], slugs)
+        prod[lay.name] = _index(prod_rows[lay.name], lay.prod_read, lay, lay.pk, slugs)
         what = "slug of " + lay.match[0] if lay.config.match.slug_from else ", ".join(lay.match)
         for row in d.unkeyed[:20]:
             pk_value = row[lay.dev_read.index(dev_pk[lay.name])]
@@ -219,6 +237,28 @@ def _diff_table(
         target = lay.references.get(col)
         return ref(prod, target, row[pi[col]]) if target else row[pi[col]]
 
+    # Most rows are unchanged: decide that with one tuple comparison of the plain columns and
+    # a key lookup per reference column. Dev and prod share every column's type (layout()
+    # refuses drift), so == on the tuple agrees with _same; any difference takes the slow path.
+    plain = [c for c in lay.compare if c not in lay.references]
+    dev_plain = itemgetter(*(di[c] for c in plain)) if plain else _nothing
+    prod_plain = itemgetter(*(pi[c] for c in plain)) if plain else _nothing
+    ref_cols = [
+        (di[c], pi[c], dev[t].key_by_pk, prod[t].key_by_pk)
+        for c, t in lay.references.items()
+        if c in lay.compare
+    ]
+
+    def same_refs(row: Row, prod_row: Row) -> bool:
+        for d_i, p_i, d_keys, p_keys in ref_cols:
+            a, b = row[d_i], prod_row[p_i]
+            if a is None or b is None:
+                if a is not b:
+                    return False
+            elif (k := d_keys.get(a)) is None or k != p_keys.get(b):
+                return False
+        return True
+
     creates: dict[Key, Create] = {}
     updates: list[Update] = []
     skips: list[Skip] = []
@@ -255,6 +295,9 @@ def _diff_table(
             creates[key] = Create(key, values)
             continue
         prod_row = matches[0]
+        if dev_plain(row) == prod_plain(prod_row) and same_refs(row, prod_row):
+            unchanged += 1
+            continue
         changes = {}
         for col in lay.compare:
             old, new = prod_value(prod_row, col), dev_value(row, col)
@@ -313,6 +356,10 @@ def _diff_table(
     return plan, made
 
 
+def _nothing(row: Row) -> tuple[()]:
+    return ()
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1."""
     if a is None or b is None:
@@ -356,7 +403,9 @@ def to_json(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        # A number stays a JSON number (inside jsonb too, where a string would change its
+        # type); NaN and the infinities, which JSON lacks, travel as float8's input text.
+        return value if math.isfinite(value) else repr(value).replace("inf", "Infinity")
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -1,6 +1,12 @@
 """Golden scenarios for the diff rules: each folder holds dev.sql, prod.sql, expected.json
-(and optionally config.yml). Each runs against real databases under the least-privilege
-roles: plan, compare with the golden plan, apply that exact plan, check prod, plan again."""
+and optionally config.yml and schema.sql. Each runs against real databases under the
+least-privilege roles: plan, compare with the golden plan, apply that exact plan, check prod,
+plan again.
+
+schema.sql runs as superuser on both databases before dev.sql/prod.sql: it creates the
+scenario's own tables (next to the marketplace tables of the template) and grants the two
+roles exactly the least privileges SPEC section 5 describes. An expected.json with `refuse`
+expects that message from a SafetyError, or from a UsageError when `"exit": 2`."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import pytest
 
 from refsync.config import Config, load_config
 from refsync.engine import Outcome, run
-from refsync.errors import SafetyError
+from refsync.errors import RefsyncError, SafetyError, UsageError
 from refsync.plan import Plan, show_key
 from tests.fixtures.pg import DbPair
 
@@ -33,8 +39,14 @@ def summarize(plan: Plan) -> dict[str, Any]:
     }
 
 
+REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
+
+
 def load_sql(dbpair: DbPair, scenario: Path) -> None:
+    schema = scenario / "schema.sql"
     for side in ("dev", "prod"):
+        if schema.exists():
+            dbpair.admin(side).execute(schema.read_bytes())
         text = (scenario / f"{side}.sql").read_text()
         if text.strip():
             dbpair.admin(side).execute(text.encode())
@@ -60,7 +72,7 @@ def test_scenario(scenario: Path, dbpair: DbPair) -> None:
     config = load_config(str(config_file) if config_file.exists() else None)
     expected = json.loads((scenario / "expected.json").read_text())
     if "refuse" in expected:
-        with pytest.raises(SafetyError) as refused:
+        with pytest.raises(REFUSALS[expected.get("exit", 1)]) as refused:
             plan_and_apply(dbpair, config)
         assert expected["refuse"] in str(refused.value)
         return

@@ -1,0 +1,1 @@
+INSERT INTO plans (id, key, tier) VALUES ('p1', 'basic', 'free');

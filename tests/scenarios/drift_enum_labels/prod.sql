@@ -1,0 +1,1 @@
+ALTER TYPE "Tier" ADD VALUE 'enterprise';

@@ -1,0 +1,350 @@
+"""The config file (SPEC 4.3): every validation error names its key and a fix (exit 2), the
+shipped default profile is the SPEC's example, and the docs list every key the code accepts."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from devtools.runner import run_entrypoint
+from refsync.config import (
+    Config,
+    FingerprintConfig,
+    Match,
+    TableConfig,
+    default_profile_text,
+    load_config,
+    parse_config,
+)
+from refsync.errors import UsageError
+from tests.fixtures.db import table_checksums
+from tests.fixtures.pg import DbPair
+from tests.test_scenarios import load_sql
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# SPEC section 4.3, verbatim apart from the comments.
+SPEC_EXAMPLE = """
+version: 1
+fingerprint:
+  table: database_metadata
+  id_column: id
+  id: singleton
+  environment_column: environment
+  fingerprint_column: fingerprint
+  dev: dev
+  prod: prod
+tables:
+  - name: service_categories
+    schema: public
+    match: {slug_from: name}
+    compare: [name, description, icon, isActive]
+  - name: services
+    match: {slug_from: name}
+    compare: [name, description, price, categoryId, isActive]
+    references: {categoryId: service_categories}
+    protect: referenced
+    protected_by: [bookings.serviceId, provider_services.serviceId]
+    exclude: []
+"""
+
+CATEGORIES = """
+  - name: categories
+    match: {slug_from: name}
+    compare: [name]
+"""
+
+
+def refused(text: str) -> UsageError:
+    with pytest.raises(UsageError) as info:
+        parse_config(textwrap.dedent(text), source="refsync.yml")
+    assert info.value.exit_code == 2
+    assert info.value.fix
+    return info.value
+
+
+def test_default_profile_is_the_spec_example() -> None:
+    """The built-in profile equals the SPEC 4.3 example once defaults are filled in."""
+    spec = parse_config(SPEC_EXAMPLE, source="SPEC")
+    assert load_config(None) == spec
+    assert load_config(None).canonical() == spec.canonical()
+
+
+def test_shipped_example_is_the_default_profile() -> None:
+    """examples/refsync.yml, the commented copy users start from, is the default profile."""
+    example = load_config(str(ROOT / "examples" / "refsync.yml"))
+    assert example == load_config(None)
+    assert yaml.safe_load(default_profile_text()) == yaml.safe_load(
+        (ROOT / "examples" / "refsync.yml").read_text()
+    )
+
+
+def test_unknown_key_names_it_and_suggests() -> None:
+    """A misspelt key is refused with its path, the likely spelling and the allowed keys."""
+    error = refused(f"version: 1\ntables:{CATEGORIES}    compares: [icon]\n")
+    assert "`tables[0].compares`: unknown key; did you mean `compare`?" in error.message
+    assert error.fix is not None
+    assert "`protected_by`" in error.fix
+
+
+def test_unknown_top_level_and_fingerprint_keys() -> None:
+    """Unknown keys are refused at every level, not only inside tables."""
+    assert (
+        "`tabels`: unknown key" in refused(f"version: 1\ntabels: []\ntables:{CATEGORIES}").message
+    )
+    error = refused(f"version: 1\nfingerprint: {{tabel: meta}}\ntables:{CATEGORIES}")
+    assert "`fingerprint.tabel`: unknown key; did you mean `table`?" in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"version: 2\ntables:{CATEGORIES}", "`version`: Input should be 1"),
+        ("version: 1\ntables: {}\n", "`tables`: Input should be a valid list"),
+        (
+            "version: 1\ntables:\n  - name: c\n    match: {slug_from: name}\n    compare: name\n",
+            "`tables[0].compare`: Input should be a valid list (got 'name')",
+        ),
+        (
+            "version: 1\ntables:\n  - name: c\n    match: {slug_from: name}\n    compare: [name]\n"
+            "    protect: always\n",
+            "`tables[0].protect`: Input should be 'referenced' or 'none'",
+        ),
+        ("version: 1\ntables:\n  - name: c\n    compare: [name]\n", "`tables[0].match`: required"),
+        (
+            "version: 1\ntables:\n  - name: c\n    match: {slug_from: name, column: code}\n"
+            "    compare: [name]\n",
+            "`tables[0].match`: give exactly one of `slug_from: <column>` or `column: <column>`",
+        ),
+        (
+            "version: 1\ntables:\n  - name: c\n    match: {column: []}\n    compare: [name]\n",
+            "`tables[0].match`: `column:` as a list needs one or more distinct column names",
+        ),
+        ("version: 1\ntables: []\n", "`tables`: List should have at least 1 item"),
+    ],
+)
+def test_wrong_types_name_the_key(text: str, expected: str) -> None:
+    """A value of the wrong type or shape is refused naming its key path."""
+    assert expected in refused(text).message
+
+
+def test_reference_to_a_table_not_listed_earlier() -> None:
+    """`references` may only name a table listed before (parents first), saying which fix."""
+    later = refused(
+        """\
+        version: 1
+        tables:
+          - name: services
+            match: {slug_from: name}
+            compare: [name]
+            references: {categoryId: categories}
+          - name: categories
+            match: {slug_from: name}
+            compare: [name]
+        """
+    )
+    assert "`tables[0].references.categoryId`: `categories` is not a table listed earlier" in (
+        later.message
+    )
+    assert later.fix is not None
+    assert "list `categories` in `tables` before `services`" in later.fix
+    missing = refused(
+        f"""\
+        version: 1
+        tables:{textwrap.indent(CATEGORIES, "        ")}
+          - name: services
+            match: {{slug_from: name}}
+            compare: [name]
+            references: {{categoryId: kategories}}
+        """
+    )
+    assert "`tables[1].references.categoryId`: `kategories` is not a table listed earlier" in (
+        missing.message
+    )
+
+
+def test_self_reference_is_allowed() -> None:
+    """A tree (categories.parentId -> categories) references its own table."""
+    config = parse_config(
+        "version: 1\ntables:\n  - name: categories\n    match: {slug_from: name}\n"
+        "    compare: [name, parentId]\n    references: {parentId: categories}\n",
+        source="refsync.yml",
+    )
+    assert config.table("categories").references == {"parentId": "categories"}
+
+
+def test_fingerprint_table_is_not_reference_data() -> None:
+    """Listing the fingerprint table (default or configured) is refused, naming the key."""
+    error = refused(
+        "version: 1\ntables:\n  - name: database_metadata\n    match: {column: id}\n"
+        "    compare: [environment]\n"
+    )
+    assert "`tables[0].name`: `database_metadata` is the fingerprint table" in error.message
+    custom = refused(
+        "version: 1\nfingerprint: {table: ops.meta}\ntables:\n  - name: meta\n    schema: ops\n"
+        "    match: {column: id}\n    compare: [environment]\n"
+    )
+    assert "`tables[0].name`: `ops.meta` is the fingerprint table" in custom.message
+
+
+def test_business_table_is_not_reference_data() -> None:
+    """A table named as business data in a protected_by may not be listed as reference data."""
+    error = refused(
+        """\
+        version: 1
+        tables:
+          - name: bookings
+            match: {column: id}
+            compare: [status]
+          - name: services
+            match: {slug_from: name}
+            compare: [name]
+            protected_by: [bookings.serviceId]
+        """
+    )
+    assert "`tables[0].name`: `bookings` is listed as reference data" in error.message
+    assert "`tables[1].protected_by[0]`" in error.message
+    assert error.fix is not None
+    assert "remove `tables[0]`" in error.fix
+
+
+def test_protected_by_shape_and_target() -> None:
+    """protected_by entries are `[schema.]table.column` and never the fingerprint table."""
+    shape = refused(f"version: 1\ntables:{CATEGORIES}    protected_by: [bookings]\n")
+    assert "`tables[0].protected_by[0]`: `bookings` must be `table.column`" in shape.message
+    fingerprint = refused(
+        f"version: 1\ntables:{CATEGORIES}    protected_by: [database_metadata.id]\n"
+    )
+    assert "`tables[0].protected_by[0]`: `database_metadata` is the fingerprint table" in (
+        fingerprint.message
+    )
+    off = refused(
+        f"version: 1\ntables:{CATEGORIES}    protect: none\n"
+        "    protected_by: [products.categoryId]\n"
+    )
+    assert "`tables[0].protected_by`: is set, but `protect: none`" in off.message
+
+
+def test_table_listed_twice() -> None:
+    """Table names are unique, across schemas too, since `references` names tables by name."""
+    elsewhere = CATEGORIES + "    schema: shop\n"
+    error = refused(f"version: 1\ntables:{CATEGORIES}{elsewhere}")
+    assert "`tables[1].name`: `categories` is already listed as tables[0] (in another schema)" in (
+        error.message
+    )
+
+
+def test_exclude_conflicts() -> None:
+    """An excluded column cannot also be matched, compared or remapped."""
+    error = refused(f"version: 1\ntables:{CATEGORIES}    exclude: [name]\n")
+    assert "`tables[0].exclude[0]`: `name` is also in `match`" in error.message
+    ref = refused(
+        f"version: 1\ntables:{CATEGORIES}  - name: services\n    match: {{slug_from: name}}\n"
+        "    compare: [name]\n    references: {categoryId: categories}\n    exclude: [categoryId]\n"
+    )
+    assert "`tables[1].exclude[0]`: `categoryId` is also in `references`" in ref.message
+
+
+def test_duplicate_compare_and_reference_in_match() -> None:
+    """A column compared twice, or a match key holding a raw id, is refused."""
+    twice = refused(
+        "version: 1\ntables:\n  - name: c\n    match: {slug_from: name}\n"
+        "    compare: [name, name]\n"
+    )
+    assert "`tables[0].compare[1]`: `name` is listed twice" in twice.message
+    raw_id = refused(
+        f"version: 1\ntables:{CATEGORIES}  - name: services\n"
+        "    match: {column: [categoryId, code]}\n    compare: [name]\n"
+        "    references: {categoryId: categories}\n"
+    )
+    assert "`tables[1].references.categoryId`: `categoryId` is part of the match key" in (
+        raw_id.message
+    )
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
+    """A missing file, bad UTF-8, bad YAML or a non-mapping is a usage error naming the file."""
+    with pytest.raises(UsageError, match="input `config`: cannot read"):
+        load_config(str(tmp_path / "missing.yml"))
+    bad = tmp_path / "bad.yml"
+    bad.write_bytes(b"version: 1\ntables: \xff\n")
+    with pytest.raises(UsageError, match="not valid UTF-8"):
+        load_config(str(bad))
+    bad.write_text("version: 1\ntables: [\n")
+    with pytest.raises(UsageError, match="not valid YAML at line"):
+        load_config(str(bad))
+    bad.write_text("- just a list\n")
+    with pytest.raises(UsageError, match="expected a mapping"):
+        load_config(str(bad))
+
+
+def test_docs_list_every_key() -> None:
+    """docs/configuration.md documents every key the config models accept."""
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    prefixes: dict[type[BaseModel], str] = {
+        Config: "",
+        FingerprintConfig: "fingerprint.",
+        TableConfig: "tables[].",
+        Match: "tables[].match.",
+    }
+    for model, prefix in prefixes.items():
+        for name, info in model.model_fields.items():
+            key = f"`{prefix}{info.alias or name}`"
+            assert key in docs, f"{key} is undocumented"
+
+
+def test_missing_protected_by_column_exits_2(dbpair: DbPair, tmp_path: Path) -> None:
+    """Through the real entrypoint, a protected_by column that does not exist exits 2, names
+    the entry and its right spelling, and writes nothing."""
+    scenario = Path(__file__).parent / "scenarios" / "protected_by_missing_column"
+    load_sql(dbpair, scenario)
+    config = tmp_path / "work" / "refsync.yml"
+    config.parent.mkdir(parents=True)
+    shutil.copy(scenario / "config.yml", config)
+    before = table_checksums(dbpair.admin("prod"))
+    result = run_entrypoint(
+        tmp_path / "work",
+        {
+            "dev-database-url": dbpair.dev_url,
+            "prod-database-url": dbpair.prod_url,
+            "config": "refsync.yml",
+        },
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "`tables[0].protected_by[0]` (products)" in result.stderr
+    assert "`public.orders.productID` does not exist on prod" in result.stderr
+    assert "write `orders.productId`" in result.stderr
+    assert any(line.startswith("::error") for line in result.stdout.splitlines())
+    assert result.outputs == {}
+    assert table_checksums(dbpair.admin("prod")) == before
+
+
+def test_config_error_exits_2_before_connecting(tmp_path: Path) -> None:
+    """An invalid config file exits 2 through the real entrypoint without any database."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "refsync.yml").write_text(f"version: 1\ntables:{CATEGORIES}    bogus: 1\n")
+    result = run_entrypoint(
+        tmp_path / "work",
+        {
+            "dev-database-url": "postgresql://nobody@127.0.0.1:1/dev",
+            "prod-database-url": "postgresql://nobody@127.0.0.1:1/prod",
+            "config": "refsync.yml",
+        },
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "`tables[0].bogus`: unknown key" in result.stderr
+
+
+def test_docs_examples_are_valid_configs() -> None:
+    """Every complete config in docs/configuration.md parses."""
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in docs.split("```yaml\n")[1:]]
+    configs = [b for b in blocks if b.startswith("version: 1")]
+    assert len(configs) == 2
+    for block in configs:
+        assert parse_config(block, source="docs").tables
