@@ -2,6 +2,7 @@
 and before any connection: refsync runs only inside GitHub Actions (SPEC 1.3). There is no
 flag, input or variable that bypasses this check."""
 
+import gc
 import os
 import sys
 
@@ -12,6 +13,11 @@ if os.environ.get("CI") != "true" or os.environ.get("GITHUB_ACTIONS") != "true":
         "There is no bypass: run it from a workflow job.\n"
     )
     sys.exit(1)
+
+# One run, then exit. Imports and the snapshots (hundreds of thousands of acyclic tuples that
+# reference counting frees) would make the cycle collector walk every object again and again:
+# a quarter of a 100k-service plan's time. See docs/benchmark.md.
+gc.disable()
 
 from refsync.main import main  # imported only after the environment guard
 
