@@ -94,7 +94,7 @@ def write(
                 src=_populate(lay),
                 ret=cols((lay.pk, *lay.match)),
             )
-            returned = db.execute(query, [_payload(rows)])
+            returned = db.execute(query, [_payload(rows)], relation=lay.config.label)
             _verify(lay, "inserted", len(rows), len(returned))
             slug = lay.config.match.slug_from is not None
             for pk, *match in returned:
@@ -124,7 +124,7 @@ def write(
                 src=_populate(lay),
                 pk=sql.Identifier(lay.pk),
             )
-            returned = db.execute(query, [_payload(payload)])
+            returned = db.execute(query, [_payload(payload)], relation=lay.config.label)
             _verify(lay, "updated", len(payload), len(returned))
             updated += len(returned)
     return Written(inserted, updated)

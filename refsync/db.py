@@ -135,17 +135,30 @@ class Database:
         info = self._conn.info
         return (info.host, str(info.port))
 
-    def execute(self, query: sql.Composed | sql.SQL, params: Sequence[Any] = ()) -> list[Row]:
-        """Guard-check and run one statement; return its rows (empty when it returns none)."""
+    def execute(
+        self,
+        query: sql.Composed | sql.SQL,
+        params: Sequence[Any] = (),
+        *,
+        relation: str | None = None,
+    ) -> list[Row]:
+        """Guard-check and run one statement; return its rows (empty when it returns none).
+
+        `relation` names the table the statement reads or writes, for error messages."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         self.round_trips += 1
         try:
             cur = self._conn.execute(query, params)
         except psycopg.errors.LockNotAvailable as exc:
+            # The server's context names the relation of a row lock ("while locking tuple
+            # (0,1) in relation ..."); the caller's name covers table locks too.
+            where = f" on `{relation}`" if relation else ""
+            context = f"; {exc.diag.context.strip()}" if exc.diag.context else ""
             raise OperationalError(
-                f"{self.side}: a lock could not be taken within lock_timeout "
-                f"({exc.diag.message_primary}); another session holds rows refsync needs",
+                f"{self.side}: a lock{where} could not be taken within lock_timeout "
+                f"({exc.diag.message_primary}{context}); another session holds rows refsync "
+                "needs",
                 fix="retry when the other transaction has finished; nothing was written",
             ) from None
         except psycopg.errors.QueryCanceled as exc:
@@ -165,7 +178,17 @@ class Database:
                 f"{(exc.diag.message_primary or str(exc)).strip()}",
                 fix="the transaction was rolled back; fix the cause and re-run",
             ) from None
+        except BaseException:
+            # Interrupted mid-statement (SIGTERM, Ctrl-C): without a cancel the server keeps
+            # running the statement, holding its locks, until its lock wait or timeout ends.
+            self._cancel()
+            raise
         return cur.fetchall() if cur.description is not None else []
+
+    def _cancel(self) -> None:
+        if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.cancel_safe(timeout=5.0)
 
     def rowcount_execute(self, query: sql.Composed | sql.SQL, params: Sequence[Any] = ()) -> int:
         """Run a write and return its row count (writes use RETURNING for counts instead)."""

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from refsync import __version__
 from refsync.errors import ApprovalError, UsageError
+
+if TYPE_CHECKING:
+    import urllib.error
+    import urllib.request
 
 Mode = Literal["dry-run", "apply"]
 
@@ -90,11 +92,20 @@ def _check_database_url(input_name: str, value: str | None, secret: str) -> str:
         parts = urllib.parse.urlsplit(value)
         query = urllib.parse.parse_qs(parts.query)
         host = parts.hostname or query.get("host", [""])[0]
+        if "," not in parts.netloc:  # libpq's multi-host form lists ports per host
+            _ = parts.port  # raises on a port that is not a number in 0-65535
     except ValueError:
         raise _usage(input_name, problem, snippet) from None
     dbname = urllib.parse.unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
     if parts.scheme not in _URL_SCHEMES or not host or not dbname:
         raise _usage(input_name, problem, snippet)
+    if "\x00" in urllib.parse.unquote(value):  # libpq refuses %00; say so before connecting
+        raise _usage(
+            input_name,
+            "contains a NUL byte (%00), which libpq refuses (the value is not shown because it "
+            "may contain a password).",
+            snippet,
+        )
     return value
 
 
@@ -273,10 +284,17 @@ class Approval:
     comments: tuple[str, ...]
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # urllib would replay the Authorization header to wherever a redirect points.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+def _opener() -> urllib.request.OpenerDirector:
+    # Imported here: only apply's approval check speaks HTTP, and urllib.request (with
+    # http.client) would add to every plan's start-up.
+    import urllib.request  # noqa: PLC0415
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        # urllib would replay the Authorization header to wherever a redirect points.
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    return urllib.request.build_opener(_NoRedirect)
 
 
 _PERMISSIONS_FIX = (
@@ -294,6 +312,9 @@ def _protect_fix(environment: str) -> str:
 
 
 def _get_json(url: str, path: str, token: str, timeout: float, environment: str) -> object:
+    import urllib.error  # noqa: PLC0415 - only apply speaks HTTP; see _opener
+    import urllib.request  # noqa: PLC0415 - only apply speaks HTTP; see _opener
+
     request = urllib.request.Request(  # noqa: S310 - scheme checked by verify_approval
         url,
         headers={
@@ -303,7 +324,7 @@ def _get_json(url: str, path: str, token: str, timeout: float, environment: str)
             "User-Agent": f"refsync/{__version__}",
         },
     )
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = _opener()
     try:
         with opener.open(request, timeout=timeout) as response:
             body = response.read(_MAX_BODY + 1)

@@ -102,7 +102,10 @@ def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> 
 
 
 def read_rows(db: Database, relation: Relation, columns: Sequence[str]) -> list[Row]:
-    return db.execute(sql.SQL("SELECT {} FROM {}").format(cols(columns), rel(relation)))
+    return db.execute(
+        sql.SQL("SELECT {} FROM {}").format(cols(columns), rel(relation)),
+        relation=".".join(relation),
+    )
 
 
 def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
@@ -110,7 +113,7 @@ def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
         cols(lay.prod_read), rel(lay.relation), sql.Identifier(lay.pk)
     )
-    return db.execute(query, [list(pks)])
+    return db.execute(query, [list(pks)], relation=lay.config.label)
 
 
 def referenced(
