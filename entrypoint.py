@@ -22,4 +22,10 @@ gc.disable()
 from refsync.main import main  # imported only after the environment guard
 
 if __name__ == "__main__":
-    sys.exit(main(os.environ, sys.stdout, sys.stderr))
+    code = main(os.environ, sys.stdout, sys.stderr)
+    # Every file refsync writes is closed by now and the connections are closed. Leave without
+    # the interpreter's teardown, which frees the snapshots object by object (a twentieth of a
+    # 100k-service plan); the operating system takes the memory back at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

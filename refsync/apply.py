@@ -50,9 +50,13 @@ def write(
     prod_rows: Mapping[str, Sequence[Row]],
 ) -> Written:
     """Insert then update, table by table in config order (parents first)."""
-    # key -> prod id, for every table, to remap reference columns
-    ids: dict[str, dict[Key, Any]] = {}
+    # key -> prod id, to remap reference columns: only for the tables they point at (the
+    # parents), so a 100k-row child table is not keyed a second time.
+    parents = {table for lay in layouts for table in lay.references.values()}
+    ids: dict[str, dict[Key, Any]] = {lay.name: {} for lay in layouts}
     for lay in layouts:
+        if lay.name not in parents:
+            continue
         pk_i = lay.prod_read.index(lay.pk)
         match_i = [lay.prod_read.index(c) for c in lay.match]
         slug = lay.config.match.slug_from is not None
@@ -97,7 +101,7 @@ def write(
             returned = db.execute(query, [_payload(rows)], relation=lay.config.label)
             _verify(lay, "inserted", len(rows), len(returned))
             slug = lay.config.match.slug_from is not None
-            for pk, *match in returned:
+            for pk, *match in returned if lay.name in parents else ():
                 key = key_of(match, slug)
                 if key is not None:
                     ids[lay.name][key] = pk

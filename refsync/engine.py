@@ -21,7 +21,7 @@ from refsync.catalog import Catalog, TableLayout, layout, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
-from refsync.plan import Plan, canonical, diff, digest, protect
+from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
 from refsync.privileges import excess_privileges
 from refsync.snapshot import (
     check_distinct,
@@ -55,6 +55,8 @@ class Outcome:
     round_trips: dict[str, int]
     #: What the prod role may do beyond what refsync needs (warned about, never refused).
     privilege_warnings: tuple[str, ...] = ()
+    #: `canonical`'s operations as the digest encoded them, for the plan file to reuse.
+    canonical_operations: tuple[str, ...] = ()
 
 
 def _base_policy(config: Config) -> guard.Policy:
@@ -171,19 +173,26 @@ def _run(
     if apply:
         # Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
         # next statements (the protection check included) see everything committed before.
+        moved = False
         for lay, table in zip(layouts, plan.tables, strict=True):
             if table.updates:
-                fresh = {
-                    r[lay.prod_read.index(lay.pk)]: r
-                    for r in lock_rows(prod, lay, [u.pk for u in table.updates])
-                }
                 pk_i = lay.prod_read.index(lay.pk)
-                prod_rows[lay.name] = [fresh.get(r[pk_i], r) for r in prod_rows[lay.name]]
-        plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+                fresh = {r[pk_i]: r for r in lock_rows(prod, lay, [u.pk for u in table.updates])}
+                before = [u.prod_row for u in table.updates]
+                after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
+                # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
+                if repr(after) != repr(before):
+                    moved = True
+                    prod_rows[lay.name] = [fresh.get(r[pk_i], r) for r in prod_rows[lay.name]]
+        if moved:
+            # The plan is a pure function of the rows: only a row that changed since it was
+            # read can change it, so an unchanged prod needs no second diff.
+            plan = diff(layouts, dev_rows, prod_rows, dev_pk)
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     form = canonical(plan, config.canonical(), prod_identity)
-    plan_digest = digest(form)
+    operations = operation_texts(form)
+    plan_digest = digest(form, operations)
     log(f"planned in {time.perf_counter() - start:.2f}s: digest {plan_digest}")
 
     if apply:
@@ -216,4 +225,5 @@ def _run(
         written=written,
         round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
         privilege_warnings=privilege_warnings,
+        canonical_operations=tuple(operations),
     )

@@ -16,8 +16,9 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
-from typing import Any, Literal
+from functools import cached_property
+from operator import attrgetter, itemgetter
+from typing import Any, Literal, cast
 
 from refsync.catalog import TableLayout
 from refsync.errors import SafetyError
@@ -119,11 +120,36 @@ def show_key(key: Key) -> str:
 
 @dataclass
 class _Side:
-    """One side's rows of one table, indexed by key."""
+    """One side's rows of one table, indexed by key, each row held once.
 
-    by_key: dict[Key, list[Row]]
-    key_by_pk: dict[Any, Key | None]
+    `keys[i]` is the key of `rows[i]`; `by_key` holds one row per key, `dupes` every row of
+    the (rare) keys that several rows share, so the common case costs no list per row."""
+
+    rows: Sequence[Row]
+    keys: list[Key | None]
+    pk_i: int
+    by_key: dict[Key, Row]
+    dupes: dict[Key, list[Row]]
     unkeyed: list[Row]
+
+    @cached_property
+    def key_by_pk(self) -> dict[Any, Key | None]:
+        """Primary key -> match key; built only for tables that are pointed at or copy ids."""
+        return dict(zip(map(itemgetter(self.pk_i), self.rows), self.keys, strict=True))
+
+    def count(self, key: Key) -> int:
+        """How many rows carry `key`."""
+        if key in self.dupes:
+            return len(self.dupes[key])
+        return 1 if key in self.by_key else 0
+
+
+class _Slugs(dict[str, Key | None]):
+    """Name -> slug key, each distinct name slugged once for both sides."""
+
+    def __missing__(self, text: str) -> Key | None:
+        key = self[text] = (s,) if (s := slugify(text)) else None
+        return key
 
 
 def _index(
@@ -131,29 +157,34 @@ def _index(
     cols: Sequence[str],
     lay: TableLayout,
     pk: str,
-    slugs: dict[str, Key | None],
+    slugs: _Slugs,
 ) -> _Side:
-    pk_i = cols.index(pk)
-    match_i = [cols.index(c) for c in lay.match]
-    slug = lay.config.match.slug_from is not None
-    side = _Side({}, {}, [])
-    for row in rows:
-        if slug:
-            # key_of inlined, and each name slugged once for both sides: this loop runs once
-            # per row, and most prod names are also dev names.
-            text = row[match_i[0]]
-            if not isinstance(text, str):
-                key = None
-            elif (key := slugs.get(text)) is None:
-                key = slugs[text] = (s,) if (s := slugify(text)) else None
-        else:
-            key = key_of([row[i] for i in match_i], slug)
-        side.key_by_pk[row[pk_i]] = key
-        if key is None:
-            side.unkeyed.append(row)
-        else:
-            side.by_key.setdefault(key, []).append(row)
-    return side
+    # These loops run once per row on both sides; they stay in C (map, zip, dict) where they can.
+    match = itemgetter(*(cols.index(c) for c in lay.match))
+    keys: list[Key | None]
+    if lay.config.match.slug_from is not None:
+        keys = [slugs[v] if isinstance(v, str) else None for v in map(match, rows)]
+    elif len(lay.match) == 1:
+        keys = [None if v is None or v == "" else (v,) for v in map(match, rows)]
+    else:
+        keys = [key_of(values, False) for values in map(match, rows)]
+    index: dict[Key | None, Row] = dict(zip(keys, rows, strict=True))
+    unkeyed: list[Row] = []
+    if None in index:
+        del index[None]
+        unkeyed = [row for key, row in zip(keys, rows, strict=True) if key is None]
+    by_key = cast(dict[Key, Row], index)
+    dupes: dict[Key, list[Row]] = {}
+    if len(by_key) + len(unkeyed) != len(rows):
+        # Some key is shared: list its rows, and index its first row as the lookups expect.
+        shared: dict[Key, list[Row]] = {}
+        for key, row in zip(keys, rows, strict=True):
+            if key is not None:
+                shared.setdefault(key, []).append(row)
+        dupes = {k: v for k, v in shared.items() if len(v) > 1}
+        for key, same in dupes.items():
+            by_key[key] = same[0]
+    return _Side(rows, keys, cols.index(pk), by_key, dupes, unkeyed)
 
 
 def diff(
@@ -168,17 +199,16 @@ def diff(
     prod: dict[str, _Side] = {}
     problems: list[str] = []
     for lay in layouts:
-        slugs: dict[str, Key | None] = {}
+        slugs = _Slugs()
         dev[lay.name] = d = _index(dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name], slugs)
         prod[lay.name] = _index(prod_rows[lay.name], lay.prod_read, lay, lay.pk, slugs)
         what = "slug of " + lay.match[0] if lay.config.match.slug_from else ", ".join(lay.match)
         for row in d.unkeyed[:20]:
             pk_value = row[lay.dev_read.index(dev_pk[lay.name])]
             problems.append(f"{lay.name}: row {pk_value!r} has an empty {what}")
-        for key, rows in sorted(d.by_key.items()):
-            if len(rows) > 1:
-                ids = [r[lay.dev_read.index(dev_pk[lay.name])] for r in rows]
-                problems.append(f"{lay.name}: key `{show_key(key)}` is shared by dev rows {ids}")
+        for key, rows in sorted(d.dupes.items()):
+            ids = [r[lay.dev_read.index(dev_pk[lay.name])] for r in rows]
+            problems.append(f"{lay.name}: key `{show_key(key)}` is shared by dev rows {ids}")
     if problems:
         raise SafetyError(
             "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
@@ -204,10 +234,10 @@ def _resolve(
         return None
     if ref.key == ():
         return f"its {ref.table} row does not exist in dev (dangling pointer)"
-    found = prod[ref.table].by_key.get(ref.key, [])
-    if len(found) == 1 or (not found and ref.key in created.get(ref.table, set())):
+    found = prod[ref.table].count(ref.key)
+    if found == 1 or (not found and ref.key in created.get(ref.table, set())):
         return None
-    if len(found) > 1:
+    if found > 1:
         return f"its {ref.table} `{show_key(ref.key)}` is ambiguous in prod"
     return f"its {ref.table} `{show_key(ref.key)}` is neither in prod nor created by this plan"
 
@@ -244,18 +274,14 @@ def _diff_table(
     dev_plain = itemgetter(*(di[c] for c in plain)) if plain else _nothing
     prod_plain = itemgetter(*(pi[c] for c in plain)) if plain else _nothing
     ref_cols = [
-        (di[c], pi[c], dev[t].key_by_pk, prod[t].key_by_pk)
+        (di[c], pi[c], _twins(dev[t], prod[t]))
         for c, t in lay.references.items()
         if c in lay.compare
     ]
 
     def same_refs(row: Row, prod_row: Row) -> bool:
-        for d_i, p_i, d_keys, p_keys in ref_cols:
-            a, b = row[d_i], prod_row[p_i]
-            if a is None or b is None:
-                if a is not b:
-                    return False
-            elif (k := d_keys.get(a)) is None or k != p_keys.get(b):
+        for d_i, p_i, twins in ref_cols:  # noqa: SIM110 - all(genexpr) is slower per row
+            if twins.get(row[d_i], _NO_TWIN) != prod_row[p_i]:
                 return False
         return True
 
@@ -263,25 +289,16 @@ def _diff_table(
     updates: list[Update] = []
     skips: list[Skip] = []
     unchanged = 0
-    prod_pk_keys = p.key_by_pk
-    for key in sorted(d.by_key):
-        row = d.by_key[key][0]
-        matches = p.by_key.get(key, [])
-        if len(matches) > 1:
-            skips.append(
-                Skip(
-                    key,
-                    "ambiguous",
-                    f"ambiguous in prod ({len(matches)} rows share this key); resolve it in prod",
-                )
-            )
-            continue
-        if not matches:
+    p_rows, p_dupes = p.by_key, p.dupes
+    # Dev keys in hash order: the outputs are sorted below, which is cheaper than sorting every key.
+    for key, row in d.by_key.items():
+        prod_row = p_rows.get(key)
+        if prod_row is None:
             values = {c: dev_value(row, c) for c in lay.insert}
             if not lay.pk_from_prod:
                 dev_id = row[di[dev_pk]]
-                if dev_id in prod_pk_keys:
-                    owner = prod_pk_keys[dev_id]
+                if dev_id in p.key_by_pk:
+                    owner = p.key_by_pk[dev_id]
                     skips.append(
                         Skip(
                             key,
@@ -294,8 +311,17 @@ def _diff_table(
                 values = {lay.pk: dev_id, **values}
             creates[key] = Create(key, values)
             continue
-        prod_row = matches[0]
-        if dev_plain(row) == prod_plain(prod_row) and same_refs(row, prod_row):
+        if key in p_dupes:
+            skips.append(
+                Skip(
+                    key,
+                    "ambiguous",
+                    f"ambiguous in prod ({len(p_dupes[key])} rows share this key); "
+                    "resolve it in prod",
+                )
+            )
+            continue
+        if dev_plain(row) == prod_plain(prod_row) and (not ref_cols or same_refs(row, prod_row)):
             unchanged += 1
             continue
         changes = {}
@@ -307,6 +333,7 @@ def _diff_table(
             unchanged += 1
             continue
         updates.append(Update(key, prod_row[pi[lay.pk]], changes, prod_row))
+    updates.sort(key=attrgetter("key"))
 
     # Creates whose parent is neither in prod nor created: drop them until none is left, so a
     # chain (a self-referencing tree) loses every descendant of a missing parent too.
@@ -344,7 +371,7 @@ def _diff_table(
             skips.append(Skip(update.key, "parent-missing", blocked, update.changes))
         else:
             writable.append(update)
-    prod_only = len(p.unkeyed) + sum(len(rows) for k, rows in p.by_key.items() if k not in d.by_key)
+    prod_only = len(p.unkeyed) + sum(map(p.count, p.by_key.keys() - d.by_key.keys()))
     plan = TablePlan(
         lay.name,
         tuple(creates[k] for k in sorted(made)),
@@ -354,6 +381,20 @@ def _diff_table(
         prod_only,
     )
     return plan, made
+
+
+#: What a dev id without a prod twin maps to: equal to no prod value.
+_NO_TWIN = object()
+
+
+def _twins(dev: _Side, prod: _Side) -> dict[Any, Any]:
+    """Dev id -> prod id of the row with the same key, and NULL -> NULL: a pointer is the same
+    on both sides when its dev value maps to the prod value. Ids without one unique twin are
+    left out (they take the slow path, which compares by key)."""
+    prod_ids = {key: row[prod.pk_i] for key, row in prod.by_key.items() if key not in prod.dupes}
+    twins = {pk: prod_ids[key] for pk, key in dev.key_by_pk.items() if key in prod_ids}
+    twins[None] = None
+    return twins
 
 
 def _nothing(row: Row) -> tuple[()]:
@@ -451,8 +492,28 @@ def canonical(
     return {"config": config, "prod": dict(prod_identity), "operations": operations}
 
 
-def digest(canonical_form: Mapping[str, Any]) -> str:
-    text = json.dumps(
-        canonical_form, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+#: The digest's text: sorted keys, no spaces, UTF-8 as is, no NaN.
+_CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def operation_texts(canonical_form: Mapping[str, Any]) -> list[str]:
+    """Each operation as the digest's text; the plan file writes these same strings."""
+    return [_CANONICAL_JSON.encode(op) for op in canonical_form["operations"]]
+
+
+def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None = None) -> str:
+    """SHA-256 of `json.dumps(canonical_form, sort_keys=True, separators=(",", ":"))`.
+
+    `operations` are `operation_texts(canonical_form)` when the caller has them already: the
+    text hashed is the same, built from the operations' texts instead of encoding them again.
+    """
+    ops = operation_texts(canonical_form) if operations is None else operations
+    encode = _CANONICAL_JSON.encode
+    members = [
+        encode(k) + ":" + ("[" + ",".join(ops) + "]" if k == "operations" else encode(v))
+        for k, v in sorted(canonical_form.items())
+    ]
+    text = "{" + ",".join(members) + "}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -59,26 +59,20 @@ def outputs(outcome: Outcome, plan_file: str) -> dict[str, str]:
 
 def plan_document(outcome: Outcome) -> dict[str, Any]:
     """The JSON plan file: everything the digest covers, plus skips and identities."""
+    # Creates and updates are the digest's own operations (in the same order), shared rather
+    # than converted to JSON values a second time.
+    operations = iter(outcome.canonical["operations"])
     tables = []
     for table in outcome.plan.tables:
+        creates = [next(operations) for _ in table.creates]
+        updates = [next(operations) for _ in table.updates]
         tables.append(
             {
                 "table": table.name,
                 "counts": table.counts,
-                "creates": [
-                    {"key": to_json(c.key), "values": to_json(dict(c.values))}
-                    for c in table.creates
-                ],
+                "creates": [{"key": op["key"], "values": op["values"]} for op in creates],
                 "updates": [
-                    {
-                        "key": to_json(u.key),
-                        "id": to_json(u.pk),
-                        "changes": {
-                            k: {"old": to_json(o), "new": to_json(n)}
-                            for k, (o, n) in u.changes.items()
-                        },
-                    }
-                    for u in table.updates
+                    {"key": op["key"], "id": op["id"], "changes": op["changes"]} for op in updates
                 ],
                 "skips": [
                     {
@@ -104,8 +98,22 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
         "prod": _identity(outcome, "prod"),
         "totals": outcome.plan.totals,
         "tables": tables,
-        "digest_input": outcome.canonical,
+        "digest_input": _digest_input(outcome),
     }
+
+
+class _Encoded(str):
+    """A record that is JSON text already, written as it is."""
+
+    __slots__ = ()
+
+
+def _digest_input(outcome: Outcome) -> dict[str, Any]:
+    """What the digest covers, its operations in the very text the digest hashed."""
+    form = outcome.canonical
+    if len(outcome.canonical_operations) != len(form["operations"]):
+        return form
+    return {**form, "operations": [_Encoded(text) for text in outcome.canonical_operations]}
 
 
 def _identity(outcome: Outcome, side: str) -> dict[str, Any]:
@@ -124,6 +132,8 @@ def _identity(outcome: Outcome, side: str) -> dict[str, Any]:
 #: diffable, and each line comes from json's C encoder (its indent= path is pure Python and
 #: took 0.3 s of a 100k-service plan).
 _RECORD_LISTS = frozenset({"creates", "updates", "skips", "operations"})
+#: json.dumps(v, ensure_ascii=False) without building an encoder for each of 100k records.
+_RECORD = json.JSONEncoder(ensure_ascii=False)
 
 
 def _layout(value: Any, indent: str = "", records: bool = False) -> str:
@@ -138,7 +148,7 @@ def _layout(value: Any, indent: str = "", records: bool = False) -> str:
     if isinstance(value, list) and value:
         inner = indent + " "
         if records:
-            items = [inner + json.dumps(v, ensure_ascii=False) for v in value]
+            items = [inner + (v if type(v) is _Encoded else _RECORD.encode(v)) for v in value]
         else:
             items = [inner + _layout(v, inner) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + indent + "]"
