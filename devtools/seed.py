@@ -411,7 +411,7 @@ def seed_scale(
         """INSERT INTO "services"
              ("id", "name", "description", "price", "categoryId", "createdAt", "updatedAt")
            SELECT 'd_' || n, 'Service ' || n, 'Description of service ' || n,
-                  10 + (n * 7919 %% 50000) / 100.0, 'dc_' || ((n - 1) / 50 + 1),
+                  10 + (n::int8 * 7919 %% 50000) / 100.0, 'dc_' || ((n - 1) / 50 + 1),
                   '2025-06-01', '2025-06-01'
            FROM generate_series(1, %(n)s) AS n""",
         params,
@@ -422,7 +422,7 @@ def seed_scale(
            SELECT 'p_' || n, 'Service ' || n,
                   CASE WHEN b < %(changed_end)s THEN 'Old description of service ' || n
                        ELSE 'Description of service ' || n END,
-                  10 + (n * 7919 %% 50000) / 100.0
+                  10 + (n::int8 * 7919 %% 50000) / 100.0
                      + CASE WHEN b < %(changed_end)s THEN 5 ELSE 0 END,
                   'pc_' || ((n - 1) / 50 + 1), '2025-02-10', '2025-02-10'
            FROM generate_series(1, %(n)s) AS n, LATERAL (SELECT {_BAND} AS b) AS band

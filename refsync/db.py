@@ -181,11 +181,12 @@ class Database:
         except BaseException:
             # Interrupted mid-statement (SIGTERM, Ctrl-C): without a cancel the server keeps
             # running the statement, holding its locks, until its lock wait or timeout ends.
-            self._cancel()
+            self.cancel()
             raise
         return cur.fetchall() if cur.description is not None else []
 
-    def _cancel(self) -> None:
+    def cancel(self) -> None:
+        """Cancel the statement running on this connection, if any (safe from any thread)."""
         if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
             with contextlib.suppress(psycopg.Error):
                 self._conn.cancel_safe(timeout=5.0)

@@ -8,6 +8,7 @@ recomputed digest equals the approved one.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,6 +113,39 @@ def run(
         dev.close()
 
 
+def _read_both(
+    dev: Database, prod: Database, layouts: Sequence[TableLayout], log: Log
+) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
+    """Read dev in a worker thread while this thread reads prod: each side's server time and
+    row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
+    without a timeout; if it is interrupted it cancels the dev statement too."""
+    dev_rows: dict[str, list[Row]] = {}
+    dev_log: list[str] = []
+    failed: list[BaseException] = []
+
+    def read_dev() -> None:
+        try:
+            dev_rows.update(_read_all(dev, layouts, dev_log.append))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
+    worker.start()
+    try:
+        prod_rows = _read_all(prod, layouts, log)
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        dev.cancel()
+        worker.join(10.0)
+        raise
+    for message in dev_log:
+        log(message)
+    if failed:
+        raise failed[0]
+    return dev_rows, prod_rows
+
+
 def _read_all(db: Database, layouts: Sequence[TableLayout], log: Log) -> dict[str, list[Row]]:
     """One SELECT per table: the columns this side needs, nothing else."""
     out = {}
@@ -149,9 +183,6 @@ def _run(
     prod.policy = _full_policy(config, prod_cat, writable=apply)
 
     dev_pk = {lay.name: dev_cat.tables[lay.relation].primary_key[0] for lay in layouts}
-    dev_rows = _read_all(dev, layouts, log)
-    dev.rollback()  # the dev snapshot is complete; release it
-
     prod_identity = {
         "fingerprint": prod_fp,
         "system_identifier": prod_id.system_identifier,
@@ -167,7 +198,8 @@ def _run(
                 f"(pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY})); refusing to run concurrently",
                 fix="wait for the other apply to finish, then re-run the plan and apply",
             )
-    prod_rows = _read_all(prod, layouts, log)
+    dev_rows, prod_rows = _read_both(dev, prod, layouts, log)
+    dev.rollback()  # the dev snapshot is complete; release it
     start = time.perf_counter()
     plan = diff(layouts, dev_rows, prod_rows, dev_pk)
     if apply:

@@ -10,9 +10,6 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from refsync import __version__
 from refsync.engine import Outcome
 from refsync.plan import Ref, Skip, TablePlan, show_key, to_json
@@ -297,42 +294,48 @@ def skip_warnings(outcome: Outcome) -> Iterator[tuple[str, Skip]]:
             yield table.name, skip
 
 
+#: Width of the console tables, as a runner's log shows them.
+CONSOLE_WIDTH = 120
+
+
 def console_report(outcome: Outcome, stream: IO[str]) -> None:
+    """The plan as rich tables in the log. Imported here: only a successful run prints them.
+
+    `markup=False` and `emoji=False`: data is printed as it is, so a name holding `[red]`
+    or `:smile:` is shown verbatim, never interpreted as console markup."""
+    from rich.console import Console  # noqa: PLC0415 - see docstring
+    from rich.table import Table  # noqa: PLC0415
+
     console = Console(
         file=stream,
-        width=120,
+        width=CONSOLE_WIDTH,
         force_terminal=False,
         no_color=True,
         highlight=False,
+        markup=False,
+        emoji=False,
         soft_wrap=False,
     )
-    counts = Table(title=f"refsync {outcome.mode} — digest {outcome.digest}")
+    # The digest gets a log line of its own (main.py): a table title would wrap it.
+    counts = Table(title=f"refsync {outcome.mode}")
     for col in ("table", "create", "update", "skip", "unchanged", "prod only"):
         counts.add_column(col, justify="left" if col == "table" else "right")
+    kinds = ("create", "update", "skip", "unchanged", "prod_only")
     for table in outcome.plan.tables:
-        c = table.counts
-        counts.add_row(
-            table.name, *(str(c[k]) for k in ("create", "update", "skip", "unchanged", "prod_only"))
-        )
+        counts.add_row(table.name, *(str(table.counts[k]) for k in kinds))
     console.print(counts)
     for table in outcome.plan.tables:
         if not (table.creates or table.updates or table.skips):
             continue
-        detail = Table(title=table.name, show_lines=False)
+        detail = Table(title=table.name)
         for col in ("op", "key", "detail"):
             detail.add_column(col, overflow="fold")
         for cr in table.creates[:50]:
-            detail.add_row(
-                "create",
-                show_key(cr.key),
-                ", ".join(f"{k}={fmt(v)}" for k, v in cr.values.items())[:200],
-            )
+            values = ", ".join(f"{k}={fmt(v)}" for k, v in cr.values.items())
+            detail.add_row("create", show_key(cr.key), values[:200])
         for u in table.updates[:50]:
-            detail.add_row(
-                "update",
-                show_key(u.key),
-                "; ".join(f"{k}: {fmt(o)} → {fmt(n)}" for k, (o, n) in u.changes.items())[:200],
-            )
+            changes = "; ".join(f"{k}: {fmt(o)} → {fmt(n)}" for k, (o, n) in u.changes.items())
+            detail.add_row("update", show_key(u.key), changes[:200])
         for s in table.skips[:50]:
             detail.add_row("skip", show_key(s.key), s.reason)
         hidden = sum(max(0, len(x) - 50) for x in (table.creates, table.updates, table.skips))
