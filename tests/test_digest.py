@@ -34,3 +34,27 @@ def test_digest_from_operation_texts_is_the_same() -> None:
     texts = operation_texts(FORM)
     assert digest(FORM, texts) == _reference(FORM)
     assert [json.loads(t) for t in texts] == FORM["operations"]
+
+
+def _plan_digest(new_price: str = "95.00", old_price: str = "85.00", skip: bool = False) -> str:
+    from decimal import Decimal
+
+    from refsync.plan import Plan, Skip, TablePlan, Update, canonical
+
+    update = Update(("tv",), "p1", {"price": (Decimal(old_price), Decimal(new_price))}, ())
+    skips = (Skip(("x",), "protected", "in use by bookings.serviceId"),) if skip else ()
+    plan = Plan((TablePlan("services", (), (update,), skips, 3, 1),))
+    form = canonical(plan, FORM["config"], FORM["prod"])
+    return digest(form)
+
+
+def test_digest_covers_what_is_written_and_what_it_replaces() -> None:
+    """Same plan, same digest; a different new value or replaced prod value changes it."""
+    assert _plan_digest() == _plan_digest()
+    assert _plan_digest(new_price="96.00") != _plan_digest()
+    assert _plan_digest(old_price="86.00") != _plan_digest()
+
+
+def test_digest_ignores_what_is_not_written() -> None:
+    """Skips and counts are reported but not hashed: they change nothing in prod."""
+    assert _plan_digest(skip=True) == _plan_digest()
