@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -19,7 +19,7 @@ from typing import TextIO
 from refsync import github
 from refsync.config import load_config
 from refsync.db import scrub
-from refsync.engine import run
+from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 
@@ -108,6 +108,39 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"refsync: unexpected error (rolled back, nothing written): {text}\n")
         return 3
 
+    try:
+        _report(
+            outcome,
+            env=env,
+            wf=wf,
+            stdout=stdout,
+            summary_path=summary_path,
+            approvers=approvers,
+            log=log,
+        )
+    except Exception as exc:  # noqa: BLE001 - same last line of defence, after the database work
+        done = "was applied and committed" if outcome.written else "was planned (nothing written)"
+        text = scrub(f"{type(exc).__name__}: {exc}", secrets)
+        wf.error(
+            f"the plan {done}, but writing the report failed: {text}",
+            title="refsync: report failed",
+        )
+        stderr.write(f"refsync: the plan {done}, but writing the report failed: {text}\n")
+        return 3
+    return 0
+
+
+def _report(
+    outcome: Outcome,
+    *,
+    env: Mapping[str, str],
+    wf: github.Workflow,
+    stdout: TextIO,
+    summary_path: Path | None,
+    approvers: tuple[str, ...],
+    log: Callable[[str], None],
+) -> None:
+    """Plan file, annotations, console tables, job summary and step outputs."""
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
     plan_file = workspace / PLAN_FILE
     write_plan_file(plan_file, outcome)
@@ -125,4 +158,3 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
     log(f"plan digest: {outcome.digest}")
     log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
-    return 0

@@ -149,3 +149,25 @@ def test_secrets_never_printed(dbpair: DbPair, tmp_path: Path) -> None:
     assert password not in result.stderr
     assert password not in result.summary
     assert password not in result.plan_path.read_text()
+
+
+def test_report_failure_after_apply_says_it_was_committed(dbpair: DbPair, tmp_path: Path) -> None:
+    """If the plan file cannot be written after a commit, exit 3 says the plan was applied."""
+    _seeded(dbpair)
+    digest = _plan(dbpair, tmp_path).outputs["plan-digest"]
+    with FakeGitHub(scenario="approved") as gh:
+        result = run_entrypoint(
+            tmp_path / "apply",
+            {
+                "mode": "apply",
+                "dev-database-url": dbpair.dev_url,
+                "prod-database-url": dbpair.prod_url,
+                "approved-plan-digest": digest,
+            },
+            extra={**gh.environ(), "GITHUB_WORKSPACE": str(tmp_path / "no-such-dir")},
+        )
+    assert result.returncode == 3
+    assert "was applied and committed, but writing the report failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    again = _plan(dbpair, tmp_path)
+    assert again.outputs["has-changes"] == "false"
