@@ -104,7 +104,11 @@ class Database:
         options = (
             f"-c lock_timeout={timeouts.lock_ms} -c statement_timeout={timeouts.statement_ms} "
             f"-c idle_in_transaction_session_timeout={timeouts.statement_ms} "
-            f"-c default_transaction_read_only={'on' if read_only else 'off'}"
+            f"-c default_transaction_read_only={'on' if read_only else 'off'} "
+            # Row-level security would silently filter what refsync reads: bookings hidden from
+            # the protection check, prod rows hidden from the diff (duplicates). With
+            # row_security off, such a read is an error instead of a partial answer.
+            "-c row_security=off"
         )
         try:
             conn: psycopg.Connection[Row] = psycopg.connect(
@@ -167,9 +171,16 @@ class Database:
                 fix="raise REFSYNC_STATEMENT_TIMEOUT_MS if the catalog is very large",
             ) from None
         except psycopg.errors.InsufficientPrivilege as exc:
+            message = exc.diag.message_primary or ""
+            if "row-level security" in message:
+                raise SafetyError(
+                    f"{self.side}: {message}; refsync refuses to decide on rows it cannot all "
+                    "see (a hidden booking would not protect its service)",
+                    fix="exempt the refsync role from row-level security: ALTER ROLE <role> "
+                    "BYPASSRLS (its table grants still limit what it can touch)",
+                ) from None
             raise SafetyError(
-                f"{self.side}: the database role lacks a privilege refsync needs: "
-                f"{exc.diag.message_primary}",
+                f"{self.side}: the database role lacks a privilege refsync needs: {message}",
                 fix="grant the privileges listed in the README's least-privilege section",
             ) from None
         except psycopg.Error as exc:

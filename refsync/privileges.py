@@ -58,7 +58,11 @@ WHERE r.oid = ANY(%s) AND d.datname = current_database()
 ORDER BY 1, 2, 3"""
 ).format(user_schema=_USER_SCHEMA)
 
+#: Role attributes that reach beyond the granted tables. BYPASSRLS is not among them: it is
+#: how a role is exempted from row-level security, which refsync needs where RLS is on (it
+#: refuses to read a table RLS would filter), and it adds nothing beyond the table grants.
 _ATTRIBUTES = ("CREATEROLE", "CREATEDB", "BYPASSRLS", "REPLICATION")
+_REPORTED = frozenset({"CREATEROLE", "CREATEDB", "REPLICATION"})
 _TABLE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 #: Needed on the reference tables, and therefore not reported there.
 _NEEDED_ON_REFERENCES = frozenset({"INSERT", "UPDATE"})
@@ -93,7 +97,7 @@ def excess_privileges(db: Database, references: Collection[Relation]) -> tuple[s
 
     found: list[str] = []
     for _, name, _is_user, _super, *attributes in roles:
-        held = [a for a, on in zip(_ATTRIBUTES, attributes, strict=True) if on]
+        held = [a for a, on in zip(_ATTRIBUTES, attributes, strict=True) if on and a in _REPORTED]
         if held:
             found.append(f"{who(name)} has the role attribute(s) {', '.join(held)}")
 
