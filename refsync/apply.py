@@ -107,25 +107,27 @@ def write(
                     ids[lay.name][key] = pk
             inserted += len(returned)
         if table.updates:
-            pi = {c: lay.prod_read.index(c) for c in lay.prod_read}
-            payload: list[dict[str, Any]] = []
-            for update in table.updates:
-                values_by_column = {lay.pk: update.pk}
-                for c in lay.compare:
-                    change = update.changes.get(c)
-                    values_by_column[c] = resolve(change[1]) if change else update.prod_row[pi[c]]
-                payload.append(values_by_column)
+            # Each row carries its primary key and only the columns that changed; a column a
+            # row does not carry keeps its prod value (`e.value ? 'col'`), so an unchanged
+            # value is never rewritten, not even through a lossy round trip.
+            payload = [
+                {lay.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}}
+                for u in table.updates
+            ]
             sets = [
-                sql.SQL("{} = v.{}").format(sql.Identifier(c), sql.Identifier(c))
+                sql.SQL("{c} = CASE WHEN e.value ? {name} THEN v.{c} ELSE t.{c} END").format(
+                    c=sql.Identifier(c), name=sql.Literal(c)
+                )
                 for c in lay.compare
             ]
             sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in lay.touch]
             query = sql.SQL(
-                "UPDATE {t} AS t SET {sets} FROM {src} WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
+                "UPDATE {t} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
+                "LATERAL jsonb_populate_record(NULL::{t}, e.value) AS v "
+                "WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
             ).format(
                 t=rel(lay.relation),
                 sets=sql.SQL(", ").join(sets),
-                src=_populate(lay),
                 pk=sql.Identifier(lay.pk),
             )
             returned = db.execute(query, [_payload(payload)], relation=lay.config.label)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import IsolationLevel, sql
+from psycopg.types.string import TextLoader
 
 from refsync import guard
 from refsync.errors import OperationalError, SafetyError, UsageError
@@ -126,6 +127,9 @@ class Database:
                 "from the runner, and that the role may log in",
             ) from None
         conn.read_only = read_only
+        # psycopg turns an interval into a timedelta, which counts a month as 30 days: '1 mon'
+        # would be written back as '30 days'. As text it round-trips exactly.
+        conn.adapters.register_loader("interval", TextLoader)
         # Dev and dry-run read in one consistent snapshot; apply uses READ COMMITTED so the
         # protection check, run after the row locks, sees every booking committed before them.
         conn.isolation_level = (

@@ -206,7 +206,9 @@ def _run(
         # Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
         # next statements (the protection check included) see everything committed before.
         moved = False
+        locked: dict[str, set[Any]] = {}
         for lay, table in zip(layouts, plan.tables, strict=True):
+            locked[lay.name] = {u.pk for u in table.updates}
             if table.updates:
                 pk_i = lay.prod_read.index(lay.pk)
                 fresh = {r[pk_i]: r for r in lock_rows(prod, lay, [u.pk for u in table.updates])}
@@ -220,6 +222,18 @@ def _run(
             # The plan is a pure function of the rows: only a row that changed since it was
             # read can change it, so an unchanged prod needs no second diff.
             plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+            unlocked = [
+                u.key
+                for table in plan.tables
+                for u in table.updates
+                if u.pk not in locked[table.name]
+            ]
+            if unlocked:
+                raise SafetyError(
+                    "prod changed while apply was taking its row locks: the plan now updates "
+                    f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
+                    fix="re-run the plan job, review the new plan, and approve that one",
+                )
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     form = canonical(plan, config.canonical(), prod_identity)

@@ -1,0 +1,9 @@
+CREATE TABLE plans (
+    id       text PRIMARY KEY,
+    key      text NOT NULL UNIQUE,
+    label    text NOT NULL,
+    meta     jsonb NOT NULL,
+    period   interval NOT NULL
+);
+GRANT SELECT ON plans TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON plans TO refsync_prod_writer;
