@@ -362,6 +362,34 @@ def _diff_table(
                 dropped = True
         if not dropped:
             break
+    # New rows of a self-referencing table that point at each other in a cycle can never be
+    # inserted parents first: skip them here rather than approve a plan apply cannot write.
+    self_refs = [c for c, target in lay.references.items() if target == lay.name]
+    if self_refs:
+        pending = set(made)
+        while True:
+            ready = {
+                k
+                for k in pending
+                if not any(
+                    isinstance(r := creates[k].values.get(c), Ref)
+                    and r.key in pending
+                    and r.key != k
+                    for c in self_refs
+                )
+            }
+            if not ready:
+                break
+            pending -= ready
+        for key in sorted(pending):
+            made.discard(key)
+            skips.append(
+                Skip(
+                    key,
+                    "parent-missing",
+                    "its new parent rows point back at it (a cycle); break the cycle in dev",
+                )
+            )
     # An update may point at a parent only once it is known which parents will exist.
     writable = []
     for update in updates:
