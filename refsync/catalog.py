@@ -250,8 +250,14 @@ class TableLayout:
     insert: tuple[str, ...]
     #: updatedAt-style columns set to now() on insert and update
     touch: tuple[str, ...]
+    #: what each side reads for every row: the keys and the compared values
     dev_read: tuple[str, ...]
     prod_read: tuple[str, ...]
+    #: columns only copied on insert: read from dev for the rows the plan creates, not for all
+    dev_extra: tuple[str, ...] = ()
+    #: compared numeric columns read as their text (exact, and far cheaper than a Decimal per
+    #: row); a value is made a Decimal only where the texts differ (10.0 vs 10.00 are equal)
+    as_text: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -345,8 +351,17 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         match = table.match.columns
         compare = tuple(table.compare)
-        dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *insert)))
+        # Every row: its key, its compared values and its pointers (remapped by key). Columns
+        # that are only copied on insert are read for the created rows alone (engine).
+        pointers = [c for c in insert if c in references]
+        dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *pointers)))
+        dev_extra = tuple(c for c in insert if c not in dev_read)
         prod_read = tuple(dict.fromkeys((pk, *match, *compare)))
+        as_text = frozenset(
+            c
+            for c in compare
+            if c not in references and c not in match and _is_numeric(p.columns[c].type)
+        )
         out.append(
             TableLayout(
                 table,
@@ -359,6 +374,13 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 touch,
                 dev_read,
                 prod_read,
+                dev_extra,
+                as_text,
             )
         )
     return out
+
+
+def _is_numeric(type_name: str) -> bool:
+    """`numeric` or `numeric(p,s)` as format_type prints it; not an array of them."""
+    return type_name == "numeric" or (type_name.startswith("numeric(") and type_name[-1] == ")")

@@ -27,6 +27,9 @@ from refsync.errors import OperationalError, SafetyError, UsageError
 
 Side = Literal["dev", "prod"]
 Row = tuple[Any, ...]
+#: Rows per chunk of a streamed read: large enough that the per-chunk cost vanishes, small
+#: enough that psycopg builds rows while the server is still sending (libpq's chunked mode).
+STREAM_CHUNK = 5000
 
 
 def _ms_from_env(name: str, default: int) -> int:
@@ -149,15 +152,27 @@ class Database:
         params: Sequence[Any] = (),
         *,
         relation: str | None = None,
+        stream: bool = False,
     ) -> list[Row]:
         """Guard-check and run one statement; return its rows (empty when it returns none).
 
-        `relation` names the table the statement reads or writes, for error messages."""
+        `relation` names the table the statement reads or writes, for error messages.
+        `stream` receives a large result in chunks (one statement, as before): psycopg turns
+        each chunk into rows while the server is still sending the next."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         self.round_trips += 1
-        try:
+        with self._errors(relation):
+            if stream:
+                return list(self._conn.cursor().stream(query, params, size=STREAM_CHUNK))
             cur = self._conn.execute(query, params)
+            return cur.fetchall() if cur.description is not None else []
+
+    @contextmanager
+    def _errors(self, relation: str | None) -> Iterator[None]:
+        """What a failed statement means, as refsync's errors; a cancel on interruption."""
+        try:
+            yield
         except psycopg.errors.LockNotAvailable as exc:
             # The server's context names the relation of a row lock ("while locking tuple
             # (0,1) in relation ..."); the caller's name covers table locks too.
@@ -198,7 +213,6 @@ class Database:
             # running the statement, holding its locks, until its lock wait or timeout ends.
             self.cancel()
             raise
-        return cur.fetchall() if cur.description is not None else []
 
     def cancel(self) -> None:
         """Cancel the statement running on this connection, if any (safe from any thread)."""

@@ -22,13 +22,14 @@ from refsync.catalog import Catalog, TableLayout, layout, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
-from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
+from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect, with_extra
 from refsync.privileges import excess_privileges
 from refsync.snapshot import (
     check_distinct,
     fingerprint,
     identity,
     lock_rows,
+    read_extra,
     read_rows,
     referenced,
 )
@@ -151,8 +152,7 @@ def _read_all(db: Database, layouts: Sequence[TableLayout], log: Log) -> dict[st
     out = {}
     for lay in layouts:
         start = time.perf_counter()
-        columns = lay.dev_read if db.side == "dev" else lay.prod_read
-        out[lay.name] = read_rows(db, lay.relation, columns)
+        out[lay.name] = read_rows(db, lay)
         log(
             f"read {db.side} {lay.name}: {len(out[lay.name])} rows "
             f"in {time.perf_counter() - start:.2f}s"
@@ -199,7 +199,6 @@ def _run(
                 fix="wait for the other apply to finish, then re-run the plan and apply",
             )
     dev_rows, prod_rows = _read_both(dev, prod, layouts, log)
-    dev.rollback()  # the dev snapshot is complete; release it
     start = time.perf_counter()
     plan = diff(layouts, dev_rows, prod_rows, dev_pk)
     if apply:
@@ -234,6 +233,14 @@ def _run(
                     f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
                     fix="re-run the plan job, review the new plan, and approve that one",
                 )
+    # The created rows' copy-only columns, from the same dev snapshot; then release it.
+    extra = {
+        lay.name: read_extra(dev, lay, dev_pk[lay.name], [c.source for c in table.creates])
+        for lay, table in zip(layouts, plan.tables, strict=True)
+        if lay.dev_extra and table.creates
+    }
+    plan = with_extra(plan, layouts, extra)
+    dev.rollback()
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     form = canonical(plan, config.canonical(), prod_identity)

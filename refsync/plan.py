@@ -17,12 +17,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from operator import attrgetter, itemgetter
+from itertools import compress, filterfalse, repeat
+from operator import attrgetter, itemgetter, ne, or_
 from typing import Any, Literal, cast
 
 from refsync.catalog import TableLayout
 from refsync.errors import SafetyError
-from refsync.slug import slugify
+from refsync.slug import slugify, slugify_many
 
 Key = tuple[Any, ...]
 Row = tuple[Any, ...]
@@ -42,6 +43,8 @@ class Create:
     key: Key
     #: column -> dev value (a Ref for reference columns); the primary key when it is copied
     values: Mapping[str, Any]
+    #: the dev row's primary key, to read its copy-only columns (`with_extra`)
+    source: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,16 @@ class _Side:
         """Primary key -> match key; built only for tables that are pointed at or copy ids."""
         return dict(zip(map(itemgetter(self.pk_i), self.rows), self.keys, strict=True))
 
+    @cached_property
+    def pointer_keys(self) -> dict[Any, Any]:
+        """What a pointer at one of these rows compares as: its match key; NULL for NULL;
+        `_DANGLING` for a row without a key (a pointer at no row maps to it by default)."""
+        keys: dict[Any, Any] = dict(self.key_by_pk)
+        if None in keys.values():
+            keys.update(dict.fromkeys([pk for pk, key in keys.items() if key is None], _DANGLING))
+        keys[None] = None
+        return keys
+
     def count(self, key: Key) -> int:
         """How many rows carry `key`."""
         if key in self.dupes:
@@ -144,12 +157,21 @@ class _Side:
         return 1 if key in self.by_key else 0
 
 
-class _Slugs(dict[str, Key | None]):
-    """Name -> slug key, each distinct name slugged once for both sides."""
+class _Slugs(dict[Any, Key | None]):
+    """Name -> slug key, each distinct name slugged once for both sides. NULL has no key."""
 
-    def __missing__(self, text: str) -> Key | None:
-        key = self[text] = (s,) if (s := slugify(text)) else None
-        return key
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def keys_of(self, names: list[Any]) -> list[Key | None]:
+        """The slug key of every name, in order. The per-row loops stay in C (set, map, dict):
+        only the names not seen yet are slugged, each once."""
+        new = [
+            n for n in dict.fromkeys(filterfalse(self.__contains__, names)) if isinstance(n, str)
+        ]
+        self.update(zip(new, [(s,) if s else None for s in slugify_many(new)], strict=True))
+        # A value that is neither text nor NULL (the config checks the column is text) has no key.
+        return list(map(self.get, names))
 
 
 def _index(
@@ -163,7 +185,7 @@ def _index(
     match = itemgetter(*(cols.index(c) for c in lay.match))
     keys: list[Key | None]
     if lay.config.match.slug_from is not None:
-        keys = [slugs[v] if isinstance(v, str) else None for v in map(match, rows)]
+        keys = slugs.keys_of(list(map(match, rows)))
     elif len(lay.match) == 1:
         keys = [None if v is None or v == "" else (v,) for v in map(match, rows)]
     else:
@@ -261,46 +283,57 @@ def _diff_table(
 
     def dev_value(row: Row, col: str) -> Any:
         target = lay.references.get(col)
-        return ref(dev, target, row[di[col]]) if target else row[di[col]]
+        if target:
+            return ref(dev, target, row[di[col]])
+        value = row[di[col]]
+        return decimal.Decimal(value) if value is not None and col in lay.as_text else value
 
     def prod_value(row: Row, col: str) -> Any:
         target = lay.references.get(col)
-        return ref(prod, target, row[pi[col]]) if target else row[pi[col]]
+        if target:
+            return ref(prod, target, row[pi[col]])
+        value = row[pi[col]]
+        return decimal.Decimal(value) if value is not None and col in lay.as_text else value
 
-    # Most rows are unchanged: decide that with one tuple comparison of the plain columns and
-    # a key lookup per reference column. Dev and prod share every column's type (layout()
-    # refuses drift), so == on the tuple agrees with _same; any difference takes the slow path.
-    plain = [c for c in lay.compare if c not in lay.references]
-    dev_plain = itemgetter(*(di[c] for c in plain)) if plain else _nothing
-    prod_plain = itemgetter(*(pi[c] for c in plain)) if plain else _nothing
-    ref_cols = [
-        (di[c], pi[c], _twins(dev[t], prod[t]))
-        for c, t in lay.references.items()
-        if c in lay.compare
-    ]
-
-    def same_refs(row: Row, prod_row: Row) -> bool:
-        for d_i, p_i, twins in ref_cols:  # noqa: SIM110 - all(genexpr) is slower per row
-            if twins.get(row[d_i], _NO_TWIN) != prod_row[p_i]:
-                return False
-        return True
-
-    # The usual table has one reference column: its check inline saves a call per row.
-    twin = ref_cols[0][2].get if len(ref_cols) == 1 else None
-    r_d, r_p = ref_cols[0][:2] if len(ref_cols) == 1 else (0, 0)
+    # Most rows are unchanged: find the few that are not in one pass in C (map, itemgetter,
+    # compress) with no object kept per row. Per dev row, its prod twin (or a row of
+    # stand-ins); the plain compared columns as one tuple each side, and each reference column
+    # as the match key of the row it points at (ids differ per side, keys do not). Dev and prod
+    # share every column's type (layout() refuses drift), so == agrees with _same; only the rows
+    # that differ take the per-column path below. A table that compares no plain column is
+    # checked on its match columns too, so a missing twin always differs.
+    # Dev has no unkeyed or shared keys here (diff() refused them), so d.keys are its keys.
+    keys = cast(list[Key], d.keys)
+    lookup = p.by_key if not p.dupes else {k: r for k, r in p.by_key.items() if k not in p.dupes}
+    absent: Row = (_ABSENT,) * len(lay.prod_read)
+    twins: list[Row] = list(map(lookup.get, keys, repeat(absent)))
+    plain = [c for c in lay.compare if c not in lay.references] or list(lay.match)
+    differs = map(
+        ne,
+        map(itemgetter(*(di[c] for c in plain)), d.rows),
+        map(itemgetter(*(pi[c] for c in plain)), twins),
+    )
+    for c, t in lay.references.items():
+        if c in lay.compare:
+            dev_keys, prod_keys = dev[t].pointer_keys.get, prod[t].pointer_keys.get
+            moved = map(
+                ne,
+                map(dev_keys, map(itemgetter(di[c]), d.rows), repeat(_DANGLING)),
+                map(prod_keys, map(itemgetter(pi[c]), twins), repeat(_DANGLING)),
+            )
+            differs = map(or_, differs, moved)
 
     creates: dict[Key, Create] = {}
     updates: list[Update] = []
     skips: list[Skip] = []
-    unchanged = 0
     p_rows, p_dupes = p.by_key, p.dupes
-    # Dev keys in hash order: the outputs are sorted below, which is cheaper than sorting every key.
-    for key, row in d.by_key.items():
+    # Dev keys in row order: the outputs are sorted below, which is cheaper than sorting every key.
+    for key, row in compress(zip(keys, d.rows, strict=True), differs):
         prod_row = p_rows.get(key)
         if prod_row is None:
-            values = {c: dev_value(row, c) for c in lay.insert}
+            dev_id = row[di[dev_pk]]
+            values = {c: dev_value(row, c) for c in lay.insert if c in di}
             if not lay.pk_from_prod:
-                dev_id = row[di[dev_pk]]
                 if dev_id in p.key_by_pk:
                     owner = p.key_by_pk[dev_id]
                     skips.append(
@@ -313,7 +346,7 @@ def _diff_table(
                     )
                     continue
                 values = {lay.pk: dev_id, **values}
-            creates[key] = Create(key, values)
+            creates[key] = Create(key, values, dev_id)
             continue
         if key in p_dupes:
             skips.append(
@@ -325,20 +358,15 @@ def _diff_table(
                 )
             )
             continue
-        if dev_plain(row) == prod_plain(prod_row) and (
-            twin(row[r_d], _NO_TWIN) == prod_row[r_p] if twin else same_refs(row, prod_row)
-        ):
-            unchanged += 1
-            continue
         changes = {}
         for col in lay.compare:
             old, new = prod_value(prod_row, col), dev_value(row, col)
             if not _same(old, new):
                 changes[col] = (old, new)
         if not changes:
-            unchanged += 1
-            continue
+            continue  # equal by _same after all: counted as unchanged below
         updates.append(Update(key, prod_row[pi[lay.pk]], changes, prod_row))
+    unchanged = len(d.by_key) - len(creates) - len(updates) - len(skips)
     updates.sort(key=attrgetter("key"))
 
     # Creates whose parent is neither in prod nor created: drop them until none is left, so a
@@ -417,22 +445,10 @@ def _diff_table(
     return plan, made
 
 
-#: What a dev id without a prod twin maps to: equal to no prod value.
-_NO_TWIN = object()
-
-
-def _twins(dev: _Side, prod: _Side) -> dict[Any, Any]:
-    """Dev id -> prod id of the row with the same key, and NULL -> NULL: a pointer is the same
-    on both sides when its dev value maps to the prod value. Ids without one unique twin are
-    left out (they take the slow path, which compares by key)."""
-    prod_ids = {key: row[prod.pk_i] for key, row in prod.by_key.items() if key not in prod.dupes}
-    twins = {pk: prod_ids[key] for pk, key in dev.key_by_pk.items() if key in prod_ids}
-    twins[None] = None
-    return twins
-
-
-def _nothing(row: Row) -> tuple[()]:
-    return ()
+#: Stand-ins in the fast comparison: the values of a missing prod twin, and what a pointer
+#: at a row without a key (or at no row) compares as. Each equals only itself.
+_ABSENT = object()
+_DANGLING = object()
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -466,6 +482,32 @@ def protect(plan: Plan, referenced: Mapping[str, Mapping[Any, Sequence[str]]]) -
         tables.append(
             replace(table, updates=tuple(keep), skips=tuple(sorted(skips, key=lambda s: s.key)))
         )
+    return Plan(tuple(tables))
+
+
+def with_extra(
+    plan: Plan, layouts: Sequence[TableLayout], extra: Mapping[str, Mapping[Any, Row]]
+) -> Plan:
+    """The creates completed with their copy-only columns (`TableLayout.dev_extra`), read
+    from dev for those rows only: table -> dev primary key -> values in `dev_extra` order."""
+    tables = []
+    for lay, table in zip(layouts, plan.tables, strict=True):
+        if not (lay.dev_extra and table.creates):
+            tables.append(table)
+            continue
+        rows = extra.get(lay.name, {})
+        creates = []
+        for create in table.creates:
+            if create.source not in rows:
+                raise SafetyError(
+                    f"{lay.name} `{show_key(create.key)}`: dev row {create.source!r} was not "
+                    "found again in the same snapshot; nothing was written",
+                    fix="this is a bug in refsync; please report it",
+                )
+            values = {**create.values, **dict(zip(lay.dev_extra, rows[create.source], strict=True))}
+            ordered = {c: values[c] for c in (lay.pk, *lay.insert) if c in values}
+            creates.append(replace(create, values=ordered))
+        tables.append(replace(table, creates=tuple(creates)))
     return Plan(tuple(tables))
 
 

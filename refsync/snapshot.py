@@ -4,7 +4,7 @@ business data points at. One statement per table per side; one per referencing c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
@@ -101,17 +101,37 @@ def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> 
         )
 
 
-def read_rows(db: Database, relation: Relation, columns: Sequence[str]) -> list[Row]:
-    return db.execute(
-        sql.SQL("SELECT {} FROM {}").format(cols(columns), rel(relation)),
-        relation=".".join(relation),
+def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Composable:
+    """The columns to read, those in `as_text` as their text (`"price"::text`)."""
+    return sql.SQL(", ").join(
+        sql.SQL("{}::text").format(sql.Identifier(c)) if c in as_text else sql.Identifier(c)
+        for c in columns
     )
 
 
+def read_rows(db: Database, lay: TableLayout) -> list[Row]:
+    """Every row of a reference table, the columns this side compares: one streamed SELECT."""
+    columns = lay.dev_read if db.side == "dev" else lay.prod_read
+    return db.execute(
+        sql.SQL("SELECT {} FROM {}").format(select_list(columns, lay.as_text), rel(lay.relation)),
+        relation=lay.config.label,
+        stream=True,
+    )
+
+
+def read_extra(db: Database, lay: TableLayout, pk: str, pks: Sequence[Any]) -> dict[Any, Row]:
+    """Dev's copy-only columns (`dev_extra`) of the rows the plan creates, by primary key."""
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = ANY(%s)").format(
+        sql.Identifier(pk), cols(lay.dev_extra), rel(lay.relation), sql.Identifier(pk)
+    )
+    return {row[0]: row[1:] for row in db.execute(query, [list(pks)], relation=lay.config.label)}
+
+
 def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
-    """Lock the prod rows about to be updated and return their current values."""
+    """Lock the prod rows about to be updated and return their current values, read as the
+    snapshot read them (`read_rows`)."""
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
-        cols(lay.prod_read), rel(lay.relation), sql.Identifier(lay.pk)
+        select_list(lay.prod_read, lay.as_text), rel(lay.relation), sql.Identifier(lay.pk)
     )
     return db.execute(query, [list(pks)], relation=lay.config.label)
 

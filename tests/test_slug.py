@@ -8,7 +8,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refsync.slug import slugify
+from refsync.slug import slugify, slugify_many
 
 _PATTERN = re.compile(r"[^\w]+|_+")
 _ASCII = st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
@@ -28,3 +28,18 @@ def test_examples() -> None:
     assert slugify("a_ _b") == "a---b"
     assert slugify("__") == ""
     assert slugify("\x1fTab\tbed\x7f") == "tab-bed"
+
+
+@given(st.lists(st.one_of(_ASCII, _NAMEISH, st.text(max_size=20)), max_size=30))
+def test_many_at_once_equals_one_by_one(texts: list[str]) -> None:
+    """The batch form gives every name the slug it gets alone: newlines, '_' and non-ASCII
+    names included (they make the batch take the one-by-one path)."""
+    assert slugify_many(texts) == [slugify(t) for t in texts]
+
+
+def test_many_at_once_examples() -> None:
+    """A name holding a newline must not shift its neighbours' slugs."""
+    assert slugify_many(["A b", "x\ny", "C"]) == ["a-b", "x-y", "c"]
+    assert slugify_many(["Spa & Co", "Café"]) == ["spa-co", "cafe"]
+    assert slugify_many([]) == []
+    assert slugify_many(["", "--"]) == ["", ""]
