@@ -6,9 +6,7 @@ Every error is a UsageError (exit 2) naming the offending key and the fix.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -243,7 +241,9 @@ DEFAULT_PROFILE = "default.yml"
 
 
 def default_profile_text() -> str:
-    return resources.files("refsync").joinpath("profiles", DEFAULT_PROFILE).read_text("utf-8")
+    # The package is always a directory (the image copies it; tests run from the checkout),
+    # so a path beside this file is enough, without importing importlib.resources.
+    return (Path(__file__).parent / "profiles" / DEFAULT_PROFILE).read_text("utf-8")
 
 
 def load_config(path: str | None) -> Config:
@@ -296,6 +296,8 @@ def parse_config(text: str, *, source: str) -> Config:
             loc = _key_path(err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
+                import difflib  # noqa: PLC0415 - only a bad config needs it
+
                 allowed = _allowed_keys(err["loc"][:-1])
                 close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
                 msg = "unknown key" + (f"; did you mean `{close[0]}`?" if close else "")

@@ -496,17 +496,19 @@ def with_extra(
             tables.append(table)
             continue
         rows = extra.get(lay.name, {})
-        creates = []
-        for create in table.creates:
-            if create.source not in rows:
-                raise SafetyError(
-                    f"{lay.name} `{show_key(create.key)}`: dev row {create.source!r} was not "
-                    "found again in the same snapshot; nothing was written",
-                    fix="this is a bug in refsync; please report it",
-                )
-            values = {**create.values, **dict(zip(lay.dev_extra, rows[create.source], strict=True))}
-            ordered = {c: values[c] for c in (lay.pk, *lay.insert) if c in values}
-            creates.append(replace(create, values=ordered))
+        missing = [c for c in table.creates if c.source not in rows]
+        if missing:
+            raise SafetyError(
+                f"{lay.name} `{show_key(missing[0].key)}`: dev row {missing[0].source!r} was "
+                "not found again in the same snapshot; nothing was written",
+                fix="this is a bug in refsync; please report it",
+            )
+        # The copy-only columns follow the others, each in table order.
+        columns = lay.dev_extra
+        creates = [
+            Create(c.key, {**c.values, **dict(zip(columns, rows[c.source], strict=True))}, c.source)
+            for c in table.creates
+        ]
         tables.append(replace(table, creates=tuple(creates)))
     return Plan(tuple(tables))
 
@@ -517,7 +519,14 @@ _JSON_AS_IS = frozenset({str, int, bool, type(None)})
 
 def to_json(value: Any) -> Any:
     """A value in the canonical JSON form used by the digest and the plan file."""
-    if type(value) in _JSON_AS_IS or isinstance(value, bool | int | str):
+    if type(value) in _JSON_AS_IS:
+        return value
+    convert = _TO_JSON.get(type(value))
+    return convert(value) if convert is not None else _to_json(value)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, Ref):
         return {"ref": value.table, "key": [to_json(k) for k in value.key]}
@@ -542,28 +551,46 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
+#: The common exact types straight to their conversion (the same as `_to_json`'s): a plan
+#: converts tens of thousands of keys, pointers, prices and timestamps.
+_TO_JSON: dict[type, Any] = {
+    tuple: lambda v: [to_json(k) for k in v],
+    Ref: lambda v: {"ref": v.table, "key": [to_json(k) for k in v.key]},
+    decimal.Decimal: str,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    uuid.UUID: str,
+}
+
+
 def canonical(
     plan: Plan, config: dict[str, Any], prod_identity: Mapping[str, Any]
 ) -> dict[str, Any]:
     """What the digest covers: config, prod identity, every write with old and new values."""
+    # Most values (text, integers, booleans, NULL) are their own JSON form: the type test
+    # inline spares a call per value on a large plan.
+    as_is = _JSON_AS_IS
     operations: list[dict[str, Any]] = []
     for table in plan.tables:
+        name = table.name
         for c in table.creates:
             operations.append(
                 {
-                    "table": table.name,
+                    "table": name,
                     "op": "create",
                     "key": to_json(c.key),
-                    "values": {k: to_json(v) for k, v in c.values.items()},
+                    "values": {
+                        k: v if type(v) in as_is else to_json(v) for k, v in c.values.items()
+                    },
                 }
             )
         for u in table.updates:
             operations.append(
                 {
-                    "table": table.name,
+                    "table": name,
                     "op": "update",
                     "key": to_json(u.key),
-                    "id": to_json(u.pk),
+                    "id": u.pk if type(u.pk) in as_is else to_json(u.pk),
                     "changes": {
                         k: {"old": to_json(o), "new": to_json(n)} for k, (o, n) in u.changes.items()
                     },

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import uuid
+from decimal import Decimal
 from typing import Any
 
-from refsync.plan import digest, operation_texts
+import pytest
+
+from refsync.plan import Ref, digest, operation_texts, to_json
 
 FORM: dict[str, Any] = {
     "prod": {"system_identifier": "7", "fingerprint": "prod-ü-1234567890"},
@@ -58,3 +63,42 @@ def test_digest_covers_what_is_written_and_what_it_replaces() -> None:
 def test_digest_ignores_what_is_not_written() -> None:
     """Skips and counts are reported but not hashed: they change nothing in prod."""
     assert _plan_digest(skip=True) == _plan_digest()
+
+
+class _Text(str):
+    """A str subclass: takes the general path of to_json, not the by-type table."""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a", "a"),
+        (_Text("b"), "b"),
+        (7, 7),
+        (True, True),
+        (None, None),
+        (Decimal("10.00"), "10.00"),
+        (Decimal("NaN"), "NaN"),
+        (1.5, 1.5),
+        (float("inf"), "Infinity"),
+        (float("-inf"), "-Infinity"),
+        (dt.datetime(2025, 6, 1, 12, 30, tzinfo=dt.UTC), "2025-06-01T12:30:00+00:00"),
+        (dt.datetime(2025, 6, 1), "2025-06-01T00:00:00"),
+        (dt.date(2025, 6, 1), "2025-06-01"),
+        (dt.time(8, 15), "08:15:00"),
+        (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+        (("spa", Decimal("1.0")), ["spa", "1.0"]),
+        ([1, ("x",)], [1, ["x"]]),
+        (Ref("service_categories", ("spa",)), {"ref": "service_categories", "key": ["spa"]}),
+        ({"k": Decimal("2")}, {"k": "2"}),
+        (b"\x00\xff", "\\x00ff"),
+        (dt.timedelta(seconds=90), "90.0 seconds"),
+    ],
+)
+def test_canonical_json_of_each_type(value: Any, expected: Any) -> None:
+    """Each type's canonical JSON value, whichever path (by exact type, or by isinstance for
+    subclasses and the rarer types) converts it: the digest depends on these forms."""
+    converted = to_json(value)
+    assert converted == expected
+    # The same JSON text, so 1.5 stays a number and "7" would not pass for 7.
+    assert json.dumps(converted) == json.dumps(expected)
