@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import compress, filterfalse, repeat
@@ -150,6 +150,11 @@ class _Side:
         keys[None] = None
         return keys
 
+    @cached_property
+    def pks(self) -> set[Any]:
+        """Every primary key on this side (a create's copied id must not be taken)."""
+        return set(map(itemgetter(self.pk_i), self.rows))
+
     def count(self, key: Key) -> int:
         """How many rows carry `key`."""
         if key in self.dupes:
@@ -164,11 +169,20 @@ class _Slugs(dict[Any, Key | None]):
         super().__init__({None: None})
 
     def keys_of(self, names: list[Any]) -> list[Key | None]:
-        """The slug key of every name, in order. The per-row loops stay in C (set, map, dict):
-        only the names not seen yet are slugged, each once."""
-        new = [
-            n for n in dict.fromkeys(filterfalse(self.__contains__, names)) if isinstance(n, str)
-        ]
+        """The slug key of every name, in order. The per-row loops stay in C (map, dict):
+        each distinct name is slugged once."""
+        if len(self) == 1:
+            # The first side: slug every name at once, no lookup needed (NULL takes the
+            # general path below: joining the names raises TypeError).
+            try:
+                keys = [(s,) if s else None for s in slugify_many(names)]
+            except TypeError:
+                pass
+            else:
+                self.update(zip(names, keys, strict=True))
+                return keys
+        unseen = dict.fromkeys(filterfalse(self.__contains__, names))
+        new = [n for n in unseen if isinstance(n, str)]
         self.update(zip(new, [(s,) if s else None for s in slugify_many(new)], strict=True))
         # A value that is neither text nor NULL (the config checks the column is text) has no key.
         return list(map(self.get, names))
@@ -275,25 +289,30 @@ def _diff_table(
     di = {c: lay.dev_read.index(c) for c in lay.dev_read}
     pi = {c: lay.prod_read.index(c) for c in lay.prod_read}
 
-    def ref(side: Mapping[str, _Side], table: str, value: Any) -> Ref | None:
-        if value is None:
-            return None
-        key = side[table].key_by_pk.get(value)
-        return Ref(table, key if key is not None else ())
-
-    def dev_value(row: Row, col: str) -> Any:
+    # How a raw value becomes a plan value, per column: a pointer becomes a Ref to its row's
+    # match key (ids differ per side), a numeric read as text a Decimal, anything else stays.
+    def converter(side: Mapping[str, _Side], col: str) -> Callable[[Any], Any] | None:
         target = lay.references.get(col)
-        if target:
-            return ref(dev, target, row[di[col]])
-        value = row[di[col]]
-        return decimal.Decimal(value) if value is not None and col in lay.as_text else value
+        if target is not None:
+            keys = side[target].key_by_pk
 
-    def prod_value(row: Row, col: str) -> Any:
-        target = lay.references.get(col)
-        if target:
-            return ref(prod, target, row[pi[col]])
-        value = row[pi[col]]
-        return decimal.Decimal(value) if value is not None and col in lay.as_text else value
+            def to_ref(value: Any) -> Ref | None:
+                if value is None:
+                    return None
+                key = keys.get(value)
+                return Ref(target, key if key is not None else ())
+
+            return to_ref
+        if col in lay.as_text:
+            return _decimal_or_null
+        return None
+
+    inserted = [(c, di[c], converter(dev, c)) for c in lay.insert if c in di]
+    # (column, dev index, prod index, dev converter, prod converter, is a pointer)
+    compared = [
+        (c, di[c], pi[c], converter(dev, c), converter(prod, c), c in lay.references)
+        for c in lay.compare
+    ]
 
     # Most rows are unchanged: find the few that are not in one pass in C (map, itemgetter,
     # compress) with no object kept per row. Per dev row, its prod twin (or a row of
@@ -332,9 +351,9 @@ def _diff_table(
         prod_row = p_rows.get(key)
         if prod_row is None:
             dev_id = row[di[dev_pk]]
-            values = {c: dev_value(row, c) for c in lay.insert if c in di}
+            values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
             if not lay.pk_from_prod:
-                if dev_id in p.key_by_pk:
+                if dev_id in p.pks:
                     owner = p.key_by_pk[dev_id]
                     skips.append(
                         Skip(
@@ -359,8 +378,13 @@ def _diff_table(
             )
             continue
         changes = {}
-        for col in lay.compare:
-            old, new = prod_value(prod_row, col), dev_value(row, col)
+        for col, d_i, p_i, to_dev, to_prod, pointer in compared:
+            old, new = prod_row[p_i], row[d_i]
+            # Equal raw values of one type are equal plan values, except pointers (ids).
+            if not pointer and type(old) is type(new) and old == new:
+                continue
+            if to_dev is not None and to_prod is not None:
+                old, new = to_prod(old), to_dev(new)
             if not _same(old, new):
                 changes[col] = (old, new)
         if not changes:
@@ -449,6 +473,10 @@ def _diff_table(
 #: at a row without a key (or at no row) compares as. Each equals only itself.
 _ABSENT = object()
 _DANGLING = object()
+
+
+def _decimal_or_null(value: str | None) -> decimal.Decimal | None:
+    return None if value is None else decimal.Decimal(value)
 
 
 def _same(a: Any, b: Any) -> bool:
