@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -43,15 +45,20 @@ def _ms_from_env(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Timeouts:
+    """The session's clocks: how long to wait for a connection, a lock, a statement; and
+    how often a long read logs its progress."""
+
     connect_s: int = 10
     lock_ms: int = 5_000
     statement_ms: int = 120_000
+    progress_ms: int = 2_000
 
     @classmethod
     def from_env(cls) -> Timeouts:
         return cls(
             lock_ms=_ms_from_env("REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
             statement_ms=_ms_from_env("REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
+            progress_ms=_ms_from_env("REFSYNC_PROGRESS_MS", cls.progress_ms),
         )
 
 
@@ -87,10 +94,17 @@ def redact_url(url: str) -> str:
 class Database:
     """One side's connection, reachable only through the guard."""
 
-    def __init__(self, conn: psycopg.Connection[Row], side: Side, policy: guard.Policy) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Row],
+        side: Side,
+        policy: guard.Policy,
+        progress_seconds: float = Timeouts.progress_ms / 1000,
+    ) -> None:
         self._conn = conn
         self.side = side
         self.policy = policy
+        self.progress_seconds = progress_seconds
         #: Statements sent, for the log's round-trip count.
         self.round_trips = 0
 
@@ -138,7 +152,7 @@ class Database:
         conn.isolation_level = (
             IsolationLevel.REPEATABLE_READ if read_only else IsolationLevel.READ_COMMITTED
         )
-        return cls(conn, side, policy)
+        return cls(conn, side, policy, timeouts.progress_ms / 1000)
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -153,20 +167,42 @@ class Database:
         *,
         relation: str | None = None,
         stream: bool = False,
+        progress: Callable[[int, float], None] | None = None,
     ) -> list[Row]:
         """Guard-check and run one statement; return its rows (empty when it returns none).
 
         `relation` names the table the statement reads or writes, for error messages.
         `stream` receives a large result in chunks (one statement, as before): psycopg turns
-        each chunk into rows while the server is still sending the next."""
+        each chunk into rows while the server is still sending the next, and `progress` hears
+        (rows so far, seconds) every `progress_seconds` of a long read."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         self.round_trips += 1
         with self._errors(relation):
             if stream:
-                return list(self._conn.cursor().stream(query, params, size=STREAM_CHUNK))
+                return self._stream(query, params, progress)
             cur = self._conn.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
+
+    def _stream(
+        self,
+        query: sql.Composed | sql.SQL,
+        params: Sequence[Any],
+        progress: Callable[[int, float], None] | None,
+    ) -> list[Row]:
+        rows_in = self._conn.cursor().stream(query, params, size=STREAM_CHUNK)
+        rows: list[Row] = []
+        started = last = time.monotonic()
+        while True:
+            # A chunk at a time, appended in C; the clock is read once per chunk.
+            before = len(rows)
+            rows.extend(islice(rows_in, STREAM_CHUNK))
+            if len(rows) - before < STREAM_CHUNK:
+                return rows
+            now = time.monotonic()
+            if progress is not None and now - last >= self.progress_seconds:
+                progress(len(rows), now - started)
+                last = now
 
     @contextmanager
     def _errors(self, relation: str | None) -> Iterator[None]:

@@ -121,27 +121,30 @@ def _read_both(
     row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
     without a timeout; if it is interrupted it cancels the dev statement too."""
     dev_rows: dict[str, list[Row]] = {}
-    dev_log: list[str] = []
     failed: list[BaseException] = []
+    lock = threading.Lock()
+
+    def locked_log(message: str) -> None:
+        with lock:  # both threads log: one line at a time
+            log(message)
 
     def read_dev() -> None:
         try:
-            dev_rows.update(_read_all(dev, layouts, dev_log.append))
+            dev_rows.update(_read_all(dev, layouts, locked_log))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             failed.append(exc)
 
+    locked_log(f"reading {len(layouts)} tables from dev and prod")
     worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
     worker.start()
     try:
-        prod_rows = _read_all(prod, layouts, log)
+        prod_rows = _read_all(prod, layouts, locked_log)
         while worker.is_alive():
             worker.join(0.05)
     except BaseException:
         dev.cancel()
         worker.join(10.0)
         raise
-    for message in dev_log:
-        log(message)
     if failed:
         raise failed[0]
     return dev_rows, prod_rows
@@ -152,9 +155,13 @@ def _read_all(db: Database, layouts: Sequence[TableLayout], log: Log) -> dict[st
     out = {}
     for lay in layouts:
         start = time.perf_counter()
-        out[lay.name] = read_rows(db, lay)
+
+        def progress(rows: int, seconds: float, name: str = lay.name) -> None:
+            log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
+
+        out[lay.name] = read_rows(db, lay, progress)
         log(
-            f"read {db.side} {lay.name}: {len(out[lay.name])} rows "
+            f"read {db.side} {lay.name}: {len(out[lay.name]):,} rows "
             f"in {time.perf_counter() - start:.2f}s"
         )
     return out
@@ -199,6 +206,10 @@ def _run(
                 fix="wait for the other apply to finish, then re-run the plan and apply",
             )
     dev_rows, prod_rows = _read_both(dev, prod, layouts, log)
+    log(
+        f"planning: {sum(map(len, dev_rows.values())):,} dev rows against "
+        f"{sum(map(len, prod_rows.values())):,} prod rows"
+    )
     start = time.perf_counter()
     plan = diff(layouts, dev_rows, prod_rows, dev_pk)
     if apply:
@@ -246,7 +257,12 @@ def _run(
     form = canonical(plan, config.canonical(), prod_identity)
     operations = operation_texts(form)
     plan_digest = digest(form, operations)
-    log(f"planned in {time.perf_counter() - start:.2f}s: digest {plan_digest}")
+    totals = plan.totals
+    log(
+        f"planned in {time.perf_counter() - start:.2f}s: {totals['create']:,} to create, "
+        f"{totals['update']:,} to update, {totals['skip']:,} skipped, "
+        f"{totals['unchanged']:,} unchanged"
+    )
 
     if apply:
         if approved_digest != plan_digest:
@@ -256,6 +272,10 @@ def _run(
                 fix="re-run the plan job, review the new plan, and approve that one",
             )
         if plan.has_changes:
+            log(
+                f"writing {totals['create']:,} inserts and {totals['update']:,} updates "
+                "in one transaction"
+            )
             start = time.perf_counter()
             with prod.transaction():
                 written = write(prod, layouts, plan, prod_rows)

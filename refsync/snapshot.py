@@ -4,7 +4,7 @@ business data points at. One statement per table per side; one per referencing c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
@@ -109,13 +109,17 @@ def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Co
     )
 
 
-def read_rows(db: Database, lay: TableLayout) -> list[Row]:
-    """Every row of a reference table, the columns this side compares: one streamed SELECT."""
+def read_rows(
+    db: Database, lay: TableLayout, progress: Callable[[int, float], None] | None = None
+) -> list[Row]:
+    """Every row of a reference table, the columns this side compares: one streamed SELECT.
+    `progress` hears (rows so far, seconds) while a long read goes on."""
     columns = lay.dev_read if db.side == "dev" else lay.prod_read
     return db.execute(
         sql.SQL("SELECT {} FROM {}").format(select_list(columns, lay.as_text), rel(lay.relation)),
         relation=lay.config.label,
         stream=True,
+        progress=progress,
     )
 
 

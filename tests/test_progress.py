@@ -1,0 +1,73 @@
+"""Long runs say what they are doing (issue 6): each stage starts with a log line, and a long
+read reports its rows so far while it streams, from both sides."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from devtools import seed
+from devtools.fake_github import FakeGitHub
+from devtools.runner import run_entrypoint
+from tests.fixtures.pg import DbPair
+
+SERVICES = 12_000
+
+
+def test_stages_and_read_progress_are_logged(dbpair: DbPair, tmp_path: Path) -> None:
+    """With progress every millisecond, every 5,000-row chunk of a services read is reported
+    on each side, in order, before the read's total; then planning and writing say so."""
+    counts = seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), SERVICES)
+    categories = {side: _count(dbpair, side, "service_categories") for side in ("dev", "prod")}
+    inputs = {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
+    progress = {"REFSYNC_PROGRESS_MS": "1"}
+    planned = run_entrypoint(tmp_path / "plan", inputs, extra=progress)
+    assert planned.returncode == 0, planned.stderr
+    lines = planned.stdout.splitlines()
+    for side, total in (("dev", SERVICES), ("prod", counts["prod_services"])):
+        so_far = [
+            int(m.group(1).replace(",", ""))
+            for line in lines
+            if (m := re.match(rf"read {side} services: ([\d,]+) rows so far \(", line))
+        ]
+        assert so_far == list(range(5_000, total, 5_000)), (side, so_far)
+        done = f"read {side} services: {total:,} rows in "
+        assert any(line.startswith(done) for line in lines), (side, lines)
+    assert lines.index("reading 2 tables from dev and prod") < min(
+        i for i, line in enumerate(lines) if line.startswith("read ")
+    )
+    assert any(
+        line == f"planning: {SERVICES + categories['dev']:,} dev rows against "
+        f"{counts['prod_services'] + categories['prod']:,} prod rows"
+        for line in lines
+    ), lines
+    assert any(re.match(r"planned in [\d.]+s: [\d,]+ to create, ", line) for line in lines)
+
+    with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
+        applied = run_entrypoint(
+            tmp_path / "apply",
+            {**inputs, "mode": "apply", "approved-plan-digest": planned.outputs["plan-digest"]},
+            extra=gh.environ(),
+        )
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+    writing = (
+        f"writing {int(applied.outputs['creates']):,} inserts and "
+        f"{int(applied.outputs['updates']):,} updates in one transaction"
+    )
+    assert writing in applied.stdout.splitlines()
+
+
+def test_short_reads_log_no_progress(dbpair: DbPair, tmp_path: Path) -> None:
+    """At the default interval a small catalog logs each read once, with no running count."""
+    seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 200)
+    inputs = {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
+    planned = run_entrypoint(tmp_path / "plan", inputs)
+    assert planned.returncode == 0, planned.stderr
+    assert "rows so far" not in planned.stdout
+    assert "read dev services: 200 rows in " in planned.stdout
+
+
+def _count(dbpair: DbPair, side: str, table: str) -> int:
+    row = dbpair.admin(side).execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    assert row is not None
+    return int(row[0])
