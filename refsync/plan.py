@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import compress, filterfalse, repeat
+from itertools import compress, repeat
 from operator import attrgetter, itemgetter, ne, or_
 from typing import Any, Literal, cast
 
@@ -181,11 +181,18 @@ class _Slugs(dict[Any, Key | None]):
             else:
                 self.update(zip(names, keys, strict=True))
                 return keys
-        unseen = dict.fromkeys(filterfalse(self.__contains__, names))
-        new = [n for n in unseen if isinstance(n, str)]
-        self.update(zip(new, [(s,) if s else None for s in slugify_many(new)], strict=True))
-        # A value that is neither text nor NULL (the config checks the column is text) has no key.
-        return list(map(self.get, names))
+        keys = list(map(self.get, names, repeat(_UNSEEN)))
+        if _UNSEEN in keys:
+            unseen = [n for n, k in zip(names, keys, strict=True) if k is _UNSEEN]
+            new = [n for n in dict.fromkeys(unseen) if isinstance(n, str)]
+            self.update(zip(new, [(s,) if s else None for s in slugify_many(new)], strict=True))
+            # A value that is neither text nor NULL (the config checks it is text) has no key.
+            keys = [self.get(n) if k is _UNSEEN else k for n, k in zip(names, keys, strict=True)]
+        return keys
+
+
+#: A name the slug cache has not seen yet.
+_UNSEEN: Any = object()
 
 
 def _index(
@@ -457,7 +464,11 @@ def _diff_table(
             skips.append(Skip(update.key, "parent-missing", blocked, update.changes))
         else:
             writable.append(update)
-    prod_only = len(p.unkeyed) + sum(map(p.count, p.by_key.keys() - d.by_key.keys()))
+    # Prod rows no dev row matches: all of them but the unique twins found above and the
+    # rows of shared keys that dev has (counted from the stand-ins, without another set).
+    matched = len(keys) - twins.count(absent)
+    matched += sum(len(rows) for k, rows in p.dupes.items() if k in d.by_key)
+    prod_only = len(p.rows) - matched
     plan = TablePlan(
         lay.name,
         tuple(creates[k] for k in sorted(made)),

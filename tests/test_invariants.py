@@ -384,6 +384,14 @@ def _check_apply(dbpair: DbPair, prod: psycopg.Connection[Any], state: State) ->
         old_keys = Counter(r.key for r in old.values())
         dev_keys = {key for key, _, _ in dev_rows[table].values()}
 
+        # The counts: each dev row exactly once; prod only = prod rows no dev key names.
+        counts = planned.plan.table(table).counts
+        assert sum(counts[k] for k in ("create", "update", "skip", "unchanged")) == len(
+            dev_rows[table]
+        ), (table, counts)
+        orphans = sum(1 for r in old.values() if not r.key or r.key not in dev_keys)
+        assert counts["prod_only"] == orphans, (table, counts)
+
         # Protected, ambiguous and prod-only rows are byte-identical to before.
         for row_id, row in old.items():
             protected = table == "services" and row_id in linked
