@@ -18,6 +18,9 @@ RUN pip install --require-hashes --no-deps -r /app/requirements.lock
 
 COPY refsync/ /app/refsync/
 COPY entrypoint.py /app/entrypoint.py
+# PYTHONDONTWRITEBYTECODE keeps a run from writing into the image, so compile refsync once
+# here: otherwise every run compiles it again (about 30 ms of a 100k-service plan).
+RUN python -m compileall -q /app/refsync
 
 # Running a script puts its directory (/app) first on sys.path, so `refsync` is imported
 # from the image and never from the user's workspace.

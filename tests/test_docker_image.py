@@ -69,3 +69,21 @@ def test_image_refuses_outside_actions(image: str) -> None:
     )
     assert proc.returncode == 1
     assert "runs only inside GitHub Actions" in proc.stderr
+
+
+def test_image_ships_compiled_bytecode(image: str) -> None:
+    """refsync's modules load from bytecode compiled at build time: a run in the image (which
+    never writes bytecode) does not compile them again."""
+    script = (
+        "import importlib.util, os, sys; sys.path.insert(0, '/app'); import refsync.plan; "
+        "print(os.path.exists(importlib.util.cache_from_source(refsync.plan.__file__)))"
+    )
+    proc = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "python", image, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True"
