@@ -24,6 +24,8 @@ from refsync.errors import OperationalError, RefsyncError
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 
 PLAN_FILE = "refsync-plan.json"
+#: Warning annotations GitHub shows per step (it drops the rest without a word).
+ANNOTATIONS_PER_STEP = 10
 _SECRET_INPUTS = ("dev-database-url", "prod-database-url", "github-token")
 
 
@@ -144,14 +146,24 @@ def _report(
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
     plan_file = workspace / PLAN_FILE
     write_plan_file(plan_file, outcome)
-    for table, skip in skip_warnings(outcome):
-        wf.warning(
-            f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}", title="refsync skip"
-        )
+    # GitHub shows at most ANNOTATIONS_PER_STEP warnings of a step and drops the rest
+    # silently: privilege warnings first, then skips, the last one counting what is left.
     for warning in outcome.privilege_warnings:
         wf.warning(
             f"{warning}. Grant only what the README's least-privilege section lists.",
             title="refsync privileges",
+        )
+    room = max(0, ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings))
+    skips = list(skip_warnings(outcome))
+    shown = skips if len(skips) <= room else skips[: max(0, room - 1)]
+    for table, skip in shown:
+        wf.warning(
+            f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}", title="refsync skip"
+        )
+    if len(shown) < len(skips):
+        wf.warning(
+            f"{len(skips) - len(shown)} more rows skipped: see the job summary and the plan file",
+            title="refsync skip",
         )
     console_report(outcome, stdout)
     github.append_summary(summary_path, summary(outcome, approvers))

@@ -171,3 +171,19 @@ def test_report_failure_after_apply_says_it_was_committed(dbpair: DbPair, tmp_pa
     assert "Traceback" not in result.stderr
     again = _plan(dbpair, tmp_path)
     assert again.outputs["has-changes"] == "false"
+
+
+def test_skip_annotations_stay_within_what_github_shows(dbpair: DbPair, tmp_path: Path) -> None:
+    """GitHub shows 10 warning annotations per step and drops the rest: with dozens of skips
+    the plan writes 9 of them and a tenth that counts the others."""
+    seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 1000, changed=0.2, protected=0.1)
+    result = _plan(dbpair, tmp_path)
+    assert result.returncode == 0, result.stderr
+    skips = int(result.outputs["skips"])
+    assert skips > 10
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 10, warnings
+    assert all(w.startswith("::warning title=refsync skip::") for w in warnings)
+    assert warnings[-1].endswith(
+        f"{skips - 9} more rows skipped: see the job summary and the plan file"
+    )
