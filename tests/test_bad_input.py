@@ -266,3 +266,20 @@ def test_numeric_overflow_for_prod_column_is_schema_drift(dbpair: DbPair, tmp_pa
     assert result.returncode == 1, result.stderr + result.stdout
     assert "schema drift: table `services` column `price`" in result.stderr
     assert "numeric(12,2) on dev vs numeric(10,2) on prod" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable", ["REFSYNC_LOCK_TIMEOUT_MS", "REFSYNC_STATEMENT_TIMEOUT_MS", "REFSYNC_PROGRESS_MS"]
+)
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_bad_setting_is_refused_before_connecting(
+    dbpair: DbPair, statement_log: StatementLog, tmp_path: Path, variable: str, value: str
+) -> None:
+    """A setting that is not a positive whole number of milliseconds exits 2, names the
+    variable, and no session is opened."""
+    mark = statement_log.mark()
+    result = run_entrypoint(tmp_path, plan_inputs(dbpair), extra={variable: value})
+    assert result.returncode == 2, result.stderr + result.stdout
+    assert f"`{variable}` must be a positive number of milliseconds" in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _refsync_sessions(statement_log, mark, dbpair) == []
