@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from psycopg import sql
 
@@ -235,6 +236,10 @@ def _add_protected_by(
             referrers[table.relation].append(Referrer((schema, name), column, declared=False))
 
 
+#: How a compared column read as text becomes a value again where dev and prod differ.
+TextKind = Literal["numeric", "json"]
+
+
 @dataclass(frozen=True)
 class TableLayout:
     """How one table is read, compared and written, agreed between dev and prod."""
@@ -250,14 +255,13 @@ class TableLayout:
     insert: tuple[str, ...]
     #: updatedAt-style columns set to now() on insert and update
     touch: tuple[str, ...]
-    #: what each side reads for every row: the keys and the compared values
+    #: what each side reads for every row (dev: also what an insert copies)
     dev_read: tuple[str, ...]
     prod_read: tuple[str, ...]
-    #: columns only copied on insert: read from dev for the rows the plan creates, not for all
-    dev_extra: tuple[str, ...] = ()
-    #: compared numeric columns read as their text (exact, and far cheaper than a Decimal per
-    #: row); a value is made a Decimal only where the texts differ (10.0 vs 10.00 are equal)
-    as_text: frozenset[str] = frozenset()
+    #: compared columns read as their text, and how the plan parses the ones that differ:
+    #: numeric (exact, and far cheaper than a Decimal per row; 10.0 and 10.00 are equal) and
+    #: json/jsonb (equal text is equal data; unequal text is compared as data, by type)
+    as_text: Mapping[str, TextKind] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -351,17 +355,15 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         match = table.match.columns
         compare = tuple(table.compare)
-        # Every row: its key, its compared values and its pointers (remapped by key). Columns
-        # that are only copied on insert are read for the created rows alone (engine).
-        pointers = [c for c in insert if c in references]
-        dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *pointers)))
-        dev_extra = tuple(c for c in insert if c not in dev_read)
+        dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *insert)))
         prod_read = tuple(dict.fromkeys((pk, *match, *compare)))
-        as_text = frozenset(
-            c
+        as_text = {
+            c: kind
             for c in compare
-            if c not in references and c not in match and _is_numeric(p.columns[c].type)
-        )
+            if c not in references
+            and c not in match
+            and (kind := _text_kind(p.columns[c].type)) is not None
+        }
         out.append(
             TableLayout(
                 table,
@@ -374,13 +376,17 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 touch,
                 dev_read,
                 prod_read,
-                dev_extra,
                 as_text,
             )
         )
     return out
 
 
-def _is_numeric(type_name: str) -> bool:
-    """`numeric` or `numeric(p,s)` as format_type prints it; not an array of them."""
-    return type_name == "numeric" or (type_name.startswith("numeric(") and type_name[-1] == ")")
+def _text_kind(type_name: str) -> TextKind | None:
+    """Which compared columns are read as text, by their type as format_type prints it
+    (`numeric`, `numeric(10,2)`, `json`, `jsonb`; not arrays of them)."""
+    if type_name == "numeric" or (type_name.startswith("numeric(") and type_name[-1] == ")"):
+        return "numeric"
+    if type_name in ("json", "jsonb"):
+        return "json"
+    return None

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import psycopg
@@ -32,6 +32,8 @@ Row = tuple[Any, ...]
 #: Rows per chunk of a streamed read: large enough that the per-chunk cost vanishes, small
 #: enough that psycopg builds rows while the server is still sending (libpq's chunked mode).
 STREAM_CHUNK = 5000
+#: The first libpq with chunked rows (PQsetChunkedRowsMode), which `cursor.stream` needs.
+_CHUNKED_LIBPQ = 170000
 
 
 def _ms_from_env(name: str, default: int) -> int:
@@ -190,19 +192,27 @@ class Database:
         params: Sequence[Any],
         progress: Callable[[int, float], None] | None,
     ) -> list[Row]:
-        rows_in = self._conn.cursor().stream(query, params, size=STREAM_CHUNK)
-        rows: list[Row] = []
-        started = last = time.monotonic()
-        while True:
-            # A chunk at a time, appended in C; the clock is read once per chunk.
-            before = len(rows)
-            rows.extend(islice(rows_in, STREAM_CHUNK))
-            if len(rows) - before < STREAM_CHUNK:
-                return rows
-            now = time.monotonic()
-            if progress is not None and now - last >= self.progress_seconds:
-                progress(len(rows), now - started)
-                last = now
+        if psycopg.pq.version() < _CHUNKED_LIBPQ:
+            # libpq before 17 has no chunked mode; one result in one piece, as before.
+            cur = self._conn.execute(query, params)
+            return cur.fetchall()
+        # The generator holds the connection's lock while it is suspended: closing it on
+        # any exit (a progress line interrupted by SIGTERM included) lets psycopg drain or
+        # cancel the result and release the lock, so the rollback that follows cannot hang.
+        stream = self._conn.cursor().stream(query, params, size=STREAM_CHUNK)
+        with contextlib.closing(cast(Generator[Row, None, None], stream)) as rows_in:
+            rows: list[Row] = []
+            started = last = time.monotonic()
+            while True:
+                # A chunk at a time, appended in C; the clock is read once per chunk.
+                before = len(rows)
+                rows.extend(islice(rows_in, STREAM_CHUNK))
+                if len(rows) - before < STREAM_CHUNK:
+                    return rows
+                now = time.monotonic()
+                if progress is not None and now - last >= self.progress_seconds:
+                    progress(len(rows), now - started)
+                    last = now
 
     @contextmanager
     def _errors(self, relation: str | None) -> Iterator[None]:

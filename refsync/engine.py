@@ -22,14 +22,13 @@ from refsync.catalog import Catalog, TableLayout, layout, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
-from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect, with_extra
+from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
 from refsync.privileges import excess_privileges
 from refsync.snapshot import (
     check_distinct,
     fingerprint,
     identity,
     lock_rows,
-    read_extra,
     read_rows,
     referenced,
 )
@@ -206,6 +205,7 @@ def _run(
                 fix="wait for the other apply to finish, then re-run the plan and apply",
             )
     dev_rows, prod_rows = _read_both(dev, prod, layouts, log)
+    dev.rollback()  # the dev snapshot is complete; release it
     log(
         f"planning: {sum(map(len, dev_rows.values())):,} dev rows against "
         f"{sum(map(len, prod_rows.values())):,} prod rows"
@@ -244,14 +244,6 @@ def _run(
                     f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
                     fix="re-run the plan job, review the new plan, and approve that one",
                 )
-    # The created rows' copy-only columns, from the same dev snapshot; then release it.
-    extra = {
-        lay.name: read_extra(dev, lay, dev_pk[lay.name], [c.source for c in table.creates])
-        for lay, table in zip(layouts, plan.tables, strict=True)
-        if lay.dev_extra and table.creates
-    }
-    plan = with_extra(plan, layouts, extra)
-    dev.rollback()
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     form = canonical(plan, config.canonical(), prod_identity)

@@ -153,18 +153,21 @@ def _report(
             f"{warning}. Grant only what the README's least-privilege section lists.",
             title="refsync privileges",
         )
-    room = max(0, ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings))
+    room = ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings)
     skips = list(skip_warnings(outcome))
-    shown = skips if len(skips) <= room else skips[: max(0, room - 1)]
-    for table, skip in shown:
-        wf.warning(
-            f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}", title="refsync skip"
-        )
-    if len(shown) < len(skips):
-        wf.warning(
-            f"{len(skips) - len(shown)} more rows skipped: see the job summary and the plan file",
-            title="refsync skip",
-        )
+    if room > 0:  # otherwise none would be shown: the summary lists them
+        shown = skips if len(skips) <= room else skips[: room - 1]
+        for table, skip in shown:
+            wf.warning(
+                f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}",
+                title="refsync skip",
+            )
+        if len(shown) < len(skips):
+            wf.warning(
+                f"{len(skips) - len(shown)} more rows skipped: see the job summary and the "
+                "plan file",
+                title="refsync skip",
+            )
     console_report(outcome, stdout)
     github.append_summary(summary_path, summary(outcome, approvers))
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))

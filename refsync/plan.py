@@ -43,8 +43,6 @@ class Create:
     key: Key
     #: column -> dev value (a Ref for reference columns); the primary key when it is copied
     values: Mapping[str, Any]
-    #: the dev row's primary key, to read its copy-only columns (`with_extra`)
-    source: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -181,7 +179,12 @@ class _Slugs(dict[Any, Key | None]):
             else:
                 self.update(zip(names, keys, strict=True))
                 return keys
-        keys = list(map(self.get, names, repeat(_UNSEEN)))
+        try:
+            keys = list(map(self.get, names, repeat(_UNSEEN)))
+        except TypeError:
+            # An unhashable value (a jsonb or array column named as slug_from) has no key.
+            names = [n if isinstance(n, str) else None for n in names]
+            keys = list(map(self.get, names, repeat(_UNSEEN)))
         if _UNSEEN in keys:
             unseen = [n for n, k in zip(names, keys, strict=True) if k is _UNSEEN]
             new = [n for n in dict.fromkeys(unseen) if isinstance(n, str)]
@@ -310,11 +313,14 @@ def _diff_table(
                 return Ref(target, key if key is not None else ())
 
             return to_ref
-        if col in lay.as_text:
+        kind = lay.as_text.get(col)
+        if kind == "numeric":
             return _decimal_or_null
+        if kind == "json":
+            return _json_or_null
         return None
 
-    inserted = [(c, di[c], converter(dev, c)) for c in lay.insert if c in di]
+    inserted = [(c, di[c], converter(dev, c)) for c in lay.insert]
     # (column, dev index, prod index, dev converter, prod converter, is a pointer)
     compared = [
         (c, di[c], pi[c], converter(dev, c), converter(prod, c), c in lay.references)
@@ -325,9 +331,10 @@ def _diff_table(
     # compress) with no object kept per row. Per dev row, its prod twin (or a row of
     # stand-ins); the plain compared columns as one tuple each side, and each reference column
     # as the match key of the row it points at (ids differ per side, keys do not). Dev and prod
-    # share every column's type (layout() refuses drift), so == agrees with _same; only the rows
-    # that differ take the per-column path below. A table that compares no plain column is
-    # checked on its match columns too, so a missing twin always differs.
+    # share every column's type (layout() refuses drift), and json/jsonb arrive as text (where
+    # Python's == would take true for 1), so == here implies _same; only the rows that differ
+    # take the per-column path below. A table that compares no plain column is checked on its
+    # match columns too, so a missing twin always differs.
     # Dev has no unkeyed or shared keys here (diff() refused them), so d.keys are its keys.
     keys = cast(list[Key], d.keys)
     lookup = p.by_key if not p.dupes else {k: r for k, r in p.by_key.items() if k not in p.dupes}
@@ -372,7 +379,7 @@ def _diff_table(
                     )
                     continue
                 values = {lay.pk: dev_id, **values}
-            creates[key] = Create(key, values, dev_id)
+            creates[key] = Create(key, values)
             continue
         if key in p_dupes:
             skips.append(
@@ -490,12 +497,22 @@ def _decimal_or_null(value: str | None) -> decimal.Decimal | None:
     return None if value is None else decimal.Decimal(value)
 
 
+def _json_or_null(value: str | None) -> Any:
+    """json/jsonb text as psycopg would have loaded it (numbers as int or float)."""
+    return None if value is None else json.loads(value)
+
+
 def _same(a: Any, b: Any) -> bool:
-    """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1."""
+    """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1, and so
+    inside json/jsonb and arrays too (key order is irrelevant, true is not 1, 1.0 is 1)."""
     if a is None or b is None:
         return a is b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
     return bool(a == b)
 
 
@@ -521,34 +538,6 @@ def protect(plan: Plan, referenced: Mapping[str, Mapping[Any, Sequence[str]]]) -
         tables.append(
             replace(table, updates=tuple(keep), skips=tuple(sorted(skips, key=lambda s: s.key)))
         )
-    return Plan(tuple(tables))
-
-
-def with_extra(
-    plan: Plan, layouts: Sequence[TableLayout], extra: Mapping[str, Mapping[Any, Row]]
-) -> Plan:
-    """The creates completed with their copy-only columns (`TableLayout.dev_extra`), read
-    from dev for those rows only: table -> dev primary key -> values in `dev_extra` order."""
-    tables = []
-    for lay, table in zip(layouts, plan.tables, strict=True):
-        if not (lay.dev_extra and table.creates):
-            tables.append(table)
-            continue
-        rows = extra.get(lay.name, {})
-        missing = [c for c in table.creates if c.source not in rows]
-        if missing:
-            raise SafetyError(
-                f"{lay.name} `{show_key(missing[0].key)}`: dev row {missing[0].source!r} was "
-                "not found again in the same snapshot; nothing was written",
-                fix="this is a bug in refsync; please report it",
-            )
-        # The copy-only columns follow the others, each in table order.
-        columns = lay.dev_extra
-        creates = [
-            Create(c.key, {**c.values, **dict(zip(columns, rows[c.source], strict=True))}, c.source)
-            for c in table.creates
-        ]
-        tables.append(replace(table, creates=tuple(creates)))
     return Plan(tuple(tables))
 
 

@@ -123,14 +123,6 @@ def read_rows(
     )
 
 
-def read_extra(db: Database, lay: TableLayout, pk: str, pks: Sequence[Any]) -> dict[Any, Row]:
-    """Dev's copy-only columns (`dev_extra`) of the rows the plan creates, by primary key."""
-    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = ANY(%s)").format(
-        sql.Identifier(pk), cols(lay.dev_extra), rel(lay.relation), sql.Identifier(pk)
-    )
-    return {row[0]: row[1:] for row in db.execute(query, [list(pks)], relation=lay.config.label)}
-
-
 def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
     """Lock the prod rows about to be updated and return their current values, read as the
     snapshot read them (`read_rows`)."""

@@ -6,6 +6,7 @@ applies the full plan."""
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ import pytest
 
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
+from refsync import engine
+from refsync.config import load_config
+from refsync.main import TerminatedError
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import (
     Background,
@@ -245,3 +249,48 @@ def test_dev_backend_terminated_during_plan(dbpair: DbPair, tmp_path: Path) -> N
         holder.rollback()
     _assert_clean_failure(result, "dev database", dbpair.role_password)
     assert "terminating connection" in result.stderr
+
+
+def test_interrupted_streamed_read_releases_the_connection(
+    dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM's exception raised while a long prod read logs its progress (the read still
+    streaming) ends the run with that error at once: the suspended stream is closed, so the
+    connection's lock is released and the rollback cannot hang; no refsync session stays."""
+    seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 12_000)
+    monkeypatch.setenv("REFSYNC_PROGRESS_MS", "1")
+
+    def log(message: str) -> None:
+        if message.startswith("read prod services:") and "so far" in message:
+            raise TerminatedError("received SIGTERM (job cancelled)")
+
+    outcome: list[BaseException | engine.Outcome] = []
+
+    def run() -> None:
+        try:
+            outcome.append(
+                engine.run(
+                    config=load_config(None),
+                    dev_url=dbpair.dev_url,
+                    prod_url=dbpair.prod_url,
+                    apply=False,
+                    approved_digest=None,
+                    secrets=(),
+                    log=log,
+                )
+            )
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the run hung after the interrupted read"
+    [raised] = outcome
+    assert isinstance(raised, TerminatedError)
+    sessions = (
+        dbpair.admin("prod")
+        .execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'refsync-%'")
+        .fetchone()
+    )
+    assert sessions == (0,)

@@ -91,29 +91,3 @@ def test_no_statement_is_sent_per_row(
                 and not text.upper().startswith(("BEGIN ", "SET ", "SHOW "))
             }
             assert not repeated, (mode, side, repeated)
-
-
-def test_copy_only_columns_are_read_for_created_rows_only(
-    dbpair: DbPair, statement_log: StatementLog, tmp_path: Path
-) -> None:
-    """Memory follows the rows that differ: the full dev read of services carries the keys and
-    compared values, not `createdAt` (only copied on insert), which one more statement reads
-    for exactly the created rows."""
-    counts = _reset_and_seed(dbpair, 200)
-    mark = statement_log.mark()
-    planned = run_entrypoint(
-        tmp_path / "plan",
-        {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url},
-    )
-    assert planned.returncode == 0, planned.stderr
-    dev = _statements(statement_log, mark, dbpair.db("dev"))
-    full = [s for s in dev if 'FROM "public"."services"' in s and "WHERE" not in s]
-    extra = [s for s in dev if 'FROM "public"."services"' in s and "= ANY(" in s]
-    assert len(full) == 1, full
-    assert '"createdAt"' not in full[0], full
-    assert len(extra) == 1, extra
-    assert '"createdAt"' in extra[0], extra
-    assert planned.plan is not None
-    services = next(t for t in planned.plan["tables"] if t["table"] == "services")
-    assert len(services["creates"]) == counts["new"]
-    assert all("createdAt" in c["values"] for c in services["creates"])

@@ -1,0 +1,9 @@
+CREATE TABLE plans (
+    id     text PRIMARY KEY,
+    key    text NOT NULL UNIQUE,
+    price  numeric(10,2) NOT NULL,
+    meta   jsonb NOT NULL DEFAULT '{}',
+    doc    json NOT NULL DEFAULT '{}'
+);
+GRANT SELECT ON plans TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON plans TO refsync_prod_writer;

@@ -1,0 +1,3 @@
+INSERT INTO labels (id, label, note) VALUES
+  ('a', '"Spa Day"', 'text label'),
+  ('b', '{"en": "Spa"}', 'object label');

@@ -1,0 +1,1 @@
+INSERT INTO labels (id, label, note) VALUES ('p1', '{"en": "Spa"}', 'prod');
