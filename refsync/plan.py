@@ -189,7 +189,7 @@ class _Slugs(dict[Any, Key | None]):
             unseen = [n for n, k in zip(names, keys, strict=True) if k is _UNSEEN]
             new = [n for n in dict.fromkeys(unseen) if isinstance(n, str)]
             self.update(zip(new, [(s,) if s else None for s in slugify_many(new)], strict=True))
-            # A value that is neither text nor NULL (the config checks it is text) has no key.
+            # A value that is neither text nor NULL has no key.
             keys = [self.get(n) if k is _UNSEEN else k for n, k in zip(names, keys, strict=True)]
         return keys
 
