@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from psycopg import sql
+
 from devtools import seed
 from devtools.fake_github import FakeGitHub
 from devtools.runner import run_entrypoint
+from refsync import guard
+from refsync.db import Database, Timeouts
 from tests.fixtures.pg import DbPair
 
 SERVICES = 12_000
@@ -71,3 +76,34 @@ def _count(dbpair: DbPair, side: str, table: str) -> int:
     row = dbpair.admin(side).execute(f'SELECT count(*) FROM "{table}"').fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_without_chunked_rows_the_read_is_one_fetch(
+    dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq older than 17 (no chunked rows) a streamed read falls back to one fetch of
+    the whole result: the same rows, no progress lines, still one statement."""
+    counts = seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 12_000)
+    policy = guard.Policy(readable=frozenset({("public", "services")}), column_readable={})
+    query = sql.SQL('SELECT "id", "name", "price"::text FROM "public"."services"')
+    heard: list[int] = []
+
+    def read() -> list[tuple[object, ...]]:
+        db = Database.connect(
+            dbpair.prod_url, "prod", policy, read_only=True, timeouts=Timeouts(progress_ms=1)
+        )
+        try:
+            rows = db.execute(query, stream=True, progress=lambda rows, seconds: heard.append(rows))
+            assert db.round_trips == 1
+            return rows
+        finally:
+            db.close()
+
+    streamed = read()
+    assert heard  # chunked: a progress call per 5,000-row chunk
+    heard.clear()
+    monkeypatch.setattr("refsync.db._CHUNKED_LIBPQ", 10**9)
+    fetched = read()
+    assert heard == []
+    assert fetched == streamed
+    assert len(fetched) == counts["prod_services"]
