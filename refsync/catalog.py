@@ -23,8 +23,11 @@ _COLUMNS = sql.SQL(
     """SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated,
        ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
-             WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder)
+             WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder),
+       CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+            ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END
 FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
@@ -73,6 +76,8 @@ class Column:
     identity: str  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
     generated: str  # '' | 's' (stored)
     enum_labels: tuple[str, ...]
+    #: the type a domain is over (`type` names the domain), else `type` again
+    base_type: str = ""
 
     @property
     def db_generated(self) -> bool:
@@ -123,12 +128,12 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     schemas = sorted({s for s, _ in relations})
     names = sorted({n for _, n in relations})
     columns: dict[Relation, dict[str, Column]] = {}
-    for schema, name, col, typ, notnull, hasdef, ident, gen, labels in db.execute(
+    for schema, name, col, typ, notnull, hasdef, ident, gen, labels, base in db.execute(
         _COLUMNS, [schemas, names]
     ):
         if (schema, name) in relations:
             columns.setdefault((schema, name), {})[col] = Column(
-                col, typ, notnull, hasdef, ident, gen, tuple(labels)
+                col, typ, notnull, hasdef, ident, gen, tuple(labels), base
             )
     for table in config.tables:
         if table.relation not in columns:
@@ -262,6 +267,9 @@ class TableLayout:
     #: numeric (exact, and far cheaper than a Decimal per row; 10.0 and 10.00 are equal) and
     #: json/jsonb (equal text is equal data; unequal text is compared as data, by type)
     as_text: Mapping[str, TextKind] = field(default_factory=dict)
+    #: compared columns that hold JSON inside arrays (json[], jsonb[]): Python's == would take
+    #: true for 1 there, so every row compares them value by value and type by type
+    strict: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -357,13 +365,11 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
         compare = tuple(table.compare)
         dev_read = tuple(dict.fromkeys((d.primary_key[0], *match, *compare, *insert)))
         prod_read = tuple(dict.fromkeys((pk, *match, *compare)))
+        plain = [c for c in compare if c not in references and c not in match]
         as_text = {
-            c: kind
-            for c in compare
-            if c not in references
-            and c not in match
-            and (kind := _text_kind(p.columns[c].type)) is not None
+            c: kind for c in plain if (kind := _text_kind(p.columns[c].base_type)) is not None
         }
+        strict = frozenset(c for c in plain if p.columns[c].base_type in ("json[]", "jsonb[]"))
         out.append(
             TableLayout(
                 table,
@@ -377,6 +383,7 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 dev_read,
                 prod_read,
                 as_text,
+                strict,
             )
         )
     return out

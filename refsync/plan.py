@@ -321,9 +321,17 @@ def _diff_table(
         return None
 
     inserted = [(c, di[c], converter(dev, c)) for c in lay.insert]
-    # (column, dev index, prod index, dev converter, prod converter, is a pointer)
+    # (column, dev index, prod index, dev converter, prod converter, raw == proves nothing:
+    # a pointer, whose ids differ per side, or JSON in an array, where true == 1)
     compared = [
-        (c, di[c], pi[c], converter(dev, c), converter(prod, c), c in lay.references)
+        (
+            c,
+            di[c],
+            pi[c],
+            converter(dev, c),
+            converter(prod, c),
+            c in lay.references or c in lay.strict,
+        )
         for c in lay.compare
     ]
 
@@ -340,12 +348,16 @@ def _diff_table(
     lookup = p.by_key if not p.dupes else {k: r for k, r in p.by_key.items() if k not in p.dupes}
     absent: Row = (_ABSENT,) * len(lay.prod_read)
     twins: list[Row] = list(map(lookup.get, keys, repeat(absent)))
-    plain = [c for c in lay.compare if c not in lay.references] or list(lay.match)
+    plain = [c for c in lay.compare if c not in lay.references and c not in lay.strict]
+    plain = plain or list(lay.match)
     differs = map(
         ne,
         map(itemgetter(*(di[c] for c in plain)), d.rows),
         map(itemgetter(*(pi[c] for c in plain)), twins),
     )
+    for c in lay.strict:  # JSON inside arrays: compared by type, a Python call per row
+        unlike = map(_differ, map(itemgetter(di[c]), d.rows), map(itemgetter(pi[c]), twins))
+        differs = map(or_, differs, unlike)
     for c, t in lay.references.items():
         if c in lay.compare:
             dev_keys, prod_keys = dev[t].pointer_keys.get, prod[t].pointer_keys.get
@@ -392,10 +404,10 @@ def _diff_table(
             )
             continue
         changes = {}
-        for col, d_i, p_i, to_dev, to_prod, pointer in compared:
+        for col, d_i, p_i, to_dev, to_prod, raw_unsure in compared:
             old, new = prod_row[p_i], row[d_i]
-            # Equal raw values of one type are equal plan values, except pointers (ids).
-            if not pointer and type(old) is type(new) and old == new:
+            # Equal raw values of one type are equal plan values, but for those columns.
+            if not raw_unsure and type(old) is type(new) and old == new:
                 continue
             if to_dev is not None and to_prod is not None:
                 old, new = to_prod(old), to_dev(new)
@@ -500,6 +512,10 @@ def _decimal_or_null(value: str | None) -> decimal.Decimal | None:
 def _json_or_null(value: str | None) -> Any:
     """json/jsonb text as psycopg would have loaded it (numbers as int or float)."""
     return None if value is None else json.loads(value)
+
+
+def _differ(a: Any, b: Any) -> bool:
+    return not _same(a, b)
 
 
 def _same(a: Any, b: Any) -> bool:
