@@ -24,10 +24,16 @@ _COLUMNS = sql.SQL(
        a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated,
        ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
              WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder),
-       CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
-            ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END
+       CASE WHEN t.typtype <> 'd' THEN pg_catalog.format_type(a.atttypid, a.atttypmod)
+            WHEN b1.typtype <> 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+            WHEN b2.typtype <> 'd' THEN pg_catalog.format_type(b1.typbasetype, b1.typtypmod)
+            WHEN b3.typtype <> 'd' THEN pg_catalog.format_type(b2.typbasetype, b2.typtypmod)
+            ELSE pg_catalog.format_type(b3.typbasetype, b3.typtypmod) END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_type b1 ON b1.oid = t.typbasetype
+LEFT JOIN pg_catalog.pg_type b2 ON b2.oid = b1.typbasetype
+LEFT JOIN pg_catalog.pg_type b3 ON b3.oid = b2.typbasetype
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
@@ -76,7 +82,8 @@ class Column:
     identity: str  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
     generated: str  # '' | 's' (stored)
     enum_labels: tuple[str, ...]
-    #: the type a domain is over (`type` names the domain), else `type` again
+    #: the type under a domain, through up to four domains over domains (`type` names the
+    #: domain); `type` again for a column that is not a domain
     base_type: str = ""
 
     @property
@@ -300,12 +307,15 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
         shared = [c for c in d.columns if c in p.columns and c not in table.exclude]
         for column in shared:
             dc, pc = d.columns[column], p.columns[column]
-            if dc.type != pc.type or dc.enum_labels != pc.enum_labels:
-                detail = (
-                    f"enum labels {list(dc.enum_labels)} vs {list(pc.enum_labels)}"
-                    if dc.type == pc.type
-                    else f"type {dc.type} on dev vs {pc.type} on prod"
-                )
+            if (dc.type, dc.base_type, dc.enum_labels) != (pc.type, pc.base_type, pc.enum_labels):
+                if dc.type != pc.type:
+                    detail = f"type {dc.type} on dev vs {pc.type} on prod"
+                elif dc.base_type != pc.base_type:
+                    detail = (
+                        f"domain {dc.type} is over {dc.base_type} on dev vs {pc.base_type} on prod"
+                    )
+                else:
+                    detail = f"enum labels {list(dc.enum_labels)} vs {list(pc.enum_labels)}"
                 raise SafetyError(
                     f"schema drift: {where} column `{column}`: {detail}",
                     fix="run the same migrations on both databases, or add the column to `exclude`",

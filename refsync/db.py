@@ -128,7 +128,10 @@ class Database:
             # Row-level security would silently filter what refsync reads: bookings hidden from
             # the protection check, prod rows hidden from the diff (duplicates). With
             # row_security off, such a read is an error instead of a partial answer.
-            "-c row_security=off"
+            "-c row_security=off "
+            # Values read as text must not depend on a server's or role's settings: intervals
+            # in one style, floats with every digit (the default since PostgreSQL 12).
+            "-c intervalstyle=postgres -c extra_float_digits=1"
         )
         try:
             conn: psycopg.Connection[Row] = psycopg.connect(

@@ -122,6 +122,7 @@ def _read_both(
     dev_rows: dict[str, list[Row]] = {}
     failed: list[BaseException] = []
     lock = threading.Lock()
+    stop = threading.Event()
 
     def locked_log(message: str) -> None:
         with lock:  # both threads log: one line at a time
@@ -129,7 +130,7 @@ def _read_both(
 
     def read_dev() -> None:
         try:
-            dev_rows.update(_read_all(dev, layouts, locked_log))
+            dev_rows.update(_read_all(dev, layouts, locked_log, stop))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             failed.append(exc)
 
@@ -141,6 +142,11 @@ def _read_both(
         while worker.is_alive():
             worker.join(0.05)
     except BaseException:
+        # The worker starts no further read, and the one it is in (or was just starting
+        # when the first cancel found nothing to cancel) is cancelled.
+        stop.set()
+        dev.cancel()
+        worker.join(0.2)
         dev.cancel()
         worker.join(10.0)
         raise
@@ -149,10 +155,18 @@ def _read_both(
     return dev_rows, prod_rows
 
 
-def _read_all(db: Database, layouts: Sequence[TableLayout], log: Log) -> dict[str, list[Row]]:
-    """One SELECT per table: the columns this side needs, nothing else."""
+def _read_all(
+    db: Database,
+    layouts: Sequence[TableLayout],
+    log: Log,
+    stop: threading.Event | None = None,
+) -> dict[str, list[Row]]:
+    """One SELECT per table: the columns this side needs, nothing else. Returns early (with
+    what it has) once `stop` is set: the caller is leaving with an error of its own."""
     out = {}
     for lay in layouts:
+        if stop is not None and stop.is_set():
+            break
         start = time.perf_counter()
 
         def progress(rows: int, seconds: float, name: str = lay.name) -> None:

@@ -519,8 +519,9 @@ def _differ(a: Any, b: Any) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1, and so
-    inside json/jsonb and arrays too (key order is irrelevant, true is not 1, 1.0 is 1)."""
+    """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1, NaN = NaN,
+    and so inside json/jsonb and arrays too (key order is irrelevant, true is not 1, 1.0 is
+    1)."""
     if a is None or b is None:
         return a is b
     if isinstance(a, bool) or isinstance(b, bool):
@@ -529,7 +530,15 @@ def _same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(map(_same, a, b))
+    if _is_nan(a) and _is_nan(b):  # PostgreSQL takes NaN = NaN (float and numeric), so do we
+        return type(a) is type(b)
     return bool(a == b)
+
+
+def _is_nan(value: Any) -> bool:
+    return (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, decimal.Decimal) and value.is_nan()
+    )
 
 
 def protect(plan: Plan, referenced: Mapping[str, Mapping[Any, Sequence[str]]]) -> Plan:

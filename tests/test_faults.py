@@ -18,7 +18,9 @@ import pytest
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
 from refsync import engine
+from refsync.catalog import layout, read_catalog
 from refsync.config import load_config
+from refsync.db import Database, Timeouts
 from refsync.main import TerminatedError
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import (
@@ -294,3 +296,28 @@ def test_interrupted_streamed_read_releases_the_connection(
         .fetchone()
     )
     assert sessions == (0,)
+
+
+def test_a_stopped_reader_starts_no_further_read(dbpair: DbPair) -> None:
+    """Once the main thread is leaving with an error (SIGTERM), the dev reader thread starts
+    no further table read: a read begun after the cancel could not be cancelled, and the
+    rollback would wait for it."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    config = load_config(None)
+    policy = engine._base_policy(config)
+    db = Database.connect(dbpair.dev_url, "dev", policy, read_only=True, timeouts=Timeouts())
+    try:
+        catalog = read_catalog(db, config)
+        layouts = layout(config, catalog, catalog)
+        before = db.round_trips
+        stop = threading.Event()
+        stop.set()
+        assert engine._read_all(db, layouts, lambda _: None, stop) == {}
+        assert db.round_trips == before
+        stop.clear()
+        assert set(engine._read_all(db, layouts, lambda _: None, stop)) == {
+            "service_categories",
+            "services",
+        }
+    finally:
+        db.close()

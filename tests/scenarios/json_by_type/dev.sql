@@ -10,3 +10,4 @@ INSERT INTO plans (id, key, price, meta, doc, conf, history) VALUES
   ('d9', 'jsonb-array-same', 7, '{}', '{}', '{}', ARRAY['{"a": 1, "b": 2}', '[1.0]']::jsonb[]),
   ('d10', 'created', 1.5, '{"on": true, "tags": ["a"]}', '{"k": null}', '{"on": false}',
    ARRAY['{"on": true}', 'null']::jsonb[]);
+INSERT INTO plans (id, key, price, deep) VALUES ('d11', 'nested-domain-bool-vs-int', 7, '{"on": true}');

@@ -8,3 +8,4 @@ INSERT INTO plans (id, key, price, meta, doc, conf, history) VALUES
   ('p7', 'domain-bool-vs-int', 7, '{}', '{}', '{"on": 1}', '{}'),
   ('p8', 'jsonb-array-bool-vs-int', 7, '{}', '{}', '{}', ARRAY['{"on": 1}']::jsonb[]),
   ('p9', 'jsonb-array-same', 7, '{}', '{}', '{}', ARRAY['{"b": 2, "a": 1}', '[1]']::jsonb[]);
+INSERT INTO plans (id, key, price, deep) VALUES ('p11', 'nested-domain-bool-vs-int', 7, '{"on": 1}');
