@@ -20,7 +20,7 @@ from refsync.catalog import TableLayout
 from refsync.db import Database
 from refsync.errors import OperationalError
 from refsync.plan import Create, Key, Plan, Ref, key_of, to_json
-from refsync.snapshot import cols, rel
+from refsync.snapshot import cols, only, rel
 
 Row = tuple[Any, ...]
 
@@ -122,10 +122,11 @@ def write(
             ]
             sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in lay.touch]
             query = sql.SQL(
-                "UPDATE {t} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
+                "UPDATE {only} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
                 "LATERAL jsonb_populate_record(NULL::{t}, e.value) AS v "
                 "WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
             ).format(
+                only=only(lay.relation),
                 t=rel(lay.relation),
                 sets=sql.SQL(", ").join(sets),
                 pk=sql.Identifier(lay.pk),

@@ -7,7 +7,7 @@ Two statements per side read everything (columns, then constraints); only pg_cat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -51,7 +51,8 @@ _CONSTRAINTS = sql.SQL(
        ARRAY(SELECT a.attname::text
              FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(num, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
-             ORDER BY k.ord)
+             ORDER BY k.ord),
+       con.conname::text, con.confupdtype::text, con.conparentid <> 0, sc.relhassubclass
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class sc ON sc.oid = con.conrelid
 JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
@@ -62,9 +63,39 @@ WHERE con.contype IN ('p', 'f')
        OR (tn.nspname = ANY(%s) AND tc.relname = ANY(%s)))"""
 )
 
+#: Per configured table: how it sits in an inheritance or partition tree, the rules that
+#: would run other statements on a write, and the user triggers a write fires.
+_TABLE_FACTS = sql.SQL(
+    """SELECT n.nspname, c.relname, c.relkind::text,
+       EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid),
+       EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid),
+       ARRAY(SELECT r.rulename::text FROM pg_catalog.pg_rewrite r
+             WHERE r.ev_class = c.oid AND r.ev_type <> '1' ORDER BY r.rulename),
+       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                 'name', t.tgname::text, 'type', t.tgtype::int,
+                 'function', fn.nspname::text || '.' || f.proname::text)
+               ORDER BY t.tgname)
+        FROM pg_catalog.pg_trigger t
+        JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid
+        JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
+        WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A'))
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)"""
+)
+
+#: A column by name, case-insensitively; with whether it holds an array (under a domain) and
+#: the type of its values (of its elements, under a domain), which protection compares.
 _COLUMN_EXISTS = sql.SQL(
-    """SELECT n.nspname, c.relname, a.attname
+    """SELECT n.nspname, c.relname, a.attname, bt.typcategory = 'A', c.relhassubclass,
+       pg_catalog.format_type(eb.oid, NULL)
 FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+JOIN pg_catalog.pg_type et ON et.oid = CASE WHEN bt.typcategory = 'A' THEN bt.typelem
+                                            ELSE bt.oid END
+JOIN pg_catalog.pg_type eb ON eb.oid = CASE WHEN et.typtype = 'd' THEN et.typbasetype
+                                            ELSE et.oid END
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
@@ -99,6 +130,11 @@ class Referrer:
     relation: Relation
     column: str
     declared: bool  # a real foreign key (False: listed in `protected_by` only)
+    #: the column holds an array of ids (a `protected_by` entry such as `int[]`)
+    array: bool = False
+    #: the table has partitions or inheritance children, whose rows are read with it (a
+    #: foreign key on a partitioned table covers every partition)
+    with_children: bool = False
 
     @property
     def label(self) -> str:
@@ -117,11 +153,44 @@ class TableShape:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """A user trigger on a reference table that an INSERT or UPDATE fires."""
+
+    relation: Relation
+    name: str
+    timing: str  # BEFORE | AFTER | INSTEAD OF
+    events: tuple[str, ...]  # INSERT, UPDATE (and whatever else it also fires on)
+    function: str
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{_label(self.relation)}: {self.name} ({self.timing} {' OR '.join(self.events)}) "
+            f"runs {self.function}()"
+        )
+
+
+@dataclass(frozen=True)
+class CascadingKey:
+    """A foreign key into a reference table whose ON UPDATE action writes elsewhere."""
+
+    name: str
+    source: Relation
+    target: Relation
+    target_columns: tuple[str, ...]
+    action: str  # CASCADE | SET NULL | SET DEFAULT
+
+
+@dataclass(frozen=True)
 class Catalog:
     side: str
     tables: Mapping[Relation, TableShape]
     #: reference relation -> business columns that point at it (foreign keys + protected_by)
     referrers: Mapping[Relation, tuple[Referrer, ...]]
+    #: user triggers an INSERT or UPDATE of a reference table fires
+    triggers: tuple[Trigger, ...] = ()
+    #: foreign keys into reference tables with ON UPDATE CASCADE / SET NULL / SET DEFAULT
+    cascading: tuple[CascadingKey, ...] = ()
 
 
 def _label(relation: Relation) -> str:
@@ -134,9 +203,113 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     relations = [t.relation for t in config.tables]
     schemas = sorted({s for s, _ in relations})
     names = sorted({n for _, n in relations})
+    columns = _read_columns(db, config, [schemas, names])
+    triggers = _read_table_facts(db, config, [schemas, names])
+    primary, foreign = _read_constraints(db, columns, [schemas, names, schemas, names])
+    for table in config.tables:
+        pk = primary.get(table.relation, ())
+        if len(pk) != 1:
+            raise SafetyError(
+                f"{db.side}: table `{table.label}` needs a single-column primary key "
+                f"(found {list(pk) or 'none'})",
+                fix="refsync identifies rows it updates by their primary key",
+            )
+    excluded = {t.relation: set(t.exclude) for t in config.tables}
+    fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
+    referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
+    cascading = []
+    for key in foreign:
+        if key.target in columns and key.on_update in _WRITING_ACTIONS:
+            cascading.append(
+                CascadingKey(
+                    key.name,
+                    key.source,
+                    key.target,
+                    key.target_columns,
+                    _WRITING_ACTIONS[key.on_update],
+                )
+            )
+        if key.cloned:
+            # A partition's copy of its partitioned table's foreign key: the parent's key,
+            # read with its partitions, covers it.
+            continue
+        by_pk = key.target in columns and list(key.target_columns) == list(primary[key.target])
+        if key.source in columns:
+            # Composite foreign keys, and ones to another column than a reference table's
+            # primary key, map every column to the target; layout refuses to remap them.
+            fks[key.source].update(dict.fromkeys(key.source_columns, key.target))
+            if (
+                key.target in columns
+                and not by_pk
+                and not set(key.source_columns) & excluded[key.source]
+            ):
+                raise SafetyError(
+                    f"{db.side}: table `{_label(key.source)}` columns {list(key.source_columns)} "
+                    f"reference `{_label(key.target)}` {list(key.target_columns)}, not its "
+                    "primary key; refsync remaps references by primary key only",
+                    fix="point the foreign key at the primary key, or exclude the columns",
+                )
+        elif key.target in columns and not by_pk and db.side == "prod":
+            # protection is checked by primary key: a reference by another column would be
+            # missed, so it is refused rather than ignored
+            raise SafetyError(
+                f"{db.side}: foreign key `{key.name}` of `{_label(key.source)}` "
+                f"{list(key.source_columns)} references `{_label(key.target)}` "
+                f"{list(key.target_columns)}, not its primary key; refsync cannot tell which "
+                "rows it uses, so it would not protect them",
+                fix="point the foreign key at the primary key, or keep this table out of the "
+                "config and sync it by hand",
+            )
+        elif key.target in columns and by_pk:
+            referrers[key.target].append(
+                Referrer(
+                    key.source,
+                    key.source_columns[0],
+                    declared=True,
+                    with_children=key.source_has_children,
+                )
+            )
+    shapes = {
+        t.relation: TableShape(
+            t.relation, columns[t.relation], primary[t.relation], fks[t.relation]
+        )
+        for t in config.tables
+    }
+    _add_protected_by(db, config, shapes, referrers)
+    if db.side == "prod":
+        _check_fingerprint_not_business(config, referrers)
+    return Catalog(
+        db.side,
+        shapes,
+        {r: tuple(v) for r, v in referrers.items()},
+        triggers,
+        tuple(cascading),
+    )
+
+
+#: pg_constraint.confupdtype codes whose ON UPDATE action writes the referencing table.
+_WRITING_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    name: str
+    source: Relation
+    source_columns: tuple[str, ...]
+    target: Relation
+    target_columns: tuple[str, ...]
+    on_update: str
+    cloned: bool  # inherited from a partitioned table's foreign key
+    source_has_children: bool
+
+
+def _read_columns(
+    db: Database, config: Config, params: list[list[str]]
+) -> dict[Relation, dict[str, Column]]:
+    relations = {t.relation for t in config.tables}
     columns: dict[Relation, dict[str, Column]] = {}
     for schema, name, col, typ, notnull, hasdef, ident, gen, labels, base in db.execute(
-        _COLUMNS, [schemas, names]
+        _COLUMNS, params
     ):
         if (schema, name) in relations:
             columns.setdefault((schema, name), {})[col] = Column(
@@ -149,65 +322,105 @@ def read_catalog(db: Database, config: Config) -> Catalog:
                 "visible to this role",
                 fix=f"create it by a migration, or fix `tables[].name`/`schema` for {table.label}",
             )
+    return columns
 
+
+def _read_constraints(
+    db: Database, columns: Mapping[Relation, object], params: list[list[str]]
+) -> tuple[dict[Relation, tuple[str, ...]], list[_ForeignKey]]:
     primary: dict[Relation, tuple[str, ...]] = {}
-    foreign: list[tuple[Relation, list[str], Relation, list[str]]] = []
-    for kind, sschema, sname, scols, tschema, tname, tcols in db.execute(
-        _CONSTRAINTS, [schemas, names, schemas, names]
-    ):
+    foreign = []
+    for row in db.execute(_CONSTRAINTS, params):
+        kind, sschema, sname, scols, tschema, tname, tcols, name, on_update, cloned, kids = row
         source: Relation = (sschema, sname)
         if kind == "p" and source in columns:
             primary[source] = tuple(scols)
         elif kind == "f":
-            foreign.append((source, scols, (tschema, tname), tcols))
-
-    shapes = {}
-    for table in config.tables:
-        pk = primary.get(table.relation, ())
-        if len(pk) != 1:
-            raise SafetyError(
-                f"{db.side}: table `{table.label}` needs a single-column primary key "
-                f"(found {list(pk) or 'none'})",
-                fix="refsync identifies rows it updates by their primary key",
-            )
-    protects = {t.relation: t.protect != "none" for t in config.tables}
-    excluded = {t.relation: set(t.exclude) for t in config.tables}
-    fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
-    referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
-    for source, scols, target, tcols in foreign:
-        by_pk = target in columns and list(tcols) == list(primary[target])
-        if source in columns:
-            # Composite foreign keys, and ones to another column than a reference table's
-            # primary key, map every column to the target; layout refuses to remap them.
-            fks[source].update(dict.fromkeys(scols, target))
-            if target in columns and not by_pk and not set(scols) & excluded[source]:
-                raise SafetyError(
-                    f"{db.side}: table `{_label(source)}` columns {list(scols)} reference "
-                    f"`{_label(target)}` {list(tcols)}, not its primary key; refsync remaps "
-                    "references by primary key only",
-                    fix="point the foreign key at the primary key, or exclude the columns",
+            foreign.append(
+                _ForeignKey(
+                    name,
+                    source,
+                    tuple(scols),
+                    (tschema, tname),
+                    tuple(tcols),
+                    on_update,
+                    cloned,
+                    kids,
                 )
-        elif target in columns and not by_pk and protects[target] and db.side == "prod":
-            # protection is checked by primary key: a reference by another column would be
-            # missed, so it is refused rather than ignored
-            raise SafetyError(
-                f"{db.side}: `{_label(source)}` {list(scols)} references `{_label(target)}` "
-                f"{list(tcols)}, not its primary key; refsync cannot tell which rows it uses",
-                fix=f"set `protect: none` on {_label(target)} only if its rows may be updated "
-                "while in use; otherwise keep syncing it by hand",
             )
-        elif target in columns and by_pk:
-            referrers[target].append(Referrer(source, scols[0], declared=True))
-    for table in config.tables:
-        shapes[table.relation] = TableShape(
-            table.relation, columns[table.relation], primary[table.relation], fks[table.relation]
-        )
-    _add_protected_by(db, config, referrers)
-    return Catalog(db.side, shapes, {r: tuple(v) for r, v in referrers.items()})
+    return primary, foreign
+
+
+_TRIGGER_TIMING = {2: "BEFORE", 64: "INSTEAD OF"}
+_TRIGGER_EVENTS = ((4, "INSERT"), (16, "UPDATE"), (8, "DELETE"), (32, "TRUNCATE"))
+
+
+def _read_table_facts(db: Database, config: Config, params: list[list[str]]) -> tuple[Trigger, ...]:
+    """Refuse reference tables in an inheritance or partition tree and tables with rules;
+    return the user triggers an INSERT or UPDATE fires."""
+    labels = {t.relation: t.label for t in config.tables}
+    triggers = []
+    for schema, name, kind, has_parent, has_children, rules, found in db.execute(
+        _TABLE_FACTS, params
+    ):
+        relation = (schema, name)
+        if relation not in labels:
+            continue
+        label = labels[relation]
+        if kind == "p" or has_parent or has_children:
+            shape = (
+                "is partitioned"
+                if kind == "p"
+                else "is a partition or inheritance child"
+                if has_parent
+                else "has inheritance children"
+            )
+            raise SafetyError(
+                f"{db.side}: reference table `{label}` {shape}; refsync writes exactly the "
+                "tables the config names, and foreign keys to a child or partition would not "
+                "be seen as protecting its rows",
+                fix="sync reference data kept in a single plain table (no INHERITS, no "
+                "PARTITION BY, not a partition)",
+            )
+        if rules:
+            raise SafetyError(
+                f"{db.side}: reference table `{label}` carries rules {list(rules)}; a rule "
+                "rewrites an INSERT or UPDATE into other statements, run with the table "
+                "owner's rights, that refsync cannot see or limit",
+                fix=f"drop the rules (DROP RULE <name> ON {label}) or keep this table out of "
+                "the config; use a trigger, which refsync lists in the plan, if you need one",
+            )
+        for trig in found or ():
+            tgtype = int(trig["type"])
+            events = tuple(word for bit, word in _TRIGGER_EVENTS if tgtype & bit)
+            if not {"INSERT", "UPDATE"} & set(events):
+                continue
+            timing = next((w for bit, w in _TRIGGER_TIMING.items() if tgtype & bit), "AFTER")
+            triggers.append(Trigger(relation, trig["name"], timing, events, trig["function"]))
+    return tuple(triggers)
+
+
+def _check_fingerprint_not_business(
+    config: Config, referrers: Mapping[Relation, Sequence[Referrer]]
+) -> None:
+    """The fingerprint table identifies a database; one that points at reference data is
+    business data too, and is never both."""
+    for found in referrers.values():
+        for referrer in found:
+            if referrer.relation == config.fingerprint.relation:
+                raise UsageError(
+                    f"config `fingerprint.table`: `{config.fingerprint.table}` has a foreign "
+                    f"key (`{referrer.column}`) to reference data, so it is business data too",
+                    fix="keep the environment row in a table of its own, e.g. `database_metadata` "
+                    "(id, environment, fingerprint)",
+                )
 
 
 def _add_protected_by(
-    db: Database, config: Config, referrers: dict[Relation, list[Referrer]]
+    db: Database,
+    config: Config,
+    shapes: Mapping[Relation, TableShape],
+    referrers: dict[Relation, list[Referrer]],
 ) -> None:
     """Add the `protected_by` columns; one that does not exist is an error, never ignored.
 
@@ -221,13 +434,14 @@ def _add_protected_by(
     if not wanted or db.side != "prod":
         return
     # Matched case-insensitively so a wrongly cased entry gets the right spelling as its fix.
-    found = {
-        (s, n, c)
-        for s, n, c in db.execute(
+    facts = {
+        (s, n, c): (array, children, value_type)
+        for s, n, c, array, children, value_type in db.execute(
             _COLUMN_EXISTS,
             [sorted({e[k].lower() for *_, e in wanted}) for k in range(3)],
         )
     }
+    found = set(facts)
     for i, j, table, (schema, name, column) in wanted:
         if (schema, name, column) not in found:
             wrong_case = (schema.lower(), name.lower(), column.lower())
@@ -245,7 +459,23 @@ def _add_protected_by(
             )
         known = {(r.relation, r.column) for r in referrers[table.relation]}
         if ((schema, name), column) not in known:
-            referrers[table.relation].append(Referrer((schema, name), column, declared=False))
+            array, children, value_type = facts[(schema, name, column)]
+            pk_column = shapes[table.relation].columns[shapes[table.relation].primary_key[0]]
+            if not _comparable(value_type, pk_column.base_type):
+                raise UsageError(
+                    f"config `tables[{i}].protected_by[{j}]` ({table.name}): "
+                    f"`{schema}.{name}.{column}` holds {value_type}"
+                    + (" values in an array" if array else "")
+                    + f", which cannot be compared with the primary key "
+                    f"`{pk_column.name}` ({pk_column.base_type}) of {table.label}",
+                    fix="name a column that holds this table's primary key values (or an "
+                    "array of them); refsync never guesses how to compare other types",
+                )
+            referrers[table.relation].append(
+                Referrer(
+                    (schema, name), column, declared=False, array=array, with_children=children
+                )
+            )
 
 
 #: How a compared column read as text becomes a value again where dev and prod differ.
@@ -322,11 +552,24 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         references = dict(table.references)
         for column, target in p.foreign_keys.items():
-            if column in table.exclude or column in references:
+            if column in references:
                 continue
-            if target in names:
-                references[column] = names[target]
-            else:
+            if target == table.relation:
+                if column in table.exclude:
+                    continue
+                references[column] = table.name  # a tree: the table points at itself
+            elif target in names:
+                raise UsageError(
+                    f"config `tables[{i}].references` ({table.label}): column `{column}` has a "
+                    f"foreign key to `{_label(target)}`, another listed table, that "
+                    "`references` does not declare; a table that points at reference data "
+                    "this way is business data (bookings, orders), and its rows protect "
+                    "what they point at",
+                    fix=f"if `{table.label}` is business data, remove it from `tables` (excluding "
+                    f"the column does not make it reference data); if it is reference data, "
+                    f"declare `references: {{{column}: {names[target]}}}`",
+                )
+            elif column not in table.exclude:
                 raise SafetyError(
                     f"{where} column `{column}` references `{_label(target)}`, which is not "
                     "reference data; refsync cannot copy a pointer into business data",
@@ -335,6 +578,7 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         pk = p.primary_key[0]
         pk_from_prod = p.columns[pk].db_generated
+        _check_cascades(table, prod, {*table.compare, *_touched(table, d, p)})
         if pk in table.compare:
             raise UsageError(
                 f"config `tables[{i}].compare` ({table.label}): `{pk}` is the primary key; "
@@ -349,13 +593,7 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                     fix="match on columns whose values are the same in dev and prod "
                     "(a slug, code or key column)",
                 )
-        touch = tuple(
-            c
-            for c in shared
-            if c.lower() in _TOUCH_NAMES
-            and c not in table.compare
-            and "timestamp" in p.columns[c].type
-        )
+        touch = _touched(table, d, p)
         insert = tuple(
             c
             for c in shared
@@ -397,6 +635,47 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
             )
         )
     return out
+
+
+#: Types PostgreSQL compares with each other by an implicit cast, the way a foreign key does.
+_COMPARABLE_FAMILIES = (
+    frozenset({"text", "character varying", "character", "name", "citext"}),
+    frozenset({"smallint", "integer", "bigint", "numeric"}),
+)
+
+
+def _comparable(value_type: str, key_type: str) -> bool:
+    """A `protected_by` column's values can be compared with a primary key of `key_type`."""
+    a, b = (t.split("(")[0].removeprefix("public.") for t in (value_type, key_type))
+    return a == b or any(a in family and b in family for family in _COMPARABLE_FAMILIES)
+
+
+def _touched(table: TableConfig, dev: TableShape, prod: TableShape) -> tuple[str, ...]:
+    """updatedAt-style columns both sides share: set to now() on insert and update."""
+    return tuple(
+        c
+        for c in dev.columns
+        if c in prod.columns
+        and c not in table.exclude
+        and c.lower() in _TOUCH_NAMES
+        and c not in table.compare
+        and "timestamp" in prod.columns[c].type
+    )
+
+
+def _check_cascades(table: TableConfig, prod: Catalog, written: set[str]) -> None:
+    """Refuse to update a column that a foreign key's ON UPDATE action would carry into
+    another table (SPEC rule 1: no write may reach another table by any route)."""
+    for key in prod.cascading:
+        hit = [c for c in key.target_columns if c in written]
+        if key.target == table.relation and hit:
+            raise SafetyError(
+                f"foreign key `{key.name}` of `{_label(key.source)}` references "
+                f"`{table.label}` {list(key.target_columns)} with ON UPDATE {key.action}: "
+                f"updating {', '.join(f'`{c}`' for c in hit)} would write `{_label(key.source)}`",
+                fix=f"change the foreign key to ON UPDATE NO ACTION or RESTRICT, or stop "
+                f"comparing {', '.join(hit)} (remove it from `compare`)",
+            )
 
 
 def _text_kind(type_name: str) -> TextKind | None:

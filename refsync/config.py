@@ -76,9 +76,20 @@ class TableConfig(_Frozen):
     match: Match
     compare: list[Identifier] = Field(min_length=1)
     references: dict[Identifier, Identifier] = Field(default_factory=dict)
-    protect: Literal["referenced", "none"] = "referenced"
     protected_by: list[Text] = Field(default_factory=list)
     exclude: list[Identifier] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_protect_key(cls, data: Any) -> Any:
+        # `protect: none` once switched protection off. SPEC rule 5 admits no bypass, so the
+        # key is gone, and a config that still sets it is refused rather than ignored.
+        if isinstance(data, dict) and "protect" in data:
+            raise ValueError(
+                "`protect` was removed: rows that business data points at are always "
+                "protected and no key turns that off; delete the `protect` line"
+            )
+        return data
 
     @property
     def relation(self) -> tuple[str, str]:
@@ -229,12 +240,6 @@ def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[st
                 f"`{entry}` must be `table.column` or `schema.table.column`",
                 "write e.g. `protected_by: [bookings.serviceId]`",
             )
-    if table.protect == "none" and table.protected_by:
-        raise ConfigProblemError(
-            f"{where}.protected_by",
-            "is set, but `protect: none` turns protection off for this table",
-            "remove `protect: none` (the default is `referenced`) or remove `protected_by`",
-        )
 
 
 DEFAULT_PROFILE = "default.yml"

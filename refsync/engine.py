@@ -76,6 +76,9 @@ def _full_policy(config: Config, catalog: Catalog, *, writable: bool) -> guard.P
         column_readable={k: frozenset(v) for k, v in columns.items()},
         writable=refs if writable else frozenset(),
         immutable={r: frozenset(catalog.tables[r].primary_key) for r in refs},
+        with_children=frozenset(
+            r.relation for found in catalog.referrers.values() for r in found if r.with_children
+        ),
     )
 
 

@@ -11,10 +11,17 @@ Simplifications, all in the strict direction:
 - Every relation must be schema-qualified, catalog relations included; `pg_catalog` and
   `information_schema` relations may be read by any statement but never written or locked,
   except a short denylist that exposes row values (pg_stats...) or secrets (pg_authid...).
+- Every non-catalog relation a SELECT, UPDATE or row lock names is written with `ONLY`, so
+  no statement reaches an inheritance child or partition of a configured table; the one
+  exception is a business table with partitions (`Policy.with_children`), which may be read
+  whole, never written or locked. (An INSERT names its target without `ONLY`; it writes
+  that table alone.)
 - A statement that reads a business table (`Policy.column_readable`) must be a plain
-  SELECT whose only non-catalog relation is that one table; every column reference in it
-  must end in one of the table's allowed columns; `*`, whole-row references, column alias
-  lists and NATURAL/USING joins are refused. No name-resolution is attempted.
+  SELECT naming that table once, beside readable (reference) tables only. Every relation in
+  it carries an alias of its own, and every column reference is `alias.column`; after the
+  business table's alias only its allowed columns may follow. `*`, whole-row references,
+  unqualified columns, column alias lists and NATURAL/USING joins are refused, so no
+  name-resolution is needed to know which columns of the business table are read.
 - A statement with any FOR UPDATE/SHARE clause must only mention writable relations,
   whatever its `OF` list says.
 - Type names in casts must be unqualified, in `pg_catalog`, or the row type of a readable
@@ -44,6 +51,8 @@ class Policy:
     column_readable: Mapping[Relation, frozenset[str]]  # business tables -> the only columns
     writable: frozenset[Relation] = frozenset()  # INSERT/UPDATE/FOR UPDATE (empty = read-only)
     immutable: Mapping[Relation, frozenset[str]] = field(default_factory=dict)  # never SET
+    #: business tables read with their partitions (no `ONLY`): read-only, never locked
+    with_children: frozenset[Relation] = frozenset()
 
 
 CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
@@ -244,8 +253,11 @@ def _check_dml(stmt: ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt, policy: P
             _check_type(node, policy)
 
     relations = [node for node in nodes if isinstance(node, ast.RangeVar)]
+    insert_target = stmt.relation if isinstance(stmt, ast.InsertStmt) else None
     for rangevar in relations:
         _check_relation(rangevar, policy)
+        if rangevar is not insert_target:
+            _check_only(rangevar, policy)
     if isinstance(stmt, ast.InsertStmt | ast.UpdateStmt):
         _check_write(stmt, policy)
     if any(isinstance(node, ast.LockingClause) for node in nodes):
@@ -253,6 +265,8 @@ def _check_dml(stmt: ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt, policy: P
             if _relation(rangevar) not in policy.writable:
                 _refuse(f"FOR UPDATE/SHARE would lock {_show(rangevar)}, which is not writable")
     business = [rv for rv in relations if _relation(rv) in policy.column_readable]
+    if len(business) > 1:
+        _refuse(f"a statement may read one business table once, found {len(business)}")
     if business:
         _check_business_read(stmt, nodes, relations, business[0], policy)
 
@@ -309,6 +323,15 @@ def _check_relation(rangevar: ast.RangeVar, policy: Policy) -> None:
         _refuse(f"relation {_show(rangevar)} is not in the policy")
 
 
+def _check_only(rangevar: ast.RangeVar, policy: Policy) -> None:
+    """`ONLY` on every non-catalog relation, except partitioned business tables' reads."""
+    if rangevar.schemaname in CATALOG_SCHEMAS or not rangevar.inh:
+        return
+    if _relation(rangevar) in policy.with_children - policy.writable:
+        return
+    _refuse(f"relation {_show(rangevar)} must be named with ONLY (no inheritance children)")
+
+
 def _check_write(stmt: ast.InsertStmt | ast.UpdateStmt, policy: Policy) -> None:
     verb = "INSERT" if isinstance(stmt, ast.InsertStmt) else "UPDATE"
     if stmt.relation is None:
@@ -333,32 +356,40 @@ def _check_business_read(
     table: ast.RangeVar,
     policy: Policy,
 ) -> None:
-    """Only the allowed columns of one business table, by name, in a plain SELECT."""
+    """Only the allowed columns of one business table, by alias and name, in a plain SELECT."""
     shown = _show(table)
     if not isinstance(stmt, ast.SelectStmt):
         _refuse(f"business table {shown} may only be read by a SELECT")
-    others = [rv for rv in relations if rv is not table and rv.schemaname not in CATALOG_SCHEMAS]
-    if others:
-        _refuse(
-            f"business table {shown} must be the only table read, found also {_show(others[0])}"
-        )
-    allowed = policy.column_readable[_relation(table)]
-    own_names = {table.relname} | ({table.alias.aliasname} if table.alias else set())
-    for node in nodes:
-        if isinstance(node, ast.A_Star):
-            _refuse(f"* is never selected in a statement reading business table {shown}")
-        if isinstance(node, ast.ColumnRef):
-            column = _names(node.fields)[-1]
-            if column in allowed:
-                continue
-            if column == "*":
-                _refuse(f"* is never selected in a statement reading business table {shown}")
-            if column in own_names:
-                _refuse(f"whole-row reference {column} to business table {shown}")
+    for other in relations:
+        if other is table or other.schemaname in CATALOG_SCHEMAS:
+            continue
+        if _relation(other) in policy.column_readable or _relation(other) not in policy.readable:
             _refuse(
-                f"column {column} of business table {shown} is not readable"
-                f" (allowed: {', '.join(sorted(allowed))})"
+                f"business table {shown} may be read only beside reference tables, "
+                f"found also {_show(other)}"
             )
+    if any(isinstance(node, ast.A_Star) for node in nodes):
+        _refuse(f"* is never selected in a statement reading business table {shown}")
+    aliases = [rv.alias.aliasname if rv.alias else None for rv in relations]
+    if None in aliases or len(set(aliases)) != len(aliases):
+        _refuse(f"every relation in a statement reading business table {shown} needs an alias")
+    business_alias = table.alias.aliasname if table.alias else None
+    allowed = policy.column_readable[_relation(table)]
+    for node in nodes:
+        if isinstance(node, ast.RangeFunction | ast.RangeSubselect):
+            _refuse(f"a statement reading business table {shown} reads tables only")
+        if isinstance(node, ast.ColumnRef):
+            names = _names(node.fields)
+            if len(names) != 2 or names[0] not in aliases:
+                _refuse(
+                    f"column {_qualified(names)} in a statement reading business table {shown} "
+                    "must be written alias.column"
+                )
+            if names[0] == business_alias and names[1] not in allowed:
+                _refuse(
+                    f"column {names[1]} of business table {shown} is not readable"
+                    f" (allowed: {', '.join(sorted(allowed))})"
+                )
         if isinstance(node, ast.Alias) and node.colnames:
             _refuse(f"column alias lists could rename columns of business table {shown}")
         if isinstance(node, ast.JoinExpr) and (node.isNatural or node.usingClause):

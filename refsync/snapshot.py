@@ -37,6 +37,12 @@ def rel(relation: Relation) -> sql.Composable:
     return sql.Identifier(*relation)
 
 
+def only(relation: Relation) -> sql.Composable:
+    """The relation without its inheritance children or partitions, as every read, lock and
+    update of a configured table names it (the statement guard refuses it otherwise)."""
+    return sql.SQL("ONLY {}").format(sql.Identifier(*relation))
+
+
 def cols(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
     if prefix is None:
         return sql.SQL(", ").join(sql.Identifier(c) for c in names)
@@ -62,7 +68,7 @@ def fingerprint(db: Database, fp: FingerprintConfig) -> str:
     query = sql.SQL("SELECT {env}::text, {fpc}::text FROM {table} WHERE {idc} = %s").format(
         env=sql.Identifier(fp.environment_column),
         fpc=sql.Identifier(fp.fingerprint_column),
-        table=rel(fp.relation),
+        table=only(fp.relation),
         idc=sql.Identifier(fp.id_column),
     )
     rows = db.execute(query, [fp.id])
@@ -116,7 +122,7 @@ def read_rows(
     `progress` hears (rows so far, seconds) while a long read goes on."""
     columns = lay.dev_read if db.side == "dev" else lay.prod_read
     return db.execute(
-        sql.SQL("SELECT {} FROM {}").format(select_list(columns, lay.as_text), rel(lay.relation)),
+        sql.SQL("SELECT {} FROM {}").format(select_list(columns, lay.as_text), only(lay.relation)),
         relation=lay.config.label,
         stream=True,
         progress=progress,
@@ -127,7 +133,7 @@ def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
     """Lock the prod rows about to be updated and return their current values, read as the
     snapshot read them (`read_rows`)."""
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
-        select_list(lay.prod_read, lay.as_text), rel(lay.relation), sql.Identifier(lay.pk)
+        select_list(lay.prod_read, lay.as_text), only(lay.relation), sql.Identifier(lay.pk)
     )
     return db.execute(query, [list(pks)], relation=lay.config.label)
 
@@ -135,22 +141,37 @@ def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
 def referenced(
     db: Database, catalog: Catalog, config: Config, candidates: Mapping[str, Sequence[Any]]
 ) -> dict[str, dict[Any, list[str]]]:
-    """For each table, which candidate prod ids business data points at, and from where."""
+    """For each table, which candidate prod ids business data points at, and from where.
+
+    The database decides: each query returns the reference table's own primary keys that a
+    business column equals, compared by the server in the key's type (a `char(n)`, domain
+    or array column protects exactly as a `text` one does). One query per referencing
+    column, run even with no candidates, so a `protected_by` column that cannot be compared
+    with the key fails the dry-run, not the apply."""
     out: dict[str, dict[Any, list[str]]] = {}
     for table in config.tables:
         ids = list(candidates.get(table.name, ()))
         out[table.name] = {}
-        if table.protect == "none" or not ids:
-            continue
+        pk = catalog.tables[table.relation].primary_key[0]
         for referrer in catalog.referrers[table.relation]:
-            for (value,) in _referencing(db, referrer, ids):
+            for (value,) in _referencing(db, table.relation, pk, referrer, ids):
                 out[table.name].setdefault(value, []).append(referrer.label)
     return out
 
 
-def _referencing(db: Database, referrer: Referrer, ids: list[Any]) -> list[Row]:
-    column = sql.Identifier(referrer.column)
-    query = sql.SQL("SELECT DISTINCT {c} FROM {t} WHERE {c} = ANY(%s)").format(
-        c=column, t=rel(referrer.relation)
+def _referencing(
+    db: Database, relation: Relation, pk: str, referrer: Referrer, ids: list[Any]
+) -> list[Row]:
+    column = sql.SQL("b.{}").format(sql.Identifier(referrer.column))
+    query = sql.SQL(
+        "SELECT r.{pk} FROM {ref} AS r WHERE r.{pk} = ANY(%s) "
+        "AND r.{pk} IN (SELECT {used} FROM {business} AS b)"
+    ).format(
+        pk=sql.Identifier(pk),
+        ref=only(relation),
+        used=sql.SQL("pg_catalog.unnest({})").format(column) if referrer.array else column,
+        # A partitioned business table is read with its partitions: its foreign key covers
+        # them all, and its grants are the ones the role holds.
+        business=rel(referrer.relation) if referrer.with_children else only(referrer.relation),
     )
-    return db.execute(query, [ids])
+    return db.execute(query, [ids], relation=referrer.label)

@@ -48,7 +48,6 @@ tables:
     match: {slug_from: name}
     compare: [name, description, price, categoryId, isActive]
     references: {categoryId: service_categories}
-    protect: referenced
     protected_by: [bookings.serviceId, provider_services.serviceId]
     exclude: []
 """
@@ -112,8 +111,9 @@ def test_unknown_top_level_and_fingerprint_keys() -> None:
         ),
         (
             "version: 1\ntables:\n  - name: c\n    match: {slug_from: name}\n    compare: [name]\n"
-            "    protect: always\n",
-            "`tables[0].protect`: Input should be 'referenced' or 'none'",
+            "    protect: none\n",
+            "`tables[0]`: `protect` was removed: rows that business data points at are always "
+            "protected",
         ),
         ("version: 1\ntables:\n  - name: c\n    compare: [name]\n", "`tables[0].match`: required"),
         (
@@ -223,11 +223,9 @@ def test_protected_by_shape_and_target() -> None:
     assert "`tables[0].protected_by[0]`: `database_metadata` is the fingerprint table" in (
         fingerprint.message
     )
-    off = refused(
-        f"version: 1\ntables:{CATEGORIES}    protect: none\n"
-        "    protected_by: [products.categoryId]\n"
-    )
-    assert "`tables[0].protected_by`: is set, but `protect: none`" in off.message
+    for value in ("none", "referenced"):
+        removed = refused(f"version: 1\ntables:{CATEGORIES}    protect: {value}\n")
+        assert "`tables[0]`: `protect` was removed" in removed.message
 
 
 def test_table_listed_twice() -> None:

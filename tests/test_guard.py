@@ -24,23 +24,28 @@ APPLY = Policy(
 )
 
 ENGINE_STATEMENTS = [
-    'SELECT "id", "name", "description" FROM "public"."services"',
-    'SELECT "id", "name" FROM "public"."service_categories" ORDER BY "id"',
-    'SELECT DISTINCT "serviceId" FROM "public"."bookings" WHERE "serviceId" = ANY(%s)',
-    'SELECT "serviceId", count(*) FROM "public"."bookings" b'
-    ' WHERE b."serviceId" = ANY(%s::text[]) GROUP BY "serviceId"',
-    'SELECT "environment", "fingerprint" FROM "public"."database_metadata" WHERE "id" = %s',
-    'SELECT * FROM "public"."services" WHERE "id" = %s',
-    'SELECT "id" FROM "public"."services" WHERE "id" = ANY(%s) FOR UPDATE',
-    'SELECT "id" FROM "public"."services" AS s WHERE s."id" = ANY(%s) FOR NO KEY UPDATE OF s',
+    'SELECT "id", "name", "description" FROM ONLY "public"."services"',
+    'SELECT "id", "name" FROM ONLY "public"."service_categories" ORDER BY "id"',
+    'SELECT DISTINCT b."serviceId" FROM ONLY "public"."bookings" AS b'
+    ' WHERE b."serviceId" = ANY(%s)',
+    'SELECT b."serviceId", count(*) FROM ONLY "public"."bookings" b'
+    ' WHERE b."serviceId" = ANY(%s::text[]) GROUP BY b."serviceId"',
+    'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+    ' AND r."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)',
+    'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+    ' AND r."id" IN (SELECT pg_catalog.unnest(b."serviceId") FROM ONLY "public"."bookings" AS b)',
+    'SELECT "environment", "fingerprint" FROM ONLY "public"."database_metadata" WHERE "id" = %s',
+    'SELECT * FROM ONLY "public"."services" WHERE "id" = %s',
+    'SELECT "id" FROM ONLY "public"."services" WHERE "id" = ANY(%s) FOR UPDATE',
+    'SELECT "id" FROM ONLY "public"."services" AS s WHERE s."id" = ANY(%s) FOR NO KEY UPDATE OF s',
     'INSERT INTO "public"."services" ("id", "name", "updatedAt")'
     ' SELECT v."id", v."name", now()'
     ' FROM jsonb_populate_recordset(NULL::"public"."services", %s::jsonb) AS v RETURNING "id"',
     'INSERT INTO "public"."service_categories" ("id", "name") VALUES (%s, %s)',
-    'UPDATE "public"."services" AS t SET "name" = v."name", "updatedAt" = now()'
+    'UPDATE ONLY "public"."services" AS t SET "name" = v."name", "updatedAt" = now()'
     ' FROM jsonb_populate_recordset(NULL::"public"."services", %s::jsonb) AS v'
     ' WHERE t."id" = v."id"',
-    'UPDATE "public"."services" SET "name" = %s WHERE "id" = %s AND "name" LIKE \'a%%\'',
+    'UPDATE ONLY "public"."services" SET "name" = %s WHERE "id" = %s AND "name" LIKE \'a%%\'',
     "SELECT pg_try_advisory_xact_lock(%s)",
     "SELECT system_identifier FROM pg_control_system()",
     "SELECT current_database(), current_user, version(), current_setting('server_version_num')",
@@ -106,28 +111,66 @@ FORBIDDEN: list[tuple[str, str]] = [
         'INSERT INTO "public"."services" ("id") VALUES (%s) RETURNING WITH (OLD AS o) o."id"',
         "ReturningOption",
     ),
-    ("SELECT * FROM public.bookings", "* is never selected"),
-    ("TABLE public.bookings", "* is never selected"),
-    ("SELECT b.* FROM public.bookings b", "* is never selected"),
-    ("SELECT b.status FROM public.bookings b", "column status of business table"),
-    ("SELECT b FROM public.bookings b", "whole-row reference b"),
-    ("SELECT to_jsonb(bookings) FROM public.bookings", "whole-row reference bookings"),
-    ('SELECT "serviceId", status FROM public.bookings', "column status of business table"),
-    ('SELECT "serviceId" FROM public.bookings WHERE status = %s', "column status"),
-    ('SELECT count(*) FROM public.bookings WHERE "serviceId" = %s OR ctid = %s', "column ctid"),
-    ('SELECT b."serviceId" FROM public.bookings AS b("serviceId")', "column alias lists"),
+    ("SELECT * FROM ONLY public.bookings", "* is never selected"),
+    ("TABLE ONLY public.bookings", "* is never selected"),
+    ("SELECT b.* FROM ONLY public.bookings b", "* is never selected"),
+    ("SELECT b.status FROM ONLY public.bookings b", "column status of business table"),
+    ("SELECT b FROM ONLY public.bookings b", "column b in a statement reading business"),
+    ("SELECT to_jsonb(bookings) FROM ONLY public.bookings", "needs an alias"),
+    ('SELECT b."serviceId", b.status FROM ONLY public.bookings b', "column status of business"),
+    ('SELECT b."serviceId" FROM ONLY public.bookings b WHERE b.status = %s', "column status"),
+    ('SELECT "serviceId" FROM ONLY public.bookings b', "must be written alias.column"),
+    ('SELECT public.bookings."serviceId" FROM ONLY public.bookings b', "alias.column"),
     (
-        'SELECT "id" FROM "public"."services"'
-        ' WHERE "id" IN (SELECT b.status FROM public.bookings b)',
-        "must be the only table read",
+        'SELECT count(*) FROM ONLY public.bookings b WHERE b."serviceId" = %s OR b.ctid = %s',
+        "column ctid",
+    ),
+    ('SELECT b."serviceId" FROM ONLY public.bookings AS b("serviceId")', "column alias lists"),
+    (
+        'SELECT r."id" FROM ONLY "public"."services" r'
+        ' WHERE r."id" IN (SELECT b.status FROM ONLY public.bookings b)',
+        "column status of business table",
     ),
     (
-        'SELECT "serviceId" FROM public.bookings NATURAL JOIN pg_catalog.pg_class',
+        'SELECT b."serviceId" FROM ONLY public.bookings b'
+        ' JOIN ONLY public.users u ON u.id = b."serviceId"',
+        "relation public.users is not in the policy",
+    ),
+    (
+        'SELECT b."serviceId" FROM ONLY public.bookings b, ONLY public.bookings c',
+        "one business table once",
+    ),
+    (
+        'SELECT s."id" FROM ONLY "public"."services" s'
+        ' WHERE s."id" IN (SELECT s."serviceId" FROM ONLY public.bookings s)',
+        "needs an alias",
+    ),
+    (
+        'SELECT b."serviceId" FROM ONLY public.bookings b, pg_catalog.unnest(%s::text[]) u',
+        "reads tables only",
+    ),
+    (
+        'SELECT b."serviceId" FROM ONLY public.bookings b NATURAL JOIN pg_catalog.pg_class c',
         "NATURAL/USING joins",
     ),
-    ('SELECT "serviceId" FROM public.bookings FOR UPDATE', "would lock public.bookings"),
-    ('INSERT INTO public.services ("id") SELECT "serviceId" FROM public.bookings', "only be read"),
-    ('UPDATE public.services t SET "name" = %s FROM public.bookings b WHERE true', "only be read"),
+    ('SELECT b."serviceId" FROM ONLY public.bookings b FOR UPDATE', "would lock public.bookings"),
+    ('SELECT b."serviceId" FROM public.bookings b', "must be named with ONLY"),
+    ('SELECT "id" FROM "public"."services"', "must be named with ONLY"),
+    ('SELECT "id" FROM "public"."services" * WHERE true', "must be named with ONLY"),
+    ("UPDATE public.services SET name = 'x' WHERE id = 'y'", "must be named with ONLY"),
+    (
+        'SELECT "id" FROM ONLY "public"."services" WHERE "id" IN'
+        ' (SELECT "id" FROM "public"."service_categories")',
+        "must be named with ONLY",
+    ),
+    (
+        'INSERT INTO public.services ("id") SELECT b."serviceId" FROM ONLY public.bookings b',
+        "only be read",
+    ),
+    (
+        'UPDATE ONLY public.services t SET "name" = %s FROM ONLY public.bookings b WHERE true',
+        "only be read",
+    ),
     ("SELECT id FROM services", "relation services is not schema-qualified"),
     ("SELECT relname FROM pg_class", "relation pg_class is not schema-qualified"),
     ("SELECT 1 FROM otherdb.public.services", "names a database"),
@@ -136,9 +179,12 @@ FORBIDDEN: list[tuple[str, str]] = [
     ("SELECT query FROM pg_catalog.pg_stat_activity", "exposes row values"),
     ("SELECT id FROM public.users", "relation public.users is not in the policy"),
     ('SELECT "id" FROM "Public"."services"', "relation Public.services is not in the policy"),
-    ("UPDATE public.services SET id = 'x' WHERE id = 'y'", "may not assign public.services.id"),
-    ("UPDATE public.services SET (id, name) = ('x', 'y') WHERE true", "may not assign"),
-    ("UPDATE public.services SET name = 'x'", "without a WHERE clause"),
+    (
+        "UPDATE ONLY public.services SET id = 'x' WHERE id = 'y'",
+        "may not assign public.services.id",
+    ),
+    ("UPDATE ONLY public.services SET (id, name) = ('x', 'y') WHERE true", "may not assign"),
+    ("UPDATE ONLY public.services SET name = 'x'", "without a WHERE clause"),
     ("INSERT INTO public.bookings (\"serviceId\") VALUES ('x')", "target public.bookings"),
     ("INSERT INTO public.database_metadata (id) VALUES ('x')", "is not writable"),
     ("UPDATE pg_catalog.pg_class SET relname = 'x' WHERE true", "is not writable"),
@@ -185,10 +231,10 @@ def test_forbidden_statement_is_refused_with_its_reason(statement: str, reason: 
 @pytest.mark.parametrize(
     "statement",
     [
-        'SELECT "id" FROM "public"."services" WHERE "id" = ANY(%s) FOR UPDATE',
-        'SELECT "id" FROM "public"."services" FOR SHARE',
+        'SELECT "id" FROM ONLY "public"."services" WHERE "id" = ANY(%s) FOR UPDATE',
+        'SELECT "id" FROM ONLY "public"."services" FOR SHARE',
         'INSERT INTO "public"."services" ("id") VALUES (%s)',
-        'UPDATE "public"."services" SET "name" = %s WHERE "id" = %s',
+        'UPDATE ONLY "public"."services" SET "name" = %s WHERE "id" = %s',
     ],
 )
 def test_read_only_policy_refuses_writes_and_locks(statement: str) -> None:
@@ -199,7 +245,7 @@ def test_read_only_policy_refuses_writes_and_locks(statement: str) -> None:
 
 def test_read_only_policy_still_reads() -> None:
     """The read-only policy allows the snapshot reads."""
-    check('SELECT "id", "name" FROM "public"."services"', READ_ONLY)
+    check('SELECT "id", "name" FROM ONLY "public"."services"', READ_ONLY)
 
 
 def test_catalog_is_never_locked() -> None:
@@ -219,3 +265,27 @@ def test_error_names_the_statement_and_a_fix() -> None:
         check("TRUNCATE public.services", APPLY)
     assert "'TRUNCATE public.services'" in refused.value.message
     assert refused.value.fix
+
+
+PARTITIONED = Policy(
+    readable=READ_ONLY.readable,
+    column_readable=READ_ONLY.column_readable,
+    writable=APPLY.writable,
+    immutable=APPLY.immutable,
+    with_children=frozenset({BOOKINGS}),
+)
+
+
+def test_partitioned_business_table_is_read_whole_but_never_locked() -> None:
+    """A business table with partitions may be read without ONLY (its foreign key covers
+    every partition); reference tables still need ONLY, and the business table is never
+    locked."""
+    check(
+        'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+        ' AND r."id" IN (SELECT b."serviceId" FROM "public"."bookings" AS b)',
+        PARTITIONED,
+    )
+    with pytest.raises(GuardError, match="must be named with ONLY"):
+        check('SELECT "id" FROM "public"."services"', PARTITIONED)
+    with pytest.raises(GuardError, match=r"would lock public\.bookings"):
+        check('SELECT b."serviceId" FROM "public"."bookings" b FOR SHARE', PARTITIONED)

@@ -85,7 +85,7 @@ def test_without_chunked_rows_the_read_is_one_fetch(
     the whole result: the same rows, no progress lines, still one statement."""
     counts = seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 12_000)
     policy = guard.Policy(readable=frozenset({("public", "services")}), column_readable={})
-    query = sql.SQL('SELECT "id", "name", "price"::text FROM "public"."services"')
+    query = sql.SQL('SELECT "id", "name", "price"::text FROM ONLY "public"."services"')
     heard: list[int] = []
 
     def read() -> list[tuple[object, ...]]:

@@ -30,13 +30,17 @@ FORBIDDEN = {
         "WITH d AS (DELETE FROM public.bookings RETURNING 1) SELECT count(*) FROM d",
         "WITH clauses",
     ),
-    "business-star": ("SELECT * FROM public.bookings", "* is never selected"),
-    "business-column": ('SELECT "serviceId", notes FROM public.bookings', "column notes"),
+    "business-star": ("SELECT * FROM ONLY public.bookings", "* is never selected"),
+    "business-column": (
+        'SELECT b."serviceId", b.notes FROM ONLY public.bookings b',
+        "column notes",
+    ),
     "primary-key-update": (
-        "UPDATE public.services SET id = 'x' WHERE id = 'y'",
+        "UPDATE ONLY public.services SET id = 'x' WHERE id = 'y'",
         "may not assign public.services.id",
     ),
     "truncate": ("TRUNCATE public.bookings", "TruncateStmt"),
+    "inheritance-child-read": ("SELECT id FROM public.services", "must be named with ONLY"),
 }
 
 
