@@ -171,17 +171,6 @@ class Trigger:
 
 
 @dataclass(frozen=True)
-class CascadingKey:
-    """A foreign key into a reference table whose ON UPDATE action writes elsewhere."""
-
-    name: str
-    source: Relation
-    target: Relation
-    target_columns: tuple[str, ...]
-    action: str  # CASCADE | SET NULL | SET DEFAULT
-
-
-@dataclass(frozen=True)
 class Catalog:
     side: str
     tables: Mapping[Relation, TableShape]
@@ -189,8 +178,6 @@ class Catalog:
     referrers: Mapping[Relation, tuple[Referrer, ...]]
     #: user triggers an INSERT or UPDATE of a reference table fires
     triggers: tuple[Trigger, ...] = ()
-    #: foreign keys into reference tables with ON UPDATE CASCADE / SET NULL / SET DEFAULT
-    cascading: tuple[CascadingKey, ...] = ()
 
 
 def _label(relation: Relation) -> str:
@@ -217,18 +204,8 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     excluded = {t.relation: set(t.exclude) for t in config.tables}
     fks: dict[Relation, dict[str, Relation]] = {r: {} for r in relations}
     referrers: dict[Relation, list[Referrer]] = {r: [] for r in relations}
-    cascading = []
+    _check_cascades(config, columns, foreign)
     for key in foreign:
-        if key.target in columns and key.on_update in _WRITING_ACTIONS:
-            cascading.append(
-                CascadingKey(
-                    key.name,
-                    key.source,
-                    key.target,
-                    key.target_columns,
-                    _WRITING_ACTIONS[key.on_update],
-                )
-            )
         if key.cloned:
             # A partition's copy of its partitioned table's foreign key: the parent's key,
             # read with its partitions, covers it.
@@ -278,17 +255,36 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     _add_protected_by(db, config, shapes, referrers)
     if db.side == "prod":
         _check_fingerprint_not_business(config, referrers)
-    return Catalog(
-        db.side,
-        shapes,
-        {r: tuple(v) for r, v in referrers.items()},
-        triggers,
-        tuple(cascading),
-    )
+    return Catalog(db.side, shapes, {r: tuple(v) for r, v in referrers.items()}, triggers)
 
 
 #: pg_constraint.confupdtype codes whose ON UPDATE action writes the referencing table.
 _WRITING_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def _check_cascades(
+    config: Config, columns: Mapping[Relation, Mapping[str, Column]], foreign: list[_ForeignKey]
+) -> None:
+    """Refuse to update a column that a foreign key's ON UPDATE action would carry into
+    another table (SPEC rule 1: no write may reach another table by any route). Checked
+    before anything else about the key, on both sides, whatever the config excludes."""
+    for table in config.tables:
+        # what an update may write: compared columns and updatedAt-style ones
+        written = {*table.compare} | {
+            c for c in columns[table.relation] if c.lower() in _TOUCH_NAMES
+        }
+        for key in foreign:
+            hit = [c for c in key.target_columns if c in written]
+            if key.target != table.relation or key.on_update not in _WRITING_ACTIONS or not hit:
+                continue
+            action = _WRITING_ACTIONS[key.on_update]
+            raise SafetyError(
+                f"foreign key `{key.name}` of `{_label(key.source)}` references "
+                f"`{table.label}` {list(key.target_columns)} with ON UPDATE {action}: "
+                f"updating {', '.join(f'`{c}`' for c in hit)} would write `{_label(key.source)}`",
+                fix="change the foreign key to ON UPDATE NO ACTION or RESTRICT, or stop "
+                f"comparing {', '.join(hit)} (remove it from `compare` of {table.label})",
+            )
 
 
 @dataclass(frozen=True)
@@ -578,7 +574,6 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 )
         pk = p.primary_key[0]
         pk_from_prod = p.columns[pk].db_generated
-        _check_cascades(table, prod, {*table.compare, *_touched(table, d, p)})
         if pk in table.compare:
             raise UsageError(
                 f"config `tables[{i}].compare` ({table.label}): `{pk}` is the primary key; "
@@ -661,21 +656,6 @@ def _touched(table: TableConfig, dev: TableShape, prod: TableShape) -> tuple[str
         and c not in table.compare
         and "timestamp" in prod.columns[c].type
     )
-
-
-def _check_cascades(table: TableConfig, prod: Catalog, written: set[str]) -> None:
-    """Refuse to update a column that a foreign key's ON UPDATE action would carry into
-    another table (SPEC rule 1: no write may reach another table by any route)."""
-    for key in prod.cascading:
-        hit = [c for c in key.target_columns if c in written]
-        if key.target == table.relation and hit:
-            raise SafetyError(
-                f"foreign key `{key.name}` of `{_label(key.source)}` references "
-                f"`{table.label}` {list(key.target_columns)} with ON UPDATE {key.action}: "
-                f"updating {', '.join(f'`{c}`' for c in hit)} would write `{_label(key.source)}`",
-                fix=f"change the foreign key to ON UPDATE NO ACTION or RESTRICT, or stop "
-                f"comparing {', '.join(hit)} (remove it from `compare`)",
-            )
 
 
 def _text_kind(type_name: str) -> TextKind | None:

@@ -58,6 +58,10 @@ class Outcome:
     privilege_warnings: tuple[str, ...] = ()
     #: `canonical`'s operations as the digest encoded them, for the plan file to reuse.
     canonical_operations: tuple[str, ...] = ()
+    #: The only tables this run may write (INSERT, UPDATE), as the config names them.
+    writable: tuple[str, ...] = ()
+    #: User triggers on those tables that an apply's INSERT or UPDATE fires.
+    triggers: tuple[str, ...] = ()
 
 
 def _base_policy(config: Config) -> guard.Policy:
@@ -308,4 +312,6 @@ def _run(
         round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
         privilege_warnings=privilege_warnings,
         canonical_operations=tuple(operations),
+        writable=tuple(t.label for t in config.tables),
+        triggers=tuple(t.label for t in prod_cat.triggers),
     )

@@ -92,6 +92,7 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
         "dev": _identity(outcome, "dev"),
         "prod": _identity(outcome, "prod"),
         "totals": outcome.plan.totals,
+        "writes": {"tables": list(outcome.writable), "triggers": list(outcome.triggers)},
         "tables": tables,
         "digest_input": digest_input,
     }
@@ -201,6 +202,7 @@ def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
         f"| **total** | {t['create']} | {t['update']} | {t['skip']} | "
         f"{t['unchanged']} | {t['prod_only']} |"
     )
+    lines += _scope_section(outcome)
     for table in plan.tables:
         lines += _table_sections(table)
     lines += _privileges_section(outcome)
@@ -256,6 +258,21 @@ def _would_change(skip: Skip) -> str:
     if skip.changes:
         return ", ".join(skip.changes)
     return "—" if skip.kind == "ambiguous" else "new row"
+
+
+def _scope_section(outcome: Outcome) -> list[str]:
+    """What this run may write and what writing fires: a reviewer notices a config that
+    lists a business table, or a trigger that writes elsewhere."""
+    verb = "writes" if outcome.written is not None else "may write"
+    out = [
+        "",
+        f"**This run {verb} only (INSERT, UPDATE):** "
+        + ", ".join(_cell(name) for name in outcome.writable),
+    ]
+    if outcome.triggers:
+        out += ["", "**Triggers an apply fires** (they run with its writes):", ""]
+        out += [f"- {_cell(t)}" for t in outcome.triggers]
+    return out
 
 
 def _privileges_section(outcome: Outcome) -> list[str]:
