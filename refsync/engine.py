@@ -23,7 +23,7 @@ from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
 from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
-from refsync.privileges import excess_privileges
+from refsync.privileges import Missing, Need, excess_privileges, missing_privileges
 from refsync.snapshot import (
     check_distinct,
     fingerprint,
@@ -62,6 +62,9 @@ class Outcome:
     writable: tuple[str, ...] = ()
     #: User triggers on those tables that an apply's INSERT or UPDATE fires.
     triggers: tuple[str, ...] = ()
+    #: Privileges an apply of this plan needs that the prod role lacks (dry-run only: an
+    #: apply refuses instead), with the GRANT script that fixes them.
+    missing: Missing | None = None
 
 
 def _base_policy(config: Config) -> guard.Policy:
@@ -118,6 +121,55 @@ def run(
     finally:
         dev.rollback()
         dev.close()
+
+
+def _preflight(
+    config: Config,
+    layouts: Sequence[TableLayout],
+    prod_cat: Catalog,
+    *,
+    dev: Database,
+    dev_id: Identity,
+    prod: Database,
+    prod_id: Identity,
+    apply: bool,
+) -> Missing:
+    """Check every privilege the run will need, on both sides, before reading a row: refuse
+    (listing all of them, with the GRANT script) when reading could not succeed or when an
+    apply could not write; otherwise return what an apply would lack, for the plan."""
+    fp = config.fingerprint
+    fp_needs: list[Need] = [
+        (*fp.relation, c, "SELECT") for c in (fp.id_column, fp.environment_column)
+    ] + [(*fp.relation, fp.fingerprint_column, "SELECT"), (fp.relation[0], "", "", "USAGE")]
+    dev_needs = list(fp_needs)
+    prod_needs = list(fp_needs)
+    defaults_of: dict[tuple[str, str], set[str]] = {}
+    for lay in layouts:
+        schema, name = lay.relation
+        inserted = {*lay.insert, *lay.touch} | ({lay.pk} if not lay.pk_from_prod else set())
+        dev_needs += [(schema, "", "", "USAGE")]
+        dev_needs += [(schema, name, c, "SELECT") for c in lay.dev_read]
+        prod_needs += [(schema, "", "", "USAGE")]
+        prod_needs += [(schema, name, c, "SELECT") for c in lay.prod_read]
+        prod_needs += [(schema, name, c, "INSERT") for c in sorted(inserted)]
+        prod_needs += [(schema, name, c, "UPDATE") for c in (*lay.compare, *lay.touch)]
+        prod_needs += [
+            (*r.relation, r.column, "SELECT") for r in prod_cat.referrers[lay.relation]
+        ] + [(r.relation[0], "", "", "USAGE") for r in prod_cat.referrers[lay.relation]]
+        defaults_of[lay.relation] = set(prod_cat.tables[lay.relation].columns) - inserted
+    lacking = [
+        missing_privileges(dev, dev_id.user, dev_needs),
+        missing_privileges(prod, prod_id.user, prod_needs, defaults_of),
+    ]
+    refused = [m for m in lacking if m.blocks_reading or (apply and m.side == "prod" and m)]
+    if refused:
+        raise SafetyError(
+            "the database roles lack privileges this run needs:\n"
+            + "\n".join(f"  {m.side} role `{m.role}`: {line}" for m in refused for line in m.lines),
+            fix="run this as the tables' owner (each block on its own database), then "
+            "re-run:\n" + "\n".join(f"-- on {m.side}\n" + "\n".join(m.script) for m in refused),
+        )
+    return lacking[1]
 
 
 def _read_both(
@@ -208,6 +260,9 @@ def _run(
     prod_cat = read_catalog(prod, config)
     layouts = layout(config, dev_cat, prod_cat)
     prod.policy = _full_policy(config, prod_cat, writable=apply)
+    missing = _preflight(
+        config, layouts, prod_cat, dev=dev, dev_id=dev_id, prod=prod, prod_id=prod_id, apply=apply
+    )
 
     dev_pk = {lay.name: dev_cat.tables[lay.relation].primary_key[0] for lay in layouts}
     prod_identity = {
@@ -313,5 +368,6 @@ def _run(
         privilege_warnings=privilege_warnings,
         canonical_operations=tuple(operations),
         writable=tuple(t.label for t in config.tables),
+        missing=missing if missing else None,
         triggers=tuple(t.label for t in prod_cat.triggers),
     )

@@ -70,7 +70,7 @@ ALLOWED_FUNCTIONS = frozenset(
     | {"jsonb_agg", "format_type", "pg_get_expr", "pg_get_serial_sequence"}
     | {"pg_try_advisory_xact_lock", "current_database", "current_user", "current_setting"}
     | {"pg_control_system", "has_table_privilege", "has_column_privilege"}
-    | {"has_schema_privilege"}  # refsync.privileges: CREATE on a schema is excess privilege
+    | {"has_schema_privilege", "has_sequence_privilege"}  # refsync.privileges
     | {"has_database_privilege", "pg_has_role", "lower", "upper", "array_length"}
     | {"cardinality", "row_number", "string_agg", "md5", "to_jsonb", "jsonb_build_object"}
     | {"jsonb_object_agg", "quote_ident", "version", "inet_server_addr", "inet_server_port"}

@@ -153,7 +153,19 @@ def _report(
             f"{warning}. Grant only what the README's least-privilege section lists.",
             title="refsync privileges",
         )
-    room = ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings)
+    if outcome.missing:
+        wf.warning(
+            f"the prod role `{outcome.missing.role}` lacks {len(outcome.missing.lines)} "
+            "privileges an apply of this plan needs; the job summary has the GRANT script",
+            title="refsync privileges",
+        )
+        log("missing privileges for apply (prod role " + outcome.missing.role + "):")
+        for line in outcome.missing.lines:
+            log(f"  {line}")
+        log("GRANT script (run on prod as the tables' owner):")
+        for line in outcome.missing.script:
+            log(f"  {line}")
+    room = ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings) - bool(outcome.missing)
     skips = list(skip_warnings(outcome))
     if room > 0:  # otherwise none would be shown: the summary lists them
         shown = skips if len(skips) <= room else skips[: room - 1]

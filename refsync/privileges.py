@@ -1,4 +1,6 @@
-"""What the prod role may do beyond what refsync needs (SPEC 5: least privilege is the norm).
+"""What the roles may do beyond what refsync needs, and what they lack of what it needs.
+
+SPEC 5: least privilege is the norm.
 
 refsync needs SELECT, INSERT and UPDATE on the reference tables, SELECT on the fingerprint
 table and on the referencing columns of business tables. Anything more is a risk the guard
@@ -6,11 +8,17 @@ cannot remove: a leaked secret or a compromised runner gets every privilege the 
 `excess_privileges` lists it, for the role itself and for every role it may act as through
 membership (`SET ROLE`, or inherited privileges), reading only `pg_catalog` through the
 guarded executor. It reports; it never refuses, so a team can tighten grants at its own pace.
+
+`missing_privileges` is the other direction: every column privilege, schema USAGE and
+sequence USAGE the run will need that the role lacks, listed all at once with the GRANT
+script that fixes them (identifiers always quoted), before anything is read or written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 from psycopg import sql
 
@@ -125,3 +133,106 @@ def excess_privileges(db: Database, references: Collection[Relation]) -> tuple[s
         elif create:
             found.append(f"{who(role)} holds CREATE on {kind} `{name}`")
     return tuple(found)
+
+
+# --- What the run needs and the role lacks -------------------------------------------------
+
+#: Per (schema, table, column, privilege): whether the role holds it. An empty column asks
+#: for USAGE on the schema instead.
+_HELD = sql.SQL(
+    """SELECT t.s, t.r, t.c, t.p,
+       CASE WHEN t.c = '' THEN pg_catalog.has_schema_privilege(t.s, 'USAGE')
+            ELSE pg_catalog.has_column_privilege(
+                     pg_catalog.quote_ident(t.s) || '.' || pg_catalog.quote_ident(t.r), t.c, t.p)
+       END
+FROM (SELECT e.value ->> 0 AS s, e.value ->> 1 AS r, e.value ->> 2 AS c, e.value ->> 3 AS p
+      FROM pg_catalog.jsonb_array_elements(%s::jsonb) AS e) AS t"""
+)
+
+#: Sequences behind column defaults (serial, `nextval(...)`) of the given tables, and whether
+#: the role may use them. Identity columns need no sequence privilege and have no default.
+_SEQUENCES = sql.SQL(
+    """SELECT n.nspname::text, c.relname::text, a.attname::text, sn.nspname::text,
+       s.relname::text, pg_catalog.has_sequence_privilege(s.oid, 'USAGE')
+FROM pg_catalog.pg_attrdef ad
+JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+JOIN pg_catalog.pg_class c ON c.oid = ad.adrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass
+     AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
+JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+WHERE n.nspname = ANY(%s) AND c.relname = ANY(%s)
+ORDER BY 1, 2, 3"""
+)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Privileges one side's role lacks, as sentences and as the GRANT script that fixes them."""
+
+    side: str
+    role: str
+    lines: tuple[str, ...]
+    script: tuple[str, ...]
+    #: a missing privilege that reading needs (SELECT, schema USAGE): the run cannot plan
+    blocks_reading: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+
+#: (schema, table, column, privilege); column "" means USAGE on the schema.
+Need = tuple[str, str, str, str]
+
+
+def _quote(name: str) -> str:
+    """An identifier as SQL, always quoted: `Category` → `"Category"`."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qualified(schema: str, name: str) -> str:
+    return f"{_quote(schema)}.{_quote(name)}"
+
+
+def missing_privileges(
+    db: Database,
+    role: str,
+    needs: Iterable[Need],
+    defaults_of: Mapping[Relation, Collection[str]] = {},
+) -> Missing:
+    """Every privilege in `needs` the role lacks, and USAGE on every sequence behind a default
+    of the columns in `defaults_of` (the ones an insert leaves to prod), all at once."""
+    wanted = list(dict.fromkeys(needs))
+    held = db.execute(_HELD, [json.dumps(wanted)])
+    lacking = [(s, r, c, p) for s, r, c, p, ok in held if not ok]
+    sequences: list[tuple[str, str, str, str, str]] = []
+    if defaults_of:
+        schemas = sorted({s for s, _ in defaults_of})
+        names = sorted({n for _, n in defaults_of})
+        for schema, table, column, seq_schema, seq, ok in db.execute(_SEQUENCES, [schemas, names]):
+            if not ok and column in defaults_of.get((schema, table), ()):
+                sequences.append((schema, table, column, seq_schema, seq))
+    lines: list[str] = []
+    script: list[str] = []
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for schema, table, column, privilege in lacking:
+        if column == "":
+            lines.append(f"USAGE on schema {_quote(schema)}")
+            script.append(f"GRANT USAGE ON SCHEMA {_quote(schema)} TO {_quote(role)};")
+        else:
+            grouped.setdefault((schema, table, privilege), []).append(column)
+    for (schema, table, privilege), columns in grouped.items():
+        shown = ", ".join(_quote(c) for c in columns)
+        lines.append(f"{privilege} ({shown}) on {_qualified(schema, table)}")
+        script.append(
+            f"GRANT {privilege} ({shown}) ON {_qualified(schema, table)} TO {_quote(role)};"
+        )
+    for schema, table, column, seq_schema, seq in dict.fromkeys(sequences):
+        lines.append(
+            f"USAGE on sequence {_qualified(seq_schema, seq)} (default of "
+            f"{_qualified(schema, table)}.{_quote(column)})"
+        )
+        script.append(f"GRANT USAGE ON SEQUENCE {_qualified(seq_schema, seq)} TO {_quote(role)};")
+    reads = any(p in ("SELECT", "USAGE") for *_, p in lacking)
+    return Missing(db.side, role, tuple(lines), tuple(dict.fromkeys(script)), reads)

@@ -7,6 +7,7 @@ plan. The summary is capped per section so it stays far below GitHub's 1 MiB lim
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
@@ -93,6 +94,15 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
         "prod": _identity(outcome, "prod"),
         "totals": outcome.plan.totals,
         "writes": {"tables": list(outcome.writable), "triggers": list(outcome.triggers)},
+        "missing_privileges": (
+            {
+                "role": outcome.missing.role,
+                "privileges": list(outcome.missing.lines),
+                "grant_script": list(outcome.missing.script),
+            }
+            if outcome.missing
+            else None
+        ),
         "tables": tables,
         "digest_input": digest_input,
     }
@@ -275,8 +285,30 @@ def _scope_section(outcome: Outcome) -> list[str]:
     return out
 
 
+def _fenced(lines: tuple[str, ...], info: str = "") -> list[str]:
+    """A fenced code block that no backtick run inside it can close early."""
+    runs = [len(run) for line in lines for run in re.findall("`+", line)]
+    fence = "`" * max(3, *(n + 1 for n in runs)) if runs else "```"
+    return [fence + info, *lines, fence]
+
+
+def _missing_section(outcome: Outcome) -> list[str]:
+    missing = outcome.missing
+    if not missing:
+        return []
+    return [
+        "",
+        f"### Missing privileges: apply would stop ({len(missing.lines)})",
+        "",
+        f"The prod role `{_cell(missing.role)}` lacks what an apply of this plan needs. "
+        "Run this on the prod database as the tables' owner, then re-run the plan:",
+        "",
+        *_fenced(missing.script, "sql"),
+    ]
+
+
 def _privileges_section(outcome: Outcome) -> list[str]:
-    out = ["", "### Privileges", ""]
+    out = [*_missing_section(outcome), "", "### Privileges", ""]
     if not outcome.privilege_warnings:
         return [*out, "The prod role holds nothing beyond what refsync needs."]
     out.append(
