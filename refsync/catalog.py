@@ -7,6 +7,7 @@ Two statements per side read everything (columns, then constraints); only pg_cat
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -82,6 +83,14 @@ _TABLE_FACTS = sql.SQL(
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)"""
+)
+
+#: Every user table's name, for the hint when a configured table does not exist.
+_TABLE_NAMES = sql.SQL(
+    """SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> 'information_schema'
+ORDER BY 1, 2"""
 )
 
 #: A column by name, case-insensitively; with whether it holds an array (under a domain) and
@@ -311,14 +320,28 @@ def _read_columns(
             columns.setdefault((schema, name), {})[col] = Column(
                 col, typ, notnull, hasdef, ident, gen, tuple(labels), base
             )
-    for table in config.tables:
+    for i, table in enumerate(config.tables):
         if table.relation not in columns:
+            existing = [(s, n) for s, n in db.execute(_TABLE_NAMES)]
+            hint = suggest(table.label, [_label(r) for r in existing])
             raise SafetyError(
-                f"{db.side}: table `{table.label}` (from the config) does not exist or is not "
-                "visible to this role",
-                fix=f"create it by a migration, or fix `tables[].name`/`schema` for {table.label}",
+                f"{db.side}: table `{table.label}` (`tables[{i}].name` in the config) does not "
+                "exist or is not visible to this role"
+                + (f"; did you mean {hint}?" if hint else ""),
+                fix=f"fix `tables[{i}].name`/`schema` (names are case-sensitive, as PostgreSQL "
+                "stores them), or create the table by a migration and grant SELECT on it",
             )
     return columns
+
+
+def suggest(name: str, candidates: Sequence[str]) -> str:
+    """The closest existing names, same spelling in another case first: "`Category`"."""
+    same = [c for c in candidates if c.lower() == name.lower() and c != name]
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    lowered = {c.lower(): c for c in candidates}
+    close += [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
+    found = list(dict.fromkeys([*same, *close]))[:3]
+    return " or ".join(f"`{c}`" for c in found)
 
 
 def _read_constraints(
@@ -524,12 +547,22 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
         d, p = dev.tables[table.relation], prod.tables[table.relation]
         where = f"table `{table.label}`"
         for column in {*table.compare, *table.match.columns, *table.references}:
-            for shape, side in ((d, "dev"), (p, "prod")):
-                if column not in shape.columns:
-                    raise SafetyError(
-                        f"schema drift: {where} has no column `{column}` on {side}",
-                        fix="run the same migrations on both databases, or fix `compare`/`match`",
-                    )
+            missing_on = [
+                side for shape, side in ((d, "dev"), (p, "prod")) if column not in shape.columns
+            ]
+            if len(missing_on) == 2:
+                hint = suggest(column, list(p.columns))
+                raise UsageError(
+                    f"config: {where} has no column `{column}` on dev or prod"
+                    + (f"; did you mean {hint}?" if hint else ""),
+                    fix=f"fix `tables[{i}]` compare/match/references (column names are "
+                    "case-sensitive, as PostgreSQL stores them)",
+                )
+            for side in missing_on:
+                raise SafetyError(
+                    f"schema drift: {where} has no column `{column}` on {side}",
+                    fix="run the same migrations on both databases, or fix `compare`/`match`",
+                )
         shared = [c for c in d.columns if c in p.columns and c not in table.exclude]
         for column in shared:
             dc, pc = d.columns[column], p.columns[column]
