@@ -19,7 +19,7 @@ from psycopg import sql
 from refsync.catalog import TableLayout
 from refsync.db import Database
 from refsync.errors import OperationalError
-from refsync.plan import Create, Key, Plan, Ref, key_of, to_json
+from refsync.plan import Create, Key, Plan, Ref, key_index, key_of, scoped_values, to_json
 from refsync.snapshot import cols, only, rel
 
 Row = tuple[Any, ...]
@@ -50,23 +50,12 @@ def write(
     prod_rows: Mapping[str, Sequence[Row]],
 ) -> Written:
     """Insert then update, table by table in config order (parents first)."""
-    # key -> prod id, to remap reference columns: only for the tables they point at (the
-    # parents), so a 100k-row child table is not keyed a second time.
+    # key -> prod id, to remap reference columns, and prod id -> key, to key the rows an
+    # insert returns: keyed exactly as the plan keyed them (a key scoped by a parent too).
     parents = {table for lay in layouts for table in lay.references.values()}
-    ids: dict[str, dict[Key, Any]] = {lay.name: {} for lay in layouts}
-    for lay in layouts:
-        if lay.name not in parents:
-            continue
-        pk_i = lay.prod_read.index(lay.pk)
-        match_i = [lay.prod_read.index(c) for c in lay.match]
-        slug = lay.config.match.slug_from is not None
-        table_ids: dict[Key, Any] = {}
-        for row in prod_rows[lay.name]:
-            key = key_of([row[i] for i in match_i], slug)
-            if key is not None:
-                # an ambiguous key maps to None: plan never writes a pointer to it
-                table_ids[key] = None if key in table_ids else row[pk_i]
-        ids[lay.name] = table_ids
+    indexed = key_index(layouts, prod_rows, parents)
+    ids: dict[str, dict[Key, Any]] = {name: by_key for name, (by_key, _) in indexed.items()}
+    keys_by_pk = {name: by_pk for name, (_, by_pk) in indexed.items()}
 
     def resolve(value: Any) -> Any:
         if isinstance(value, Ref):
@@ -102,9 +91,10 @@ def write(
             _verify(lay, "inserted", len(rows), len(returned))
             slug = lay.config.match.slug_from is not None
             for pk, *match in returned if lay.name in parents else ():
-                key = key_of(match, slug)
+                key = key_of(scoped_values(lay, match, keys_by_pk), slug)
                 if key is not None:
                     ids[lay.name][key] = pk
+                    keys_by_pk[lay.name][pk] = key
             inserted += len(returned)
         if table.updates:
             # Each row carries its primary key and only the columns that changed; a column a

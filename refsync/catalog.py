@@ -614,12 +614,19 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                 fix=f"remove `{pk}` from compare (to match rows by it: `match: {{column: {pk}}}`)",
             )
         for column in table.match.columns:
-            if column in references:
+            if references.get(column) == table.name:
                 raise UsageError(
-                    f"config `tables[{i}].match` ({table.label}): `{column}` references "
-                    f"`{references[column]}`, so its raw ids differ between dev and prod",
-                    fix="match on columns whose values are the same in dev and prod "
-                    "(a slug, code or key column)",
+                    f"config `tables[{i}].match` ({table.label}): `{column}` points at this "
+                    "same table; a key scoped by a row of its own table cannot be resolved",
+                    fix="scope the key by another listed table (its rows are keyed first), or "
+                    "match on columns whose values are the same in dev and prod",
+                )
+            if column in references and table.match.slug_from is not None:
+                raise UsageError(
+                    f"config `tables[{i}].match` ({table.label}): `slug_from: {column}` is a "
+                    "reference; a slug of an id means nothing",
+                    fix=f"use `match: {{column: [{column}, <name column>]}}` for a key scoped "
+                    "by the row it points at",
                 )
         touch = _touched(table, d, p)
         insert = tuple(

@@ -213,12 +213,13 @@ def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[st
                 if listed_later
                 else f"add `{target}` to `tables` before `{table.name}`, or drop this reference",
             )
-        if column in table.match.columns:
+        if column in table.match.columns and target == table.name:
             raise ConfigProblemError(
                 key,
-                f"`{column}` is part of the match key, but a reference holds a raw id that "
-                "differs between dev and prod",
-                "match on columns whose values are the same in dev and prod (a slug, code or key)",
+                f"`{column}` is part of the match key and points at this same table; a key "
+                "scoped by a row of its own table cannot be resolved parents first",
+                "scope the key by another listed table, or match on columns whose values are "
+                "the same in dev and prod (a slug, code or key)",
             )
     for j, column in enumerate(table.exclude):
         if column in table.match.columns or column in table.compare or column in table.references:

@@ -116,7 +116,20 @@ def key_of(values: Sequence[Any], slug: bool) -> Key | None:
 
 
 def show_key(key: Key) -> str:
-    return "/".join(str(k) for k in key)
+    """A key as people read it; a key scoped by a parent shows the parent's key first:
+    `cleaning/deep-clean`."""
+    return "/".join(show_key(k) if isinstance(k, tuple) else str(k) for k in key)
+
+
+def scoped_values(
+    lay: TableLayout, values: Sequence[Any], parent_keys: Mapping[str, Mapping[Any, Key | None]]
+) -> list[Any]:
+    """A row's match values with each reference column replaced by the match key of the row
+    it points at (ids differ per side, keys do not); None where it points at no keyed row."""
+    return [
+        parent_keys[lay.references[c]].get(v) if c in lay.references and v is not None else v
+        for c, v in zip(lay.match, values, strict=True)
+    ]
 
 
 @dataclass
@@ -204,11 +217,21 @@ def _index(
     lay: TableLayout,
     pk: str,
     slugs: _Slugs,
+    *,
+    parents: Mapping[str, _Side],
 ) -> _Side:
     # These loops run once per row on both sides; they stay in C (map, zip, dict) where they can.
     match = itemgetter(*(cols.index(c) for c in lay.match))
     keys: list[Key | None]
-    if lay.config.match.slug_from is not None:
+    if any(c in lay.references for c in lay.match):
+        # A key scoped by a parent: the parent's key stands for its id (parents come first).
+        parent_keys = {t: parents[t].key_by_pk for t in lay.references.values() if t in parents}
+        positions = [cols.index(c) for c in lay.match]
+        keys = [
+            key_of(scoped_values(lay, [row[i] for i in positions], parent_keys), False)
+            for row in rows
+        ]
+    elif lay.config.match.slug_from is not None:
         keys = slugs.keys_of(list(map(match, rows)))
     elif len(lay.match) == 1:
         keys = [None if v is None or v == "" else (v,) for v in map(match, rows)]
@@ -233,6 +256,29 @@ def _index(
     return _Side(rows, keys, cols.index(pk), by_key, dupes, unkeyed)
 
 
+def key_index(
+    layouts: Sequence[TableLayout], rows: Mapping[str, Sequence[Row]], tables: set[str]
+) -> dict[str, tuple[dict[Key, Any], dict[Any, Key | None]]]:
+    """For the named tables of prod rows (and the tables their keys are scoped by): match
+    key -> primary key (None for a key several rows share) and primary key -> match key,
+    keyed exactly as `diff` keys them."""
+    needed = set(tables)
+    for lay in reversed(layouts):
+        if lay.name in needed:
+            needed |= {t for c, t in lay.references.items() if c in lay.match}
+    sides: dict[str, _Side] = {}
+    out = {}
+    for lay in layouts:
+        if lay.name not in needed:
+            continue
+        side = _index(rows[lay.name], lay.prod_read, lay, lay.pk, _Slugs(), parents=sides)
+        sides[lay.name] = side
+        by_key = {k: r[side.pk_i] for k, r in side.by_key.items()}
+        by_key.update(dict.fromkeys(side.dupes))
+        out[lay.name] = (by_key, dict(side.key_by_pk))
+    return out
+
+
 def diff(
     layouts: Sequence[TableLayout],
     dev_rows: Mapping[str, Sequence[Row]],
@@ -246,8 +292,12 @@ def diff(
     problems: list[str] = []
     for lay in layouts:
         slugs = _Slugs()
-        dev[lay.name] = d = _index(dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name], slugs)
-        prod[lay.name] = _index(prod_rows[lay.name], lay.prod_read, lay, lay.pk, slugs)
+        dev[lay.name] = d = _index(
+            dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name], slugs, parents=dev
+        )
+        prod[lay.name] = _index(
+            prod_rows[lay.name], lay.prod_read, lay, lay.pk, slugs, parents=prod
+        )
         what = "slug of " + lay.match[0] if lay.config.match.slug_from else ", ".join(lay.match)
         for row in d.unkeyed[:20]:
             pk_value = row[lay.dev_read.index(dev_pk[lay.name])]

@@ -248,21 +248,29 @@ def test_exclude_conflicts() -> None:
     assert "`tables[1].exclude[0]`: `categoryId` is also in `references`" in ref.message
 
 
-def test_duplicate_compare_and_reference_in_match() -> None:
-    """A column compared twice, or a match key holding a raw id, is refused."""
+def test_duplicate_compare_and_self_scoped_match() -> None:
+    """A column compared twice, or a match key scoped by a row of its own table (which
+    cannot be keyed parents first), is refused; a key scoped by an earlier table is not."""
     twice = refused(
         "version: 1\ntables:\n  - name: c\n    match: {slug_from: name}\n"
         "    compare: [name, name]\n"
     )
     assert "`tables[0].compare[1]`: `name` is listed twice" in twice.message
-    raw_id = refused(
+    own = refused(
+        f"version: 1\ntables:{CATEGORIES}  - name: services\n"
+        "    match: {column: [parentId, code]}\n    compare: [name]\n"
+        "    references: {parentId: services}\n"
+    )
+    assert "`tables[1].references.parentId`: `parentId` is part of the match key and points" in (
+        own.message
+    )
+    scoped = parse_config(
         f"version: 1\ntables:{CATEGORIES}  - name: services\n"
         "    match: {column: [categoryId, code]}\n    compare: [name]\n"
-        "    references: {categoryId: categories}\n"
+        "    references: {categoryId: categories}\n",
+        source="test",
     )
-    assert "`tables[1].references.categoryId`: `categoryId` is part of the match key" in (
-        raw_id.message
-    )
+    assert scoped.tables[1].match.columns == ("categoryId", "code")
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
