@@ -79,10 +79,73 @@ _TABLE_FACTS = sql.SQL(
         FROM pg_catalog.pg_trigger t
         JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid
         JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
-        WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A'))
+        WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')),
+       (SELECT pg_catalog.jsonb_build_object(
+                 'type_schema', tn.nspname::text, 'type', t.typname::text,
+                 'category', t.typcategory::text, 'op_schema', opn.nspname::text,
+                 'op', o.oprname::text)
+        FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+        JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
+        JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN dt.typtype = 'd' THEN dt.typbasetype
+                                                  ELSE dt.oid END
+        JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+        JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0]
+        JOIN pg_catalog.pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amopstrategy = 3
+             AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = oc.opcintype
+             AND ao.amopmethod = oc.opcmethod
+        JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr
+        JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace
+        WHERE i.indrelid = c.oid AND i.indisprimary)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)"""
+)
+
+#: User functions a write to a configured table would run besides its triggers: in column
+#: defaults and generated columns, CHECK constraints, CHECKs of the columns' domains, and
+#: index expressions. Functions of pg_catalog and of installed extensions are trusted.
+_CALLED_FUNCTIONS = sql.SQL(
+    """SELECT n.nspname::text, c.relname::text, x.what, fn.nspname::text, f.proname::text
+FROM (
+  SELECT ad.adrelid AS rel, 'the default of column ' || a.attname::text AS what, d.refobjid AS fn
+  FROM pg_catalog.pg_attrdef ad
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass
+       AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+  UNION ALL
+  SELECT con.conrelid, 'CHECK constraint ' || con.conname::text, d.refobjid
+  FROM pg_catalog.pg_constraint con
+  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::regclass
+       AND d.objid = con.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+  WHERE con.contype = 'c'
+  UNION ALL
+  SELECT i.indrelid, 'index ' || ic.relname::text, d.refobjid
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
+       AND d.objid = i.indexrelid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+  UNION ALL
+  SELECT a.attrelid, 'the domain ' || t.typname::text || ' of column ' || a.attname::text,
+         d.refobjid
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
+  JOIN pg_catalog.pg_type t ON t.oid IN (at.oid, at.typbasetype, at.typelem) AND t.typtype = 'd'
+  JOIN pg_catalog.pg_constraint con ON con.contypid = t.oid
+  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::regclass
+       AND d.objid = con.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+  WHERE a.attnum > 0 AND NOT a.attisdropped
+) AS x
+JOIN pg_catalog.pg_proc f ON f.oid = x.fn
+JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
+JOIN pg_catalog.pg_class c ON c.oid = x.rel
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE fn.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+                  WHERE e.classid = 'pg_catalog.pg_proc'::regclass AND e.objid = f.oid
+                    AND e.deptype = 'e')
+  AND n.nspname = ANY(%s) AND c.relname = ANY(%s)
+ORDER BY 1, 2, 3"""
 )
 
 #: Every user table's name, for the hint when a configured table does not exist.
@@ -162,6 +225,21 @@ class TableShape:
 
 
 @dataclass(frozen=True)
+class KeyEquality:
+    """How the server compares values with a table's primary key, as its foreign keys do:
+    cast to the key's (base) type, compared by the equality of the key index's operator
+    class (`bpchar` ignores trailing blanks, `citext` case)."""
+
+    type_schema: str
+    type_name: str
+    operator_schema: str
+    operator: str
+    #: numbers compare exactly across their types in pg_catalog: no cast (which could
+    #: overflow) is needed
+    numeric: bool
+
+
+@dataclass(frozen=True)
 class Trigger:
     """A user trigger on a reference table that an INSERT or UPDATE fires."""
 
@@ -187,6 +265,8 @@ class Catalog:
     referrers: Mapping[Relation, tuple[Referrer, ...]]
     #: user triggers an INSERT or UPDATE of a reference table fires
     triggers: tuple[Trigger, ...] = ()
+    #: per reference table, how its primary key is compared (prod only)
+    key_equality: Mapping[Relation, KeyEquality] = field(default_factory=dict)
 
 
 def _label(relation: Relation) -> str:
@@ -200,7 +280,9 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     schemas = sorted({s for s, _ in relations})
     names = sorted({n for _, n in relations})
     columns = _read_columns(db, config, [schemas, names])
-    triggers = _read_table_facts(db, config, [schemas, names])
+    triggers, key_equality = _read_table_facts(db, config, [schemas, names])
+    if db.side == "prod":
+        _refuse_called_functions(db, config, [schemas, names])
     primary, foreign = _read_constraints(db, columns, [schemas, names, schemas, names])
     for table in config.tables:
         pk = primary.get(table.relation, ())
@@ -264,7 +346,9 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     _add_protected_by(db, config, shapes, referrers)
     if db.side == "prod":
         _check_fingerprint_not_business(config, referrers)
-    return Catalog(db.side, shapes, {r: tuple(v) for r, v in referrers.items()}, triggers)
+    return Catalog(
+        db.side, shapes, {r: tuple(v) for r, v in referrers.items()}, triggers, key_equality
+    )
 
 
 #: pg_constraint.confupdtype codes whose ON UPDATE action writes the referencing table.
@@ -374,12 +458,15 @@ _TRIGGER_TIMING = {2: "BEFORE", 64: "INSTEAD OF"}
 _TRIGGER_EVENTS = ((4, "INSERT"), (16, "UPDATE"), (8, "DELETE"), (32, "TRUNCATE"))
 
 
-def _read_table_facts(db: Database, config: Config, params: list[list[str]]) -> tuple[Trigger, ...]:
+def _read_table_facts(
+    db: Database, config: Config, params: list[list[str]]
+) -> tuple[tuple[Trigger, ...], dict[Relation, KeyEquality]]:
     """Refuse reference tables in an inheritance or partition tree and tables with rules;
-    return the user triggers an INSERT or UPDATE fires."""
+    return the user triggers an INSERT or UPDATE fires and how each primary key compares."""
     labels = {t.relation: t.label for t in config.tables}
     triggers = []
-    for schema, name, kind, has_parent, has_children, rules, found in db.execute(
+    equality: dict[Relation, KeyEquality] = {}
+    for schema, name, kind, has_parent, has_children, rules, found, key in db.execute(
         _TABLE_FACTS, params
     ):
         relation = (schema, name)
@@ -416,7 +503,32 @@ def _read_table_facts(db: Database, config: Config, params: list[list[str]]) -> 
                 continue
             timing = next((w for bit, w in _TRIGGER_TIMING.items() if tgtype & bit), "AFTER")
             triggers.append(Trigger(relation, trig["name"], timing, events, trig["function"]))
-    return tuple(triggers)
+        if key:
+            equality[relation] = KeyEquality(
+                key["type_schema"], key["type"], key["op_schema"], key["op"], key["category"] == "N"
+            )
+    return tuple(triggers), equality
+
+
+def _refuse_called_functions(db: Database, config: Config, params: list[list[str]]) -> None:
+    """SPEC rule 1, no write reaches another table by any route: a user function run by a
+    write (a default, a CHECK, a domain's CHECK, an index expression) could write anywhere
+    with its owner's rights, and its volatility marking proves nothing. Triggers are listed
+    in the plan instead; these are refused."""
+    labels = {t.relation: t.label for t in config.tables}
+    found = [
+        f"`{labels[(schema, name)]}`: {what} calls {fn_schema}.{fn}()"
+        for schema, name, what, fn_schema, fn in db.execute(_CALLED_FUNCTIONS, params)
+        if (schema, name) in labels
+    ]
+    if found:
+        raise SafetyError(
+            f"{db.side}: writing the reference tables would run user functions refsync cannot "
+            "see into (a function can write any table):\n  " + "\n  ".join(found),
+            fix="use built-in functions there (now(), gen_random_uuid(), nextval() and the "
+            "functions of installed extensions are trusted), move the logic to a trigger "
+            "(listed in the plan for review), or keep the table out of the config",
+        )
 
 
 def _check_fingerprint_not_business(

@@ -86,6 +86,10 @@ def _full_policy(config: Config, catalog: Catalog, *, writable: bool) -> guard.P
         with_children=frozenset(
             r.relation for found in catalog.referrers.values() for r in found if r.with_children
         ),
+        key_types=frozenset((k.type_schema, k.type_name) for k in catalog.key_equality.values()),
+        key_operators=frozenset(
+            (k.operator_schema, k.operator) for k in catalog.key_equality.values()
+        ),
     )
 
 
@@ -322,7 +326,7 @@ def _run(
                 )
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
-    form = canonical(plan, config.canonical(), prod_identity)
+    form = canonical(plan, config.canonical(), prod_identity, [t.label for t in prod_cat.triggers])
     operations = operation_texts(form)
     plan_digest = digest(form, operations)
     totals = plan.totals

@@ -53,6 +53,10 @@ class Policy:
     immutable: Mapping[Relation, frozenset[str]] = field(default_factory=dict)  # never SET
     #: business tables read with their partitions (no `ONLY`): read-only, never locked
     with_children: frozenset[Relation] = frozenset()
+    #: the primary keys' own types and equality operators outside pg_catalog (`citext`), so
+    #: protection can compare as the foreign keys do: `x::public.citext OPERATOR(public.=)`
+    key_types: frozenset[tuple[str, str]] = frozenset()
+    key_operators: frozenset[tuple[str, str]] = frozenset()
 
 
 CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
@@ -248,7 +252,9 @@ def _check_dml(stmt: ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt, policy: P
         if isinstance(node, ast.FuncCall):
             _check_function(node)
         elif isinstance(node, ast.A_Expr):
-            _check_operator(node)
+            _check_operator(node.name, policy)
+        elif isinstance(node, ast.SubLink) and node.operName:
+            _check_operator(node.operName, policy)
         elif isinstance(node, ast.TypeName):
             _check_type(node, policy)
 
@@ -286,8 +292,10 @@ def _check_function(call: ast.FuncCall) -> None:
             _refuse("current_setting() may only read: " + ", ".join(sorted(READABLE_SETTINGS)))
 
 
-def _check_operator(expr: ast.A_Expr) -> None:
-    names = _names(expr.name)
+def _check_operator(name: tuple[ast.Node, ...] | None, policy: Policy) -> None:
+    names = _names(name)
+    if len(names) == 2 and (names[0], names[1]) in policy.key_operators:
+        return
     if names[-1] not in ALLOWED_OPERATORS or names[:-1] not in {(), ("pg_catalog",)}:
         _refuse(f"operator {_qualified(names)} is not on the allowlist")
 
@@ -297,6 +305,8 @@ def _check_type(type_name: ast.TypeName, policy: Policy) -> None:
     if len(names) == 1 or (len(names) == 2 and names[0] == "pg_catalog"):
         return
     if len(names) == 2 and (names[0], names[1]) in policy.readable | policy.writable:
+        return
+    if len(names) == 2 and (names[0], names[1]) in policy.key_types:
         return
     _refuse(f"type {_qualified(names)} is neither built in nor a readable table's row type")
 

@@ -667,9 +667,13 @@ _TO_JSON: dict[type, Any] = {
 
 
 def canonical(
-    plan: Plan, config: dict[str, Any], prod_identity: Mapping[str, Any]
+    plan: Plan,
+    config: dict[str, Any],
+    prod_identity: Mapping[str, Any],
+    triggers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """What the digest covers: config, prod identity, every write with old and new values."""
+    """What the digest covers: config, prod identity, the user triggers the writes fire,
+    every write with old and new values. A trigger added after the review changes it."""
     # Most values (text, integers, booleans, NULL) are their own JSON form: the type test
     # inline spares a call per value on a large plan.
     as_is = _JSON_AS_IS
@@ -699,7 +703,12 @@ def canonical(
                     },
                 }
             )
-    return {"config": config, "prod": dict(prod_identity), "operations": operations}
+    return {
+        "config": config,
+        "prod": dict(prod_identity),
+        "triggers": list(triggers),
+        "operations": operations,
+    }
 
 
 #: The digest's text: sorted keys, no spaces, UTF-8 as is, no NaN.

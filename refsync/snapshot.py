@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Catalog, Referrer, Relation, TableLayout
+from refsync.catalog import Catalog, KeyEquality, Referrer, Relation, TableLayout
 from refsync.config import Config, FingerprintConfig
 from refsync.db import Database, Identity, Row
 from refsync.errors import SafetyError
@@ -144,32 +144,47 @@ def referenced(
     """For each table, which candidate prod ids business data points at, and from where.
 
     The database decides: each query returns the reference table's own primary keys that a
-    business column equals, compared by the server in the key's type (a `char(n)`, domain
-    or array column protects exactly as a `text` one does). One query per referencing
-    column, run even with no candidates, so a `protected_by` column that cannot be compared
-    with the key fails the dry-run, not the apply."""
+    business column equals, compared as the table's foreign keys compare (the value cast to
+    the key's type, the key index's own equality), so a `char(n)`, `citext`, domain or array
+    column protects exactly as the key's type says. One query per referencing column, run
+    even with no candidates, so a `protected_by` column that cannot be compared with the key
+    fails the dry-run, not the apply."""
     out: dict[str, dict[Any, list[str]]] = {}
     for table in config.tables:
         ids = list(candidates.get(table.name, ()))
         out[table.name] = {}
         pk = catalog.tables[table.relation].primary_key[0]
+        equality = catalog.key_equality[table.relation]
         for referrer in catalog.referrers[table.relation]:
-            for (value,) in _referencing(db, table.relation, pk, referrer, ids):
+            for (value,) in _referencing(db, table.relation, pk, equality, referrer, ids):
                 out[table.name].setdefault(value, []).append(referrer.label)
     return out
 
 
-def _referencing(
-    db: Database, relation: Relation, pk: str, referrer: Referrer, ids: list[Any]
+def _referencing(  # noqa: PLR0917 - one query's six parts, each used once
+    db: Database,
+    relation: Relation,
+    pk: str,
+    equality: KeyEquality,
+    referrer: Referrer,
+    ids: list[Any],
 ) -> list[Row]:
-    column = sql.SQL("b.{}").format(sql.Identifier(referrer.column))
+    value: sql.Composable = sql.SQL("b.{}").format(sql.Identifier(referrer.column))
+    if referrer.array:
+        value = sql.SQL("pg_catalog.unnest({})").format(value)
+    if not equality.numeric:
+        value = sql.SQL("{}::{}").format(
+            value, sql.Identifier(equality.type_schema, equality.type_name)
+        )
     query = sql.SQL(
         "SELECT r.{pk} FROM {ref} AS r WHERE r.{pk} = ANY(%s) "
-        "AND r.{pk} IN (SELECT {used} FROM {business} AS b)"
+        "AND r.{pk} OPERATOR({op_schema}.{op}) ANY (SELECT {value} FROM {business} AS b)"
     ).format(
         pk=sql.Identifier(pk),
         ref=only(relation),
-        used=sql.SQL("pg_catalog.unnest({})").format(column) if referrer.array else column,
+        op_schema=sql.Identifier(equality.operator_schema),
+        op=sql.SQL(equality.operator),
+        value=value,
         # A partitioned business table is read with its partitions: its foreign key covers
         # them all, and its grants are the ones the role holds.
         business=rel(referrer.relation) if referrer.with_children else only(referrer.relation),

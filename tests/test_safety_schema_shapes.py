@@ -369,3 +369,127 @@ def _apply_with(dbpair: DbPair, workdir: Path, digest: str, extra: dict[str, str
             },
             extra={**gh.environ(), **extra},
         )
+
+
+PLANS = """version: 1
+tables:
+  - name: plans
+    match: {column: code}
+    compare: [name]
+"""
+
+
+def _plans(dbpair: DbPair, key_type: str, setup: str = "") -> None:
+    for side in ("dev", "prod"):
+        dbpair.admin(side).execute(
+            setup + f"CREATE TABLE plans (id {key_type} PRIMARY KEY, code text UNIQUE NOT NULL, "
+            "name text);"
+            "GRANT SELECT ON plans TO refsync_dev_reader;"
+            f"GRANT SELECT, INSERT, UPDATE ON plans TO {PROD_ROLE};"
+        )
+    dbpair.admin("dev").execute("INSERT INTO plans VALUES ('p1', 'basic', 'New name')")
+    dbpair.admin("prod").execute("INSERT INTO plans VALUES ('p1', 'basic', 'Old name')")
+
+
+KEY_CASES = {
+    "char-key-text-fk": ("char(4)", "", "text REFERENCES plans (id)", "p1 ", True),
+    "char-key-text-protected-by": ("char(4)", "", "text", "p1 ", False),
+    "citext-text": ("citext", "CREATE EXTENSION IF NOT EXISTS citext;", "text", "P1", False),
+    "citext-varchar": (
+        "citext",
+        "CREATE EXTENSION IF NOT EXISTS citext;",
+        "varchar(9)",
+        "P1",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEY_CASES))
+def test_reference_compared_in_the_keys_own_type(dbpair: DbPair, tmp_path: Path, case: str) -> None:
+    """A value equal to the key only in the key's own type (`'p1 '` for a char(4) key,
+    `'P1'` for a citext key) protects it: the server casts to the key's type and compares
+    with the key index's own equality, as the foreign key itself does."""
+    key_type, setup, column_type, stored, declared = KEY_CASES[case]
+    _plans(dbpair, key_type, setup)
+    prod = dbpair.admin("prod")
+    prod.execute(
+        f'CREATE TABLE subs (id serial PRIMARY KEY, "planId" {column_type} NOT NULL);'
+        f'GRANT SELECT ("planId") ON subs TO {PROD_ROLE};'
+    )
+    prod.execute('INSERT INTO subs ("planId") VALUES (%s)', [stored])
+    config = PLANS + ("" if declared else "    protected_by: [subs.planId]\n")
+    workdir = tmp_path / "run"
+    planned = plan(dbpair, workdir / "plan", extra={"INPUT_CONFIG": _write(workdir, config)})
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "in use by subs.planId" in planned.summary
+    extra = {"INPUT_CONFIG": str(workdir / "refsync.yml")}
+    applied = _apply_with(dbpair, workdir / "apply", planned.outputs["plan-digest"], extra)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert prod.execute("SELECT name FROM plans").fetchall() == [("Old name",)]
+
+
+def test_trigger_added_after_review_refuses_the_apply(dbpair: DbPair, tmp_path: Path) -> None:
+    """The digest covers the triggers an apply fires: one created on services after the
+    review makes the approved apply refuse (exit 1) before it fires."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    planned = plan(dbpair, tmp_path / "plan")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    prod = dbpair.admin("prod")
+    prod.execute(
+        "CREATE TABLE fired (name text);"
+        "CREATE FUNCTION note_fired() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO fired VALUES (TG_NAME); RETURN NULL; END $$;"
+        'CREATE TRIGGER services_late AFTER UPDATE ON "services" '
+        "FOR EACH STATEMENT EXECUTE FUNCTION note_fired();"
+    )
+    before = both_checksums(dbpair)
+    applied = apply(dbpair, tmp_path / "apply", planned.outputs["plan-digest"])
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert "is not the approved plan" in applied.stderr
+    assert both_checksums(dbpair) == before
+
+
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        'ALTER TABLE "services" ADD COLUMN "legacy" boolean DEFAULT touch_users();',
+        'ALTER TABLE "services" ADD CONSTRAINT touchy CHECK (touch_users()) NOT VALID;',
+        'CREATE DOMAIN flag AS boolean CHECK (touch_users()); ALTER TABLE "services" '
+        'ADD COLUMN "legacy" flag;',
+        "CREATE FUNCTION touch_i(text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS "
+        '$$ BEGIN RETURN public.touch_users(); END $$; CREATE INDEX touchy ON "services" '
+        '(touch_i("name"));',
+    ],
+    ids=["default", "check", "domain-check", "index-expression"],
+)
+def test_user_function_run_by_a_write_is_refused(dbpair: DbPair, tmp_path: Path, ddl: str) -> None:
+    """A user function that a write to services would run (a default, a CHECK, a domain's
+    CHECK, an index expression; here one that updates users with its owner's rights) is
+    refused with exit 1 naming it; users stays as it was."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    prod = dbpair.admin("prod")
+    prod.execute(
+        "CREATE FUNCTION touch_users() RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS "
+        "$$ BEGIN UPDATE public.users SET name = coalesce(name, '') || 'x'; RETURN true; END $$;"
+    )
+    prod.execute(ddl)
+    before = both_checksums(dbpair)
+    result = plan(dbpair, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "would run user functions refsync cannot see into" in result.stderr
+    assert "public.touch_" in result.stderr
+    assert both_checksums(dbpair) == before
+
+
+def test_functions_of_extensions_and_builtins_are_trusted(dbpair: DbPair, tmp_path: Path) -> None:
+    """Defaults calling built-ins and extension functions (citext's, here in a CHECK) do not
+    refuse the plan."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    dbpair.admin("prod").execute(
+        "CREATE EXTENSION IF NOT EXISTS citext;"
+        'ALTER TABLE "services" ADD COLUMN "ref" uuid DEFAULT gen_random_uuid();'
+        'ALTER TABLE "services" ADD CONSTRAINT lower_name CHECK (citext(name) IS NOT NULL);'
+    )
+    result = plan(dbpair, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
