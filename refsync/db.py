@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import IsolationLevel, sql
@@ -26,6 +25,7 @@ from psycopg.types.string import TextLoader
 
 from refsync import guard
 from refsync.errors import OperationalError, SafetyError, UsageError
+from refsync.secrets import describe_url, scrub
 
 Side = Literal["dev", "prod"]
 Row = tuple[Any, ...]
@@ -81,18 +81,6 @@ class Identity:
         return f"{self.database} on {self.host}:{self.port} as {self.user}"
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password or query string, safe to print (host and database only)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        user = f"{parts.username}@" if parts.username else ""
-    except ValueError:
-        return "<unparseable URL>"
-    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
-
-
 class Database:
     """One side's connection, reachable only through the guard."""
 
@@ -143,7 +131,7 @@ class Database:
             )
         except psycopg.Error as exc:
             raise OperationalError(
-                f"cannot connect to the {side} database ({redact_url(url)}): "
+                f"cannot connect to the {side} database ({describe_url(url)}): "
                 f"{scrub(str(exc).strip(), [url, *secrets])}",
                 fix=f"check the `{side}-database-url` secret, that the server is reachable "
                 "from the runner, and that the role may log in",
@@ -298,10 +286,3 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Remove every secret (URLs, passwords) from a message."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

@@ -1,7 +1,8 @@
 """Everything GitHub-specific: action inputs, workflow commands, file commands, approvals.
 
-Stdlib only, so the container needs nothing else to talk to the runner or the API. The
-rest of refsync never reads an ``INPUT_*`` variable, writes ``::command::`` lines or
+Stdlib only, so the container needs nothing else to talk to the runner or the API, except
+`refsync.secrets` (database URLs are checked with libpq's own parser).
+The rest of refsync never reads an ``INPUT_*`` variable, writes ``::command::`` lines or
 calls the GitHub API directly: it goes through this module.
 """
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from refsync import __version__
 from refsync.errors import ApprovalError, UsageError
+from refsync.secrets import check_database_url
 
 if TYPE_CHECKING:
     import urllib.error
@@ -37,9 +39,11 @@ INPUT_NAMES: tuple[str, ...] = (
     "github-token",
 )
 
+#: Inputs whose values are secrets: masked before anything else is printed.
+SECRET_INPUTS: tuple[str, ...] = ("dev-database-url", "prod-database-url", "github-token")
+
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_URL_SCHEMES = ("postgresql", "postgres")
 #: The API never answers these two endpoints with more; anything larger is not GitHub.
 _MAX_BODY = 4 * 1024 * 1024
 
@@ -80,35 +84,6 @@ def _usage(input_name: str, problem: str, yaml: str) -> UsageError:
     )
 
 
-def _check_database_url(input_name: str, value: str | None, secret: str) -> str:
-    snippet = f"with:\n  {input_name}: ${{{{ secrets.{secret} }}}}"
-    if value is None:
-        raise _usage(input_name, "is required and was not given.", snippet)
-    problem = (
-        "is not a libpq URL of the form postgresql://USER:PASSWORD@HOST:5432/DBNAME "
-        "(the value is not shown because it may contain a password)."
-    )
-    try:
-        parts = urllib.parse.urlsplit(value)
-        query = urllib.parse.parse_qs(parts.query)
-        host = parts.hostname or query.get("host", [""])[0]
-        if "," not in parts.netloc:  # libpq's multi-host form lists ports per host
-            _ = parts.port  # raises on a port that is not a number in 0-65535
-    except ValueError:
-        raise _usage(input_name, problem, snippet) from None
-    dbname = urllib.parse.unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
-    if parts.scheme not in _URL_SCHEMES or not host or not dbname:
-        raise _usage(input_name, problem, snippet)
-    if "\x00" in urllib.parse.unquote(value):  # libpq refuses %00; say so before connecting
-        raise _usage(
-            input_name,
-            "contains a NUL byte (%00), which libpq refuses (the value is not shown because it "
-            "may contain a password).",
-            snippet,
-        )
-    return value
-
-
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Read and validate the action's inputs from the environment the runner set.
 
@@ -122,10 +97,10 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
             "must be `dry-run` or `apply`.",
             "with:\n  mode: dry-run   # or: apply, in the approved job",
         )
-    dev_url = _check_database_url(
+    dev_url = check_database_url(
         "dev-database-url", _raw_input(env, "dev-database-url"), "DEV_DATABASE_URL"
     )
-    prod_url = _check_database_url(
+    prod_url = check_database_url(
         "prod-database-url", _raw_input(env, "prod-database-url"), "PROD_DATABASE_URL"
     )
     environment = _raw_input(env, "approval-environment")
@@ -172,23 +147,10 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     )
 
 
-def secrets_to_mask(inputs: Inputs) -> list[str]:
-    """Return every value that must be masked before anything else is printed."""
-    found: list[str] = []
-    for url in (inputs.dev_database_url, inputs.prod_database_url):
-        found.append(url)
-        try:
-            password = urllib.parse.urlsplit(url).password
-        except ValueError:  # validated already; masking must still never fail
-            password = None
-        if password:
-            found += [password, urllib.parse.unquote(password)]
-        # libpq also takes the password as a query parameter.
-        for value in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("password", []):
-            found.append(value)
-    if inputs.github_token:
-        found.append(inputs.github_token)
-    return list(dict.fromkeys(v for v in found if v))
+def secret_input_values(env: Mapping[str, str]) -> list[str]:
+    """The raw values of every secret input, in both spellings, before any validation."""
+    values = (env.get(var, "").strip() for n in SECRET_INPUTS for var in input_env_names(n))
+    return [v for v in values if v]
 
 
 def escape_data(value: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
@@ -18,36 +17,14 @@ from typing import TextIO
 
 from refsync import github
 from refsync.config import load_config
-from refsync.db import scrub
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+from refsync.secrets import raw_secrets, scrub
 
 PLAN_FILE = "refsync-plan.json"
 #: Warning annotations GitHub shows per step (it drops the rest without a word).
 ANNOTATIONS_PER_STEP = 10
-_SECRET_INPUTS = ("dev-database-url", "prod-database-url", "github-token")
-
-
-def raw_secrets(env: Mapping[str, str]) -> list[str]:
-    """Every secret-looking input value, read before validation so even bad input is masked."""
-    found: list[str] = []
-    for name in _SECRET_INPUTS:
-        for var in github.input_env_names(name):
-            value = env.get(var, "").strip()
-            if not value:
-                continue
-            found.append(value)
-            try:
-                parts = urllib.parse.urlsplit(value)
-                password = parts.password
-                query = urllib.parse.parse_qs(parts.query)
-            except ValueError:
-                continue
-            if password:
-                found += [password, urllib.parse.unquote(password)]
-            found += query.get("password", [])
-    return list(dict.fromkeys(v for v in found if v))
 
 
 class TerminatedError(OperationalError):
@@ -60,7 +37,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     wf = github.Workflow(stdout)
-    secrets = raw_secrets(env)
+    secrets = raw_secrets(github.secret_input_values(env))
     for secret in secrets:
         wf.mask(secret)
     summary_path = github.env_path(env, "GITHUB_STEP_SUMMARY")

@@ -17,15 +17,26 @@ from refsync.github import (
     escape_data,
     escape_property,
     read_inputs,
-    secrets_to_mask,
     write_outputs,
 )
+from refsync.secrets import secrets_to_mask
 
 DEV = "postgresql://dev_user:dev%40secret@dev-db.internal:5432/app_dev"
 PROD = "postgres://prod_user:pr0d-secret@prod-db.internal/app"
 DIGEST = "a" * 64
 TOKEN = "ghs_token-value"
-SECRETS = ("dev%40secret", "dev@secret", "pr0d-secret", TOKEN, DEV, PROD)
+#: Each URL's password (raw and decoded), its raw userinfo (between :// and the last @), the
+#: URL itself, and the token.
+SECRETS = (
+    "dev%40secret",
+    "dev@secret",
+    "dev_user:dev%40secret",
+    "pr0d-secret",
+    "prod_user:pr0d-secret",
+    TOKEN,
+    DEV,
+    PROD,
+)
 
 
 def runner_env(**inputs: str) -> dict[str, str]:
@@ -197,7 +208,7 @@ def test_every_action_input_is_known() -> None:
 
 
 def test_secrets_to_mask() -> None:
-    """Full URLs, passwords (raw and URL-decoded) and the token are all masked."""
+    """Full URLs, their userinfo, passwords (raw and URL-decoded) and the token are masked."""
     masked = secrets_to_mask(read_inputs(runner_env()))
     assert set(masked) == set(SECRETS)
     assert len(masked) == len(set(masked))
