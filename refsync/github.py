@@ -1,7 +1,7 @@
 """Everything GitHub-specific: action inputs, workflow commands, file commands, approvals.
 
 Stdlib only, so the container needs nothing else to talk to the runner or the API, except
-`refsync.secrets` (database URLs are checked with libpq's own parser).
+`refsync.secrets` (database URLs are checked with libpq's own parser) and `refsync.escape`.
 The rest of refsync never reads an ``INPUT_*`` variable, writes ``::command::`` lines or
 calls the GitHub API directly: it goes through this module.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from refsync import __version__
 from refsync.errors import ApprovalError, UsageError
+from refsync.escape import LineGate, command_data, command_property, visible
 from refsync.secrets import check_database_url
 
 if TYPE_CHECKING:
@@ -153,30 +154,25 @@ def secret_input_values(env: Mapping[str, str]) -> list[str]:
     return [v for v in values if v]
 
 
-def escape_data(value: str) -> str:
-    """Escape a workflow command's message, as the runner unescapes it."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    """Escape a workflow command's property value (`title=...`)."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
 class Workflow:
-    """Writes workflow commands (masks, annotations, groups) to an injected stream."""
+    """Writes workflow commands (masks, annotations, groups) to an injected stream.
+
+    `console` is the same stream behind a `refsync.escape.LineGate`: everything else
+    refsync prints goes through it, so only the command lines written here can be commands.
+    """
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+        self.console = LineGate(stream)
 
     def command(self, name: str, message: str = "", **properties: str | None) -> None:
-        """Write one `::name props::message` line."""
+        """Write one `::name props::message` line; data cannot leave its line."""
         props = ",".join(
-            f"{key}={escape_property(value)}" for key, value in properties.items() if value
+            f"{key}={command_property(visible(value))}"
+            for key, value in properties.items()
+            if value
         )
         head = f"::{name} {props}::" if props else f"::{name}::"
-        self._stream.write(f"{head}{escape_data(message)}\n")
-        self._stream.flush()
+        self.console.command_line(f"{head}{command_data(message)}")
 
     def mask(self, value: str) -> None:
         """Mask a secret in the rest of the log; a multi-line value is masked per line."""
@@ -184,22 +180,27 @@ class Workflow:
             if line.strip():
                 self.command("add-mask", line)
 
+    def _annotate(self, kind: str, message: str, title: str | None) -> None:
+        # Newlines stay (as %0A: a multi-line message with its fix); other control
+        # characters of data show instead of acting in the annotation.
+        self.command(kind, visible(message, keep="\n"), title=title)
+
     def warning(self, message: str, title: str | None = None) -> None:
         """Write a warning annotation."""
-        self.command("warning", message, title=title)
+        self._annotate("warning", message, title)
 
     def error(self, message: str, title: str | None = None) -> None:
         """Write an error annotation."""
-        self.command("error", message, title=title)
+        self._annotate("error", message, title)
 
     def notice(self, message: str, title: str | None = None) -> None:
         """Write a notice annotation."""
-        self.command("notice", message, title=title)
+        self._annotate("notice", message, title)
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """Fold what is printed inside into one collapsible log group."""
-        self.command("group", title)
+        self.command("group", visible(title))
         try:
             yield
         finally:

@@ -4,6 +4,8 @@
 verifies the approval (apply), runs the engine, and writes the console report, the job
 summary, the plan file and the step outputs. Streams and environment are injected so the
 whole program is testable in-process; `entrypoint.py` is the only caller of `sys.exit`.
+Both streams are written through `refsync.escape.LineGate`: no line of data can be a
+workflow command, whatever it holds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from refsync import github
 from refsync.config import load_config
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
+from refsync.escape import LineGate, md, pre, visible
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 from refsync.secrets import raw_secrets, scrub
 
@@ -37,6 +40,15 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     wf = github.Workflow(stdout)
+    err = LineGate(stderr)
+    try:
+        return _main(env, wf, err)
+    finally:
+        wf.console.end_line()
+        err.end_line()
+
+
+def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
     secrets = raw_secrets(github.secret_input_values(env))
     for secret in secrets:
         wf.mask(secret)
@@ -44,8 +56,9 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
 
     def log(message: str) -> None:
-        stdout.write(scrub(message, secrets) + "\n")
-        stdout.flush()
+        # One call, one line: a newline of data shows as \n.
+        wf.console.write(visible(scrub(message, secrets)) + "\n")
+        wf.console.flush()
 
     try:
         inputs = github.read_inputs(env)
@@ -76,15 +89,15 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     except RefsyncError as exc:
         text = scrub(str(exc), secrets)
         wf.error(text, title=exc.title)
-        stderr.write(f"{exc.title}: {text}\n")
+        err.write(f"{exc.title}: {visible(text, keep=chr(10))}\n")
         github.append_summary(
-            summary_path, f"## {exc.title}\n\n```\n{text}\n```\n\nNothing was written.\n"
+            summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n"
         )
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         text = scrub(f"{type(exc).__name__}: {exc}", secrets)
         wf.error(text, title="refsync: unexpected error")
-        stderr.write(f"refsync: unexpected error (rolled back, nothing written): {text}\n")
+        err.write(f"refsync: unexpected error (rolled back, nothing written): {visible(text)}\n")
         return 3
 
     try:
@@ -92,7 +105,6 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
             outcome,
             env=env,
             wf=wf,
-            stdout=stdout,
             summary_path=summary_path,
             approvers=approvers,
             log=log,
@@ -104,7 +116,7 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
             f"the plan {done}, but writing the report failed: {text}",
             title="refsync: report failed",
         )
-        stderr.write(f"refsync: the plan {done}, but writing the report failed: {text}\n")
+        err.write(f"refsync: the plan {done}, but writing the report failed: {visible(text)}\n")
         return 3
     return 0
 
@@ -114,7 +126,6 @@ def _report(
     *,
     env: Mapping[str, str],
     wf: github.Workflow,
-    stdout: TextIO,
     summary_path: Path | None,
     approvers: tuple[str, ...],
     log: Callable[[str], None],
@@ -145,7 +156,7 @@ def _report(
                 "plan file",
                 title="refsync skip",
             )
-    console_report(outcome, stdout)
+    console_report(outcome, wf.console)
     github.append_summary(summary_path, summary(outcome, approvers))
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
     log(f"plan digest: {outcome.digest}")

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from refsync.errors import UsageError
+from refsync.escape import command_data, command_property
 from refsync.github import (
     INPUT_NAMES,
     Inputs,
     Workflow,
     append_summary,
-    escape_data,
-    escape_property,
     read_inputs,
     write_outputs,
 )
@@ -226,8 +225,8 @@ def test_secrets_to_mask_query_password_and_no_token() -> None:
 
 def test_escaping_rules() -> None:
     """Data escapes %, CR, LF; properties additionally escape : and ,."""
-    assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
-    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    assert command_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert command_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
 def test_annotations_are_escaped() -> None:
