@@ -11,9 +11,8 @@ lock and statement timeouts.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -36,12 +35,23 @@ STREAM_CHUNK = 5000
 _CHUNKED_LIBPQ = 170000
 
 
-def _ms_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
+#: The largest value PostgreSQL takes for lock_timeout, statement_timeout and
+#: idle_in_transaction_session_timeout (milliseconds in a C int); the progress interval
+#: has the same bound, so all three read alike.
+MAX_MS = 2_147_483_647
+
+
+def _ms_from_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise UsageError(f"environment `{name}` must be a positive number of milliseconds")
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 0 < int(raw) <= MAX_MS:
+        raise UsageError(
+            f"environment `{name}` must be a positive number of milliseconds, at most "
+            f"{MAX_MS} (the largest PostgreSQL takes)",
+            fix=f"set {name} to a whole number of milliseconds, e.g. 5000, or leave it unset",
+        )
     return int(raw)
 
 
@@ -56,11 +66,13 @@ class Timeouts:
     progress_ms: int = 2_000
 
     @classmethod
-    def from_env(cls) -> Timeouts:
+    def from_env(cls, env: Mapping[str, str]) -> Timeouts:
+        """The REFSYNC_* settings of `env` (the environment `main` was given), validated:
+        UsageError (exit 2) before any connection for a value the server would refuse."""
         return cls(
-            lock_ms=_ms_from_env("REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
-            statement_ms=_ms_from_env("REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
-            progress_ms=_ms_from_env("REFSYNC_PROGRESS_MS", cls.progress_ms),
+            lock_ms=_ms_from_env(env, "REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
+            statement_ms=_ms_from_env(env, "REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
+            progress_ms=_ms_from_env(env, "REFSYNC_PROGRESS_MS", cls.progress_ms),
         )
 
 

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from refsync import github
 from refsync.config import load_config
+from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
@@ -63,6 +64,7 @@ def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
     try:
         inputs = github.read_inputs(env)
         config = load_config(inputs.config)
+        timeouts = Timeouts.from_env(env)
         approvers: tuple[str, ...] = ()
         if inputs.mode == "apply":
             approval = github.verify_approval(
@@ -85,6 +87,7 @@ def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
             approved_digest=inputs.approved_plan_digest,
             secrets=secrets,
             log=log,
+            timeouts=timeouts,
         )
     except RefsyncError as exc:
         text = scrub(str(exc), secrets)
