@@ -8,6 +8,7 @@ calls the GitHub API directly: it goes through this module.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import urllib.parse
@@ -366,9 +367,18 @@ def _list(obj: object, what: str, path: str) -> list[object]:
 
 
 def _approvals(reviews: object, path: str, environment: str) -> Approval:
+    """The approval of `environment` in the run's review history, or ApprovalError.
+
+    Only the latest review state of the environment counts, and GitHub's documented entry
+    (`environments`, `state`, `user`, `comment`) carries no time or id, nor does the
+    endpoint document an order. So a rejection (or any state but `approved` and `pending`,
+    a comment without a decision) anywhere in the history of the environment wins: an
+    approval followed by a rejection is not an approval, and neither, failing closed, is a
+    rejection followed by an approval."""
     wanted = environment.casefold()
     approvers: list[str] = []
     comments: list[str] = []
+    refusals: list[str] = []
     seen: list[str] = []
     for review in _list(reviews, "reviews", path):
         state = _field(review, "state", path)
@@ -378,15 +388,28 @@ def _approvals(reviews: object, path: str, environment: str) -> Approval:
         ]
         seen.append(f"{state} for {', '.join(names) or 'no environment'}")
         # GitHub environment names are case-insensitive.
-        if state != "approved" or wanted not in (n.casefold() for n in names):
+        if wanted not in (n.casefold() for n in names) or state == "pending":
             continue
-        login = _field(_field(review, "user", path), "login", path)
-        approvers.append(str(login))
+        login = str(_field(_field(review, "user", path), "login", path))
+        if state != "approved":
+            refusals.append(f"{state} by {login}")
+            continue
+        approvers.append(login)
         comment = review.get("comment") if isinstance(review, dict) else None
         if isinstance(comment, str) and comment.strip():
             comments.append(comment.strip())
+    history = "; ".join(seen) if seen else "no review at all (nobody approved this run)"
+    if refusals:
+        raise ApprovalError(
+            f"This run was not approved for the environment `{environment}`: it was "
+            + ", ".join(refusals)
+            + (f", besides approved by {', '.join(approvers)}" if approvers else "")
+            + ". GitHub's review history gives no order, so a rejection is never outweighed "
+            f"by an approval. Review history of the run: {history}.",
+            fix="start a new run of the workflow (not a re-run of this one) and have it "
+            "approved; " + _protect_fix(environment),
+        )
     if not approvers:
-        history = "; ".join(seen) if seen else "no review at all (nobody approved this run)"
         raise ApprovalError(
             f"This run has no approval for the environment `{environment}`. "
             f"Review history of the run: {history}.",
@@ -416,6 +439,37 @@ def _require_reviewers(env_doc: object, path: str, environment: str) -> None:
     )
 
 
+def _is_loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
+    except ValueError:
+        return False
+
+
+def _api_base(api_url: str) -> str:
+    """GITHUB_API_URL without a trailing slash, if it is safe to send the token to.
+
+    https only: the token and the answer that decides an apply must not cross a network in
+    clear. http is allowed for a loopback host (a local fake of the API, in tests)."""
+    base = api_url.strip().rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = urllib.parse.urlsplit(""), ""
+    if host and (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+        return base
+    shown = f"`{parts.scheme}://` with host `{host}`" if parts.scheme else "not a URL"
+    raise ApprovalError(
+        f"GITHUB_API_URL must be an https URL (http only for a loopback host: 127.0.0.0/8, "
+        f"::1, localhost); it is {shown}, so the approval cannot be verified.",
+        fix="run apply inside a GitHub Actions job, where the runner sets GITHUB_API_URL "
+        "(https://api.github.com, or your GitHub Enterprise Server's https API URL).",
+    )
+
+
 def verify_approval(
     *,
     api_url: str,
@@ -430,12 +484,7 @@ def verify_approval(
     Fails closed: any error, timeout, unexpected answer or missing field raises
     `ApprovalError` (exit 1) saying what was seen and how to fix it.
     """
-    base = api_url.rstrip("/")
-    if urllib.parse.urlsplit(base).scheme not in ("https", "http"):
-        raise ApprovalError(
-            "GITHUB_API_URL is not set to an http(s) URL, so the approval cannot be verified.",
-            fix="run apply inside a GitHub Actions job, where the runner sets GITHUB_API_URL.",
-        )
+    base = _api_base(api_url)
     if not _REPOSITORY.fullmatch(repository) or not run_id.isdigit():
         raise ApprovalError(
             "GITHUB_REPOSITORY or GITHUB_RUN_ID is missing or malformed, "
