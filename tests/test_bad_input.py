@@ -141,6 +141,11 @@ def _profile_with(extra_table_key: str) -> bytes:
             "`tables[1].name`: contains a NUL character",
             id="escaped-nul-in-table-name",
         ),
+        pytest.param(
+            default_profile_text().replace("  dev: dev\n", "  dev: prod\n").encode(),
+            "`fingerprint.prod`: is `prod`, the same as `fingerprint.dev`",
+            id="equal-environment-values",
+        ),
     ],
 )
 def test_invalid_config_file(
