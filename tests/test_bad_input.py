@@ -307,11 +307,12 @@ def test_bad_setting_is_refused_before_connecting(
 
 
 def test_settings_are_read_from_the_environment_main_is_given(
-    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dbpair: DbPair, statement_log: StatementLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The REFSYNC_* settings come from the environment handed to `main`, not `os.environ`:
     a bad value only in `os.environ` is ignored, the largest value PostgreSQL takes for each
-    (2147483647) plans, and a value one larger in the given environment exits 2."""
+    (2147483647) plans, and a value one larger in the given environment exits 2 without a
+    session."""
     env = runner_env(tmp_path, plan_inputs(dbpair))
     names = ("REFSYNC_LOCK_TIMEOUT_MS", "REFSYNC_STATEMENT_TIMEOUT_MS", "REFSYNC_PROGRESS_MS")
     monkeypatch.setenv("REFSYNC_LOCK_TIMEOUT_MS", "not a number")
@@ -323,7 +324,9 @@ def test_settings_are_read_from_the_environment_main_is_given(
         monkeypatch.delenv("REFSYNC_LOCK_TIMEOUT_MS")
         err = io.StringIO()
         too_big = {"REFSYNC_STATEMENT_TIMEOUT_MS": "2147483648"}
+        mark = statement_log.mark()
         assert main({**env, **too_big}, io.StringIO(), err) == 2
+        assert _refsync_sessions(statement_log, mark, dbpair) == []
         assert "`REFSYNC_STATEMENT_TIMEOUT_MS` must be a positive number" in err.getvalue()
     finally:
         signal.signal(signal.SIGTERM, handler)
