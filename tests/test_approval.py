@@ -60,12 +60,14 @@ def test_every_scenario_is_covered() -> None:
     assert set(SCENARIOS) == {*PASSING, *FAILING}
 
 
-@pytest.mark.parametrize("scenario", sorted(PASSING))
-def test_latest_state_of_the_environment_is_approved(scenario: Scenario) -> None:
-    """An approval stands when no review rejected this environment: a comment without a
-    decision and a rejection of another environment change nothing."""
+@pytest.mark.parametrize("scenario", ["approved-with-comment", "rejected-elsewhere"])
+def test_only_a_decision_on_this_environment_counts(scenario: Scenario) -> None:
+    """A comment without a decision, or a rejection of another environment, leaves the
+    approval standing; the same rejection of this environment refuses."""
     with FakeGitHub(scenario=scenario) as fake:
         assert verify(fake).approvers == PASSING[scenario]
+    with FakeGitHub(scenario="approved-then-rejected") as fake, pytest.raises(ApprovalError):
+        verify(fake)
 
 
 @pytest.mark.parametrize("scenario", ["approved-then-rejected", "rejected-then-approved"])
@@ -103,19 +105,19 @@ def test_api_url_must_be_https_unless_loopback(api_url: str) -> None:
         assert fake.requests == []
 
 
-@pytest.mark.parametrize("host", ["127.5.6.7", "[::1]"])
-def test_http_to_any_loopback_address_passes_the_scheme_check(host: str) -> None:
+@pytest.mark.parametrize(
+    ("host", "lookalike"), [("127.5.6.7", "127.5.6.7.invalid"), ("[::1]", "ip6-localhost.invalid")]
+)
+def test_http_to_any_loopback_address_passes_the_scheme_check(host: str, lookalike: str) -> None:
     """Any address of 127.0.0.0/8, and ::1, passes the scheme check (nothing listens there,
-    so the check then fails closed for want of an answer)."""
+    so the check then fails closed for want of an answer); a name that only looks like one
+    does not."""
+    port = closed_port()
+    args = {"repository": "o/r", "run_id": "1", "token": "t", "environment": "production"}
     with pytest.raises(ApprovalError, match="Could not reach the GitHub API"):
-        verify_approval(
-            api_url=f"http://{host}:{closed_port()}",
-            repository="o/r",
-            run_id="1",
-            token="t",
-            environment="production",
-            timeout=0.5,
-        )
+        verify_approval(api_url=f"http://{host}:{port}", timeout=0.5, **args)
+    with pytest.raises(ApprovalError, match="GITHUB_API_URL must be an https URL"):
+        verify_approval(api_url=f"http://{lookalike}:{port}", timeout=0.5, **args)
 
 
 def test_plain_http_api_url_refuses_apply_before_connecting(
@@ -136,9 +138,14 @@ def test_plain_http_api_url_refuses_apply_before_connecting(
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST"])
 def test_http_to_a_loopback_host_is_allowed(host: str) -> None:
-    """http is accepted for a loopback host (127.0.0.0/8, ::1, localhost): a local fake."""
+    """http is accepted for a loopback host (127.0.0.0/8, ::1, localhost), a local fake,
+    and refused for the same name under another domain, before any request."""
     with FakeGitHub() as fake:
         assert verify(fake, api_url=fake.url.replace("127.0.0.1", host)).approvers == ("alice",)
+        lookalike = fake.url.replace("127.0.0.1", f"{host}.invalid")
+        with pytest.raises(ApprovalError, match="GITHUB_API_URL must be an https URL"):
+            verify(fake, api_url=lookalike)
+    assert len(fake.requests) == 2  # the two of the loopback run
 
 
 def test_approved_with_required_reviewers_passes() -> None:
