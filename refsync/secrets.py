@@ -44,7 +44,7 @@ def _libpq(url: str) -> dict[str, str] | None:
     """The URL as libpq reads it (its own parser), or None when libpq refuses it."""
     try:
         return {k: str(v) for k, v in conninfo_to_dict(url).items()}
-    except psycopg.Error:
+    except (psycopg.Error, UnicodeError):  # UnicodeError: undecodable bytes in the variable
         return None
 
 

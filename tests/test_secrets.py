@@ -26,7 +26,7 @@ def fragments(password: str) -> set[str]:
     """The password, its percent-encoded form, and every run of its pieces between URL
     delimiters (`p@ss/w0rd`: `p@ss`, `ss/w0rd`, `w0rd`, …) of 3 characters or more."""
     spans = [m.span() for m in re.finditer(rf"[^{SEPARATORS[1:-1]}]+", password)]
-    found = {password, urllib.parse.quote(password, safe="")}
+    found = {password, urllib.parse.quote(password, safe="", errors="surrogateescape")}
     for i, (start, _) in enumerate(spans):
         for _, end in spans[i:]:
             found.add(password[start:end])
@@ -75,6 +75,8 @@ AMBIGUOUS = [
     pytest.param("Wt5?Yh8#Lp2", id="question-and-hash"),
     pytest.param("Gh6 Jk9 Mn3", id="spaces"),
     pytest.param("Bx4%zzCv7Nm", id="bad-percent-escape"),
+    # The byte 0xff, which is not UTF-8: the runner passes the variable's bytes as they are.
+    pytest.param("Dq2\udcffFw5", id="undecodable-byte"),
 ]
 
 
