@@ -23,7 +23,11 @@ from typing import Literal, get_args
 
 Scenario = Literal[
     "approved",  # approved for the environment, which has required reviewers
+    "approved-with-comment",  # a comment without a decision (state "pending"), then approved
+    "rejected-elsewhere",  # approved for the environment, another environment rejected
     "rejected",  # only a rejection for the environment
+    "approved-then-rejected",  # approved, then a later review rejected the same environment
+    "rejected-then-approved",  # rejected, then approved: no order is documented, so refused
     "pending",  # no review yet: an empty history
     "other-environment",  # approved, but for another environment
     "no-required-reviewers",  # approved, but the environment only has a wait timer
@@ -176,6 +180,22 @@ class FakeGitHub:
         if self.scenario == "missing-field":
             for entry in entries:
                 del entry["environments"]
+        # Entries in the order they were given; GitHub documents no time or id per entry.
+        mallory = _user("mallory", 2000)
+        rejection: dict[str, object] = {
+            "environments": [env],
+            "state": "rejected",
+            "user": mallory,
+            "comment": "No",
+        }
+        if self.scenario == "approved-then-rejected":
+            entries.append(rejection)
+        elif self.scenario == "rejected-then-approved":
+            entries.insert(0, rejection)
+        elif self.scenario == "rejected-elsewhere":
+            entries.append({**rejection, "environments": [other]})
+        elif self.scenario == "approved-with-comment":
+            entries.insert(0, {**rejection, "state": "pending", "comment": "Looking"})
         return entries
 
     def environment_doc(self) -> object:

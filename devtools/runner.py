@@ -103,6 +103,8 @@ def run_entrypoint(
         env=environ,
         capture_output=True,
         text=True,
+        # A variable holding undecodable bytes is echoed back as the same bytes (in a mask).
+        errors="surrogateescape",
         timeout=timeout,
         check=False,
     )

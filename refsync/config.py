@@ -45,6 +45,17 @@ class FingerprintConfig(_Frozen):
         schema, _, name = self.table.rpartition(".")
         return (schema or "public", name)
 
+    @model_validator(mode="after")
+    def _distinct_environments(self) -> FingerprintConfig:
+        if self.dev == self.prod:
+            raise ConfigProblemError(
+                "fingerprint.prod",
+                f"is `{self.prod}`, the same as `fingerprint.dev`: one database could then "
+                "pass for both dev and prod",
+                "give the two environments different values, e.g. `dev: dev` and `prod: prod`",
+            )
+        return self
+
 
 class Match(_Frozen):
     slug_from: Identifier | None = None

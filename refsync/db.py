@@ -11,14 +11,12 @@ lock and statement timeouts.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import IsolationLevel, sql
@@ -26,6 +24,7 @@ from psycopg.types.string import TextLoader
 
 from refsync import guard
 from refsync.errors import OperationalError, SafetyError, UsageError
+from refsync.secrets import describe_url, scrub
 
 Side = Literal["dev", "prod"]
 Row = tuple[Any, ...]
@@ -36,12 +35,23 @@ STREAM_CHUNK = 5000
 _CHUNKED_LIBPQ = 170000
 
 
-def _ms_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
+#: The largest value PostgreSQL takes for lock_timeout, statement_timeout and
+#: idle_in_transaction_session_timeout (milliseconds in a C int); the progress interval
+#: has the same bound, so all three read alike.
+MAX_MS = 2_147_483_647
+
+
+def _ms_from_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise UsageError(f"environment `{name}` must be a positive number of milliseconds")
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 0 < int(raw) <= MAX_MS:
+        raise UsageError(
+            f"environment `{name}` must be a positive number of milliseconds, at most "
+            f"{MAX_MS} (the largest PostgreSQL takes)",
+            fix=f"set {name} to a whole number of milliseconds, e.g. 5000, or leave it unset",
+        )
     return int(raw)
 
 
@@ -56,11 +66,13 @@ class Timeouts:
     progress_ms: int = 2_000
 
     @classmethod
-    def from_env(cls) -> Timeouts:
+    def from_env(cls, env: Mapping[str, str]) -> Timeouts:
+        """The REFSYNC_* settings of `env` (the environment `main` was given), validated:
+        UsageError (exit 2) before any connection for a value the server would refuse."""
         return cls(
-            lock_ms=_ms_from_env("REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
-            statement_ms=_ms_from_env("REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
-            progress_ms=_ms_from_env("REFSYNC_PROGRESS_MS", cls.progress_ms),
+            lock_ms=_ms_from_env(env, "REFSYNC_LOCK_TIMEOUT_MS", cls.lock_ms),
+            statement_ms=_ms_from_env(env, "REFSYNC_STATEMENT_TIMEOUT_MS", cls.statement_ms),
+            progress_ms=_ms_from_env(env, "REFSYNC_PROGRESS_MS", cls.progress_ms),
         )
 
 
@@ -79,18 +91,6 @@ class Identity:
 
     def display(self) -> str:
         return f"{self.database} on {self.host}:{self.port} as {self.user}"
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password or query string, safe to print (host and database only)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        user = f"{parts.username}@" if parts.username else ""
-    except ValueError:
-        return "<unparseable URL>"
-    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
 class Database:
@@ -143,7 +143,7 @@ class Database:
             )
         except psycopg.Error as exc:
             raise OperationalError(
-                f"cannot connect to the {side} database ({redact_url(url)}): "
+                f"cannot connect to the {side} database ({describe_url(url)}): "
                 f"{scrub(str(exc).strip(), [url, *secrets])}",
                 fix=f"check the `{side}-database-url` secret, that the server is reachable "
                 "from the runner, and that the role may log in",
@@ -298,10 +298,3 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Remove every secret (URLs, passwords) from a message."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

@@ -102,8 +102,9 @@ def run(
     approved_digest: str | None,
     secrets: Sequence[str],
     log: Log,
+    timeouts: Timeouts | None = None,
 ) -> Outcome:
-    timeouts = Timeouts.from_env()
+    timeouts = timeouts or Timeouts()
     base = _base_policy(config)
     dev = Database.connect(dev_url, "dev", base, read_only=True, timeouts=timeouts, secrets=secrets)
     try:

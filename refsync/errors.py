@@ -1,8 +1,8 @@
 """The exception tree. Each class maps to one exit code of SPEC section 4.2.
 
 Messages name the input, table or column at fault and say how to fix it. They never
-contain a password or a full database URL: code that builds a message from a URL must
-pass it through `refsync.secrets.redact_url` first.
+contain a password or a database URL: code that names a database in a message builds the
+name with `refsync.secrets.describe_url` (libpq's own fields), never from the URL text.
 """
 
 from __future__ import annotations

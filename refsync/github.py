@@ -1,12 +1,14 @@
 """Everything GitHub-specific: action inputs, workflow commands, file commands, approvals.
 
-Stdlib only, so the container needs nothing else to talk to the runner or the API. The
-rest of refsync never reads an ``INPUT_*`` variable, writes ``::command::`` lines or
+Stdlib only, so the container needs nothing else to talk to the runner or the API, except
+`refsync.secrets` (database URLs are checked with libpq's own parser) and `refsync.escape`.
+The rest of refsync never reads an ``INPUT_*`` variable, writes ``::command::`` lines or
 calls the GitHub API directly: it goes through this module.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import urllib.parse
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from refsync import __version__
 from refsync.errors import ApprovalError, UsageError
+from refsync.escape import LineGate, command_data, command_property, visible
+from refsync.secrets import check_database_url
 
 if TYPE_CHECKING:
     import urllib.error
@@ -37,9 +41,11 @@ INPUT_NAMES: tuple[str, ...] = (
     "github-token",
 )
 
+#: Inputs whose values are secrets: masked before anything else is printed.
+SECRET_INPUTS: tuple[str, ...] = ("dev-database-url", "prod-database-url", "github-token")
+
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_URL_SCHEMES = ("postgresql", "postgres")
 #: The API never answers these two endpoints with more; anything larger is not GitHub.
 _MAX_BODY = 4 * 1024 * 1024
 
@@ -80,35 +86,6 @@ def _usage(input_name: str, problem: str, yaml: str) -> UsageError:
     )
 
 
-def _check_database_url(input_name: str, value: str | None, secret: str) -> str:
-    snippet = f"with:\n  {input_name}: ${{{{ secrets.{secret} }}}}"
-    if value is None:
-        raise _usage(input_name, "is required and was not given.", snippet)
-    problem = (
-        "is not a libpq URL of the form postgresql://USER:PASSWORD@HOST:5432/DBNAME "
-        "(the value is not shown because it may contain a password)."
-    )
-    try:
-        parts = urllib.parse.urlsplit(value)
-        query = urllib.parse.parse_qs(parts.query)
-        host = parts.hostname or query.get("host", [""])[0]
-        if "," not in parts.netloc:  # libpq's multi-host form lists ports per host
-            _ = parts.port  # raises on a port that is not a number in 0-65535
-    except ValueError:
-        raise _usage(input_name, problem, snippet) from None
-    dbname = urllib.parse.unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
-    if parts.scheme not in _URL_SCHEMES or not host or not dbname:
-        raise _usage(input_name, problem, snippet)
-    if "\x00" in urllib.parse.unquote(value):  # libpq refuses %00; say so before connecting
-        raise _usage(
-            input_name,
-            "contains a NUL byte (%00), which libpq refuses (the value is not shown because it "
-            "may contain a password).",
-            snippet,
-        )
-    return value
-
-
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Read and validate the action's inputs from the environment the runner set.
 
@@ -122,10 +99,10 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
             "must be `dry-run` or `apply`.",
             "with:\n  mode: dry-run   # or: apply, in the approved job",
         )
-    dev_url = _check_database_url(
+    dev_url = check_database_url(
         "dev-database-url", _raw_input(env, "dev-database-url"), "DEV_DATABASE_URL"
     )
-    prod_url = _check_database_url(
+    prod_url = check_database_url(
         "prod-database-url", _raw_input(env, "prod-database-url"), "PROD_DATABASE_URL"
     )
     environment = _raw_input(env, "approval-environment")
@@ -172,49 +149,31 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     )
 
 
-def secrets_to_mask(inputs: Inputs) -> list[str]:
-    """Return every value that must be masked before anything else is printed."""
-    found: list[str] = []
-    for url in (inputs.dev_database_url, inputs.prod_database_url):
-        found.append(url)
-        try:
-            password = urllib.parse.urlsplit(url).password
-        except ValueError:  # validated already; masking must still never fail
-            password = None
-        if password:
-            found += [password, urllib.parse.unquote(password)]
-        # libpq also takes the password as a query parameter.
-        for value in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("password", []):
-            found.append(value)
-    if inputs.github_token:
-        found.append(inputs.github_token)
-    return list(dict.fromkeys(v for v in found if v))
-
-
-def escape_data(value: str) -> str:
-    """Escape a workflow command's message, as the runner unescapes it."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    """Escape a workflow command's property value (`title=...`)."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+def secret_input_values(env: Mapping[str, str]) -> list[str]:
+    """The raw values of every secret input, in both spellings, before any validation."""
+    values = (env.get(var, "").strip() for n in SECRET_INPUTS for var in input_env_names(n))
+    return [v for v in values if v]
 
 
 class Workflow:
-    """Writes workflow commands (masks, annotations, groups) to an injected stream."""
+    """Writes workflow commands (masks, annotations, groups) to an injected stream.
+
+    `console` is the same stream behind a `refsync.escape.LineGate`: everything else
+    refsync prints goes through it, so only the command lines written here can be commands.
+    """
 
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+        self.console = LineGate(stream)
 
     def command(self, name: str, message: str = "", **properties: str | None) -> None:
-        """Write one `::name props::message` line."""
+        """Write one `::name props::message` line; data cannot leave its line."""
         props = ",".join(
-            f"{key}={escape_property(value)}" for key, value in properties.items() if value
+            f"{key}={command_property(visible(value))}"
+            for key, value in properties.items()
+            if value
         )
         head = f"::{name} {props}::" if props else f"::{name}::"
-        self._stream.write(f"{head}{escape_data(message)}\n")
-        self._stream.flush()
+        self.console.command_line(f"{head}{command_data(message)}")
 
     def mask(self, value: str) -> None:
         """Mask a secret in the rest of the log; a multi-line value is masked per line."""
@@ -222,22 +181,27 @@ class Workflow:
             if line.strip():
                 self.command("add-mask", line)
 
+    def _annotate(self, kind: str, message: str, title: str | None) -> None:
+        # Newlines stay (as %0A: a multi-line message with its fix); other control
+        # characters of data show instead of acting in the annotation.
+        self.command(kind, visible(message, keep="\n"), title=title)
+
     def warning(self, message: str, title: str | None = None) -> None:
         """Write a warning annotation."""
-        self.command("warning", message, title=title)
+        self._annotate("warning", message, title)
 
     def error(self, message: str, title: str | None = None) -> None:
         """Write an error annotation."""
-        self.command("error", message, title=title)
+        self._annotate("error", message, title)
 
     def notice(self, message: str, title: str | None = None) -> None:
         """Write a notice annotation."""
-        self.command("notice", message, title=title)
+        self._annotate("notice", message, title)
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """Fold what is printed inside into one collapsible log group."""
-        self.command("group", title)
+        self.command("group", visible(title))
         try:
             yield
         finally:
@@ -403,9 +367,18 @@ def _list(obj: object, what: str, path: str) -> list[object]:
 
 
 def _approvals(reviews: object, path: str, environment: str) -> Approval:
+    """The approval of `environment` in the run's review history, or ApprovalError.
+
+    Only the latest review state of the environment counts, and GitHub's documented entry
+    (`environments`, `state`, `user`, `comment`) carries no time or id, nor does the
+    endpoint document an order. So a rejection (or any state but `approved` and `pending`,
+    a comment without a decision) anywhere in the history of the environment wins: an
+    approval followed by a rejection is not an approval, and neither, failing closed, is a
+    rejection followed by an approval."""
     wanted = environment.casefold()
     approvers: list[str] = []
     comments: list[str] = []
+    refusals: list[str] = []
     seen: list[str] = []
     for review in _list(reviews, "reviews", path):
         state = _field(review, "state", path)
@@ -415,15 +388,28 @@ def _approvals(reviews: object, path: str, environment: str) -> Approval:
         ]
         seen.append(f"{state} for {', '.join(names) or 'no environment'}")
         # GitHub environment names are case-insensitive.
-        if state != "approved" or wanted not in (n.casefold() for n in names):
+        if wanted not in (n.casefold() for n in names) or state == "pending":
             continue
-        login = _field(_field(review, "user", path), "login", path)
-        approvers.append(str(login))
+        login = str(_field(_field(review, "user", path), "login", path))
+        if state != "approved":
+            refusals.append(f"{state} by {login}")
+            continue
+        approvers.append(login)
         comment = review.get("comment") if isinstance(review, dict) else None
         if isinstance(comment, str) and comment.strip():
             comments.append(comment.strip())
+    history = "; ".join(seen) if seen else "no review at all (nobody approved this run)"
+    if refusals:
+        raise ApprovalError(
+            f"This run was not approved for the environment `{environment}`: it was "
+            + ", ".join(refusals)
+            + (f", besides approved by {', '.join(approvers)}" if approvers else "")
+            + ". GitHub's review history gives no order, so a rejection is never outweighed "
+            f"by an approval. Review history of the run: {history}.",
+            fix="start a new run of the workflow (not a re-run of this one) and have it "
+            "approved; " + _protect_fix(environment),
+        )
     if not approvers:
-        history = "; ".join(seen) if seen else "no review at all (nobody approved this run)"
         raise ApprovalError(
             f"This run has no approval for the environment `{environment}`. "
             f"Review history of the run: {history}.",
@@ -453,6 +439,37 @@ def _require_reviewers(env_doc: object, path: str, environment: str) -> None:
     )
 
 
+def _is_loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
+    except ValueError:
+        return False
+
+
+def _api_base(api_url: str) -> str:
+    """GITHUB_API_URL without a trailing slash, if it is safe to send the token to.
+
+    https only: the token and the answer that decides an apply must not cross a network in
+    clear. http is allowed for a loopback host (a local fake of the API, in tests)."""
+    base = api_url.strip().rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = urllib.parse.urlsplit(""), ""
+    if host and (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+        return base
+    shown = f"`{parts.scheme}://` with host `{host}`" if parts.scheme else "not a URL"
+    raise ApprovalError(
+        f"GITHUB_API_URL must be an https URL (http only for a loopback host: 127.0.0.0/8, "
+        f"::1, localhost); it is {shown}, so the approval cannot be verified.",
+        fix="run apply inside a GitHub Actions job, where the runner sets GITHUB_API_URL "
+        "(https://api.github.com, or your GitHub Enterprise Server's https API URL).",
+    )
+
+
 def verify_approval(
     *,
     api_url: str,
@@ -467,12 +484,7 @@ def verify_approval(
     Fails closed: any error, timeout, unexpected answer or missing field raises
     `ApprovalError` (exit 1) saying what was seen and how to fix it.
     """
-    base = api_url.rstrip("/")
-    if urllib.parse.urlsplit(base).scheme not in ("https", "http"):
-        raise ApprovalError(
-            "GITHUB_API_URL is not set to an http(s) URL, so the approval cannot be verified.",
-            fix="run apply inside a GitHub Actions job, where the runner sets GITHUB_API_URL.",
-        )
+    base = _api_base(api_url)
     if not _REPOSITORY.fullmatch(repository) or not run_id.isdigit():
         raise ApprovalError(
             "GITHUB_REPOSITORY or GITHUB_RUN_ID is missing or malformed, "

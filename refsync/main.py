@@ -4,13 +4,14 @@
 verifies the approval (apply), runs the engine, and writes the console report, the job
 summary, the plan file and the step outputs. Streams and environment are injected so the
 whole program is testable in-process; `entrypoint.py` is the only caller of `sys.exit`.
+Both streams are written through `refsync.escape.LineGate`: no line of data can be a
+workflow command, whatever it holds.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
@@ -18,36 +19,16 @@ from typing import TextIO
 
 from refsync import github
 from refsync.config import load_config
-from refsync.db import scrub
+from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
+from refsync.escape import LineGate, md, pre, visible
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+from refsync.secrets import raw_secrets, scrub
 
 PLAN_FILE = "refsync-plan.json"
 #: Warning annotations GitHub shows per step (it drops the rest without a word).
 ANNOTATIONS_PER_STEP = 10
-_SECRET_INPUTS = ("dev-database-url", "prod-database-url", "github-token")
-
-
-def raw_secrets(env: Mapping[str, str]) -> list[str]:
-    """Every secret-looking input value, read before validation so even bad input is masked."""
-    found: list[str] = []
-    for name in _SECRET_INPUTS:
-        for var in github.input_env_names(name):
-            value = env.get(var, "").strip()
-            if not value:
-                continue
-            found.append(value)
-            try:
-                parts = urllib.parse.urlsplit(value)
-                password = parts.password
-                query = urllib.parse.parse_qs(parts.query)
-            except ValueError:
-                continue
-            if password:
-                found += [password, urllib.parse.unquote(password)]
-            found += query.get("password", [])
-    return list(dict.fromkeys(v for v in found if v))
 
 
 class TerminatedError(OperationalError):
@@ -60,19 +41,30 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     wf = github.Workflow(stdout)
-    secrets = raw_secrets(env)
+    err = LineGate(stderr)
+    try:
+        return _main(env, wf, err)
+    finally:
+        wf.console.end_line()
+        err.end_line()
+
+
+def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
+    secrets = raw_secrets(github.secret_input_values(env))
     for secret in secrets:
         wf.mask(secret)
     summary_path = github.env_path(env, "GITHUB_STEP_SUMMARY")
     signal.signal(signal.SIGTERM, _on_sigterm)
 
     def log(message: str) -> None:
-        stdout.write(scrub(message, secrets) + "\n")
-        stdout.flush()
+        # One call, one line: a newline of data shows as \n.
+        wf.console.write(visible(scrub(message, secrets)) + "\n")
+        wf.console.flush()
 
     try:
         inputs = github.read_inputs(env)
         config = load_config(inputs.config)
+        timeouts = Timeouts.from_env(env)
         approvers: tuple[str, ...] = ()
         if inputs.mode == "apply":
             approval = github.verify_approval(
@@ -95,19 +87,20 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
             approved_digest=inputs.approved_plan_digest,
             secrets=secrets,
             log=log,
+            timeouts=timeouts,
         )
     except RefsyncError as exc:
         text = scrub(str(exc), secrets)
         wf.error(text, title=exc.title)
-        stderr.write(f"{exc.title}: {text}\n")
+        err.write(f"{exc.title}: {visible(text, keep=chr(10))}\n")
         github.append_summary(
-            summary_path, f"## {exc.title}\n\n```\n{text}\n```\n\nNothing was written.\n"
+            summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n"
         )
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         text = scrub(f"{type(exc).__name__}: {exc}", secrets)
         wf.error(text, title="refsync: unexpected error")
-        stderr.write(f"refsync: unexpected error (rolled back, nothing written): {text}\n")
+        err.write(f"refsync: unexpected error (rolled back, nothing written): {visible(text)}\n")
         return 3
 
     try:
@@ -115,7 +108,6 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
             outcome,
             env=env,
             wf=wf,
-            stdout=stdout,
             summary_path=summary_path,
             approvers=approvers,
             log=log,
@@ -127,7 +119,7 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
             f"the plan {done}, but writing the report failed: {text}",
             title="refsync: report failed",
         )
-        stderr.write(f"refsync: the plan {done}, but writing the report failed: {text}\n")
+        err.write(f"refsync: the plan {done}, but writing the report failed: {visible(text)}\n")
         return 3
     return 0
 
@@ -137,7 +129,6 @@ def _report(
     *,
     env: Mapping[str, str],
     wf: github.Workflow,
-    stdout: TextIO,
     summary_path: Path | None,
     approvers: tuple[str, ...],
     log: Callable[[str], None],
@@ -180,7 +171,7 @@ def _report(
                 "plan file",
                 title="refsync skip",
             )
-    console_report(outcome, stdout)
+    console_report(outcome, wf.console)
     github.append_summary(summary_path, summary(outcome, approvers))
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
     log(f"plan digest: {outcome.digest}")

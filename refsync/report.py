@@ -1,7 +1,9 @@
 """What people and machines see: the console tables, the job summary, the plan file.
 
 Nothing here reads a URL or a password: only identities (host, database, role) and the
-plan. The summary is capped per section so it stays far below GitHub's 1 MiB limit.
+plan. The summary is capped per section so it stays far below GitHub's 1 MiB limit. Every
+string from a database or the config goes into the summary through `refsync.escape.md` or
+`code`, and into the console tables through `visible`: data is shown, never interpreted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import IO, Any
 
 from refsync import __version__
 from refsync.engine import Outcome
+from refsync.escape import code, md, visible
 from refsync.plan import Ref, Skip, TablePlan, show_key, to_json
 
 PLAN_SCHEMA_VERSION = 1
@@ -35,10 +38,18 @@ def fmt(value: Any) -> str:
     return j if isinstance(j, str) else json.dumps(j, ensure_ascii=False, sort_keys=True)
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
 def _cell(text: str) -> str:
-    if len(text) > CELL_CHARS:
-        text = text[: CELL_CHARS - 1] + "…"
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Data for a summary table cell: clipped, then escaped (never the other way round,
+    which could cut an escape in half)."""
+    return md(_clip(text))
+
+
+def _key(key: tuple[Any, ...]) -> str:
+    return code(_clip(show_key(key)))
 
 
 def outputs(outcome: Outcome, plan_file: str) -> dict[str, str]:
@@ -186,17 +197,14 @@ def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
         ),
         "",
         f"- **Mode:** `{outcome.mode}`",
-        "- **Fingerprints verified:** dev `"
-        + outcome.dev_fingerprint
-        + "`, prod `"
-        + outcome.prod_fingerprint
-        + "`",
-        f"- **Dev:** `{outcome.dev.database}` on `{outcome.dev.host}`",
-        f"- **Prod:** `{outcome.prod.database}` on `{outcome.prod.host}`",
+        f"- **Fingerprints verified:** dev {code(outcome.dev_fingerprint)}, "
+        f"prod {code(outcome.prod_fingerprint)}",
+        f"- **Dev:** {code(outcome.dev.database)} on {code(outcome.dev.host)}",
+        f"- **Prod:** {code(outcome.prod.database)} on {code(outcome.prod.host)}",
         f"- **Plan digest:** `{outcome.digest}`",
     ]
     if approvers:
-        lines.append("- **Approved by:** " + ", ".join(f"@{a}" for a in approvers))
+        lines.append("- **Approved by:** " + ", ".join(f"@{md(a)}" for a in approvers))
     lines += [
         "",
         "| table | create | update | skip | unchanged | prod only |",
@@ -205,7 +213,7 @@ def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
     for table in plan.tables:
         c = table.counts
         lines.append(
-            f"| {table.name} | {c['create']} | {c['update']} | {c['skip']} | "
+            f"| {md(table.name)} | {c['create']} | {c['update']} | {c['skip']} | "
             f"{c['unchanged']} | {c['prod_only']} |"
         )
     lines.append(
@@ -224,11 +232,11 @@ def _table_sections(table: TablePlan) -> list[str]:
     out: list[str] = []
     if not (table.creates or table.updates or table.skips):
         return out
-    out += ["", f"### {table.name}"]
+    out += ["", f"### {md(table.name)}"]
     if table.creates:
         out += ["", f"**Create ({len(table.creates)})**", "", "| key | values |", "|---|---|"]
         rows = [
-            f"| `{_cell(show_key(c.key))}` | "
+            f"| {_key(c.key)} | "
             + _cell(", ".join(f"{k}={fmt(v)}" for k, v in c.values.items()))
             + " |"
             for c in table.creates[:SUMMARY_ROWS]
@@ -245,8 +253,8 @@ def _table_sections(table: TablePlan) -> list[str]:
         rows = []
         for u in table.updates[:SUMMARY_ROWS]:
             for i, (col, (old, new)) in enumerate(u.changes.items()):
-                key = f"`{_cell(show_key(u.key))}`" if i == 0 else ""
-                rows.append(f"| {key} | {col} | {_cell(fmt(old))} → {_cell(fmt(new))} |")
+                key = _key(u.key) if i == 0 else ""
+                rows.append(f"| {key} | {_cell(col)} | {_cell(fmt(old))} → {_cell(fmt(new))} |")
         out += _rows_capped(rows, len(table.updates), "updates")
     if table.skips:
         out += [
@@ -257,7 +265,7 @@ def _table_sections(table: TablePlan) -> list[str]:
             "|---|---|---|",
         ]
         rows = [
-            f"| `{_cell(show_key(s.key))}` | {_cell(s.reason)} | {_cell(_would_change(s))} |"
+            f"| {_key(s.key)} | {_cell(s.reason)} | {_cell(_would_change(s))} |"
             for s in table.skips[:SUMMARY_ROWS]
         ]
         out += _rows_capped(rows, len(table.skips), "skips")
@@ -277,11 +285,11 @@ def _scope_section(outcome: Outcome) -> list[str]:
     out = [
         "",
         f"**This run {verb} only (INSERT, UPDATE):** "
-        + ", ".join(_cell(name) for name in outcome.writable),
+        + ", ".join(code(name) for name in outcome.writable),
     ]
     if outcome.triggers:
         out += ["", "**Triggers an apply fires** (they run with its writes):", ""]
-        out += [f"- {_cell(t)}" for t in outcome.triggers]
+        out += [f"- {md(t)}" for t in outcome.triggers]
     return out
 
 
@@ -300,7 +308,7 @@ def _missing_section(outcome: Outcome) -> list[str]:
         "",
         f"### Missing privileges: apply would stop ({len(missing.lines)})",
         "",
-        f"The prod role `{_cell(missing.role)}` lacks what an apply of this plan needs. "
+        f"The prod role {code(missing.role)} lacks what an apply of this plan needs. "
         "Run this on the prod database as the tables' owner, then re-run the plan:",
         "",
         *_fenced(missing.script, "sql"),
@@ -316,7 +324,7 @@ def _privileges_section(outcome: Outcome) -> list[str]:
         "See the README's least-privilege section."
     )
     out.append("")
-    return out + [f"- {w}" for w in outcome.privilege_warnings]
+    return out + [f"- {md(w)}" for w in outcome.privilege_warnings]
 
 
 def _next_step(outcome: Outcome) -> str:
@@ -352,7 +360,9 @@ def console_report(outcome: Outcome, stream: IO[str]) -> None:
     """The plan as rich tables in the log. Imported here: only a successful run prints them.
 
     `markup=False` and `emoji=False`: data is printed as it is, so a name holding `[red]`
-    or `:smile:` is shown verbatim, never interpreted as console markup."""
+    or `:smile:` is shown verbatim, never interpreted as console markup; `visible` shows
+    control and format characters (newlines, escape sequences, RTL overrides) as escapes
+    before rich measures the cells."""
     from rich.console import Console  # noqa: PLC0415 - see docstring
     from rich.table import Table  # noqa: PLC0415
 
@@ -372,22 +382,22 @@ def console_report(outcome: Outcome, stream: IO[str]) -> None:
         counts.add_column(col, justify="left" if col == "table" else "right")
     kinds = ("create", "update", "skip", "unchanged", "prod_only")
     for table in outcome.plan.tables:
-        counts.add_row(table.name, *(str(table.counts[k]) for k in kinds))
+        counts.add_row(visible(table.name), *(str(table.counts[k]) for k in kinds))
     console.print(counts)
     for table in outcome.plan.tables:
         if not (table.creates or table.updates or table.skips):
             continue
-        detail = Table(title=table.name)
+        detail = Table(title=visible(table.name))
         for col in ("op", "key", "detail"):
             detail.add_column(col, overflow="fold")
         for cr in table.creates[:CONSOLE_ROWS]:
             values = ", ".join(f"{k}={fmt(v)}" for k, v in cr.values.items())
-            detail.add_row("create", show_key(cr.key), values[:200])
+            detail.add_row("create", visible(show_key(cr.key)), visible(values[:200]))
         for u in table.updates[:CONSOLE_ROWS]:
             changes = "; ".join(f"{k}: {fmt(o)} → {fmt(n)}" for k, (o, n) in u.changes.items())
-            detail.add_row("update", show_key(u.key), changes[:200])
+            detail.add_row("update", visible(show_key(u.key)), visible(changes[:200]))
         for s in table.skips[:CONSOLE_ROWS]:
-            detail.add_row("skip", show_key(s.key), s.reason)
+            detail.add_row("skip", visible(show_key(s.key)), visible(s.reason))
         hidden = sum(
             max(0, len(x) - CONSOLE_ROWS) for x in (table.creates, table.updates, table.skips)
         )

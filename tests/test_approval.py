@@ -1,17 +1,31 @@
-"""The approval check (SPEC 4.6) against a real local HTTP fake of GitHub's API."""
+"""The approval check (SPEC 4.6) against a real local HTTP fake of GitHub's API, and through
+the entrypoint for what must fail before any connection."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from devtools.fake_github import SCENARIOS, FakeGitHub, Scenario
+from devtools.pgserver import StatementLog
+from devtools.runner import run_entrypoint
 from refsync.errors import ApprovalError
 from refsync.github import Approval, verify_approval
+from tests.fixtures.faults import closed_port, plan_inputs
+from tests.fixtures.pg import DbPair
 
+#: Scenarios that verify, with the approvers they name.
+PASSING: dict[Scenario, tuple[str, ...]] = {
+    "approved": ("alice",),
+    "approved-with-comment": ("alice",),
+    "rejected-elsewhere": ("alice",),
+}
 FAILING: dict[Scenario, str] = {
     "rejected": "rejected for production",
+    "approved-then-rejected": "it was rejected by mallory, besides approved by alice",
+    "rejected-then-approved": "it was rejected by mallory, besides approved by alice",
     "pending": "no review at all",
     "other-environment": "approved for staging",
     "no-required-reviewers": "no required reviewers",
@@ -42,8 +56,96 @@ def verify(fake: FakeGitHub, **overrides: str | float) -> Approval:
 
 
 def test_every_scenario_is_covered() -> None:
-    """Each scenario of the fake is exercised: one passing, every other failing."""
-    assert set(SCENARIOS) == {"approved", *FAILING}
+    """Each scenario of the fake is exercised: the approved ones pass, every other fails."""
+    assert set(SCENARIOS) == {*PASSING, *FAILING}
+
+
+@pytest.mark.parametrize("scenario", ["approved-with-comment", "rejected-elsewhere"])
+def test_only_a_decision_on_this_environment_counts(scenario: Scenario) -> None:
+    """A comment without a decision, or a rejection of another environment, leaves the
+    approval standing; the same rejection of this environment refuses."""
+    with FakeGitHub(scenario=scenario) as fake:
+        assert verify(fake).approvers == PASSING[scenario]
+    with FakeGitHub(scenario="approved-then-rejected") as fake, pytest.raises(ApprovalError):
+        verify(fake)
+
+
+@pytest.mark.parametrize("scenario", ["approved-then-rejected", "rejected-then-approved"])
+def test_a_rejection_of_the_environment_is_never_outweighed(scenario: Scenario) -> None:
+    """An approval followed by a rejection of the same environment is not an approval; nor,
+    since GitHub documents no order or time for review entries, is a rejection followed by an
+    approval (fails closed). The fix says to start a new run."""
+    with FakeGitHub(scenario=scenario) as fake, pytest.raises(ApprovalError) as info:
+        verify(fake)
+    assert "was not approved for the environment `production`" in info.value.message
+    assert "start a new run" in str(info.value.fix)
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        # Only names that never resolve (.invalid) or loopback: if the check were missing,
+        # no request would leave this machine.
+        "http://api.github.invalid",
+        "http://127.0.0.1.invalid",
+        "http://localhost.invalid",
+        "http://127.0.0.1@api.github.invalid",
+        "http://[::ffff:7f00:1]",
+        "ftp://127.0.0.1",
+        "https://",
+    ],
+)
+def test_api_url_must_be_https_unless_loopback(api_url: str) -> None:
+    """GITHUB_API_URL over plain http to anything but a loopback host (or not http(s) at
+    all) fails closed before any request, naming the variable: the token and the answer
+    that decides an apply never cross a network in clear."""
+    with FakeGitHub() as fake:
+        with pytest.raises(ApprovalError, match="GITHUB_API_URL must be an https URL"):
+            verify(fake, api_url=api_url)
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("host", "lookalike"), [("127.5.6.7", "127.5.6.7.invalid"), ("[::1]", "ip6-localhost.invalid")]
+)
+def test_http_to_any_loopback_address_passes_the_scheme_check(host: str, lookalike: str) -> None:
+    """Any address of 127.0.0.0/8, and ::1, passes the scheme check (nothing listens there,
+    so the check then fails closed for want of an answer); a name that only looks like one
+    does not."""
+    port = closed_port()
+    args = {"repository": "o/r", "run_id": "1", "token": "t", "environment": "production"}
+    with pytest.raises(ApprovalError, match="Could not reach the GitHub API"):
+        verify_approval(api_url=f"http://{host}:{port}", timeout=0.5, **args)
+    with pytest.raises(ApprovalError, match="GITHUB_API_URL must be an https URL"):
+        verify_approval(api_url=f"http://{lookalike}:{port}", timeout=0.5, **args)
+
+
+def test_plain_http_api_url_refuses_apply_before_connecting(
+    dbpair: DbPair, statement_log: StatementLog, tmp_path: Path
+) -> None:
+    """Through the entrypoint, an apply with GITHUB_API_URL on plain http to a remote host
+    exits 1 naming the variable, before any database session."""
+    mark = statement_log.mark()
+    inputs = plan_inputs(
+        dbpair, mode="apply", **{"approved-plan-digest": "0" * 64, "github-token": "ghs_test-token"}
+    )
+    result = run_entrypoint(tmp_path, inputs, extra={"GITHUB_API_URL": "http://api.github.invalid"})
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert "GITHUB_API_URL must be an https URL" in result.stderr
+    roles = {dbpair.dev_role, dbpair.prod_role}
+    assert [e for e in statement_log.since(mark) if e.user in roles] == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST"])
+def test_http_to_a_loopback_host_is_allowed(host: str) -> None:
+    """http is accepted for a loopback host (127.0.0.0/8, ::1, localhost), a local fake,
+    and refused for the same name under another domain, before any request."""
+    with FakeGitHub() as fake:
+        assert verify(fake, api_url=fake.url.replace("127.0.0.1", host)).approvers == ("alice",)
+        lookalike = fake.url.replace("127.0.0.1", f"{host}.invalid")
+        with pytest.raises(ApprovalError, match="GITHUB_API_URL must be an https URL"):
+            verify(fake, api_url=lookalike)
+    assert len(fake.requests) == 2  # the two of the loopback run
 
 
 def test_approved_with_required_reviewers_passes() -> None:

@@ -5,6 +5,8 @@ byte for byte."""
 
 from __future__ import annotations
 
+import io
+import signal
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,9 @@ import psycopg
 import pytest
 
 from devtools.pgserver import StatementLog
-from devtools.runner import RunResult, run_entrypoint
+from devtools.runner import RunResult, run_entrypoint, runner_env
 from refsync.config import default_profile_text
+from refsync.main import main
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import apply, plan_inputs
 from tests.fixtures.pg import DbPair
@@ -137,6 +140,11 @@ def _profile_with(extra_table_key: str) -> bytes:
             default_profile_text().replace("name: services", 'name: "serv\\0ices"').encode(),
             "`tables[1].name`: contains a NUL character",
             id="escaped-nul-in-table-name",
+        ),
+        pytest.param(
+            default_profile_text().replace("  dev: dev\n", "  dev: prod\n").encode(),
+            "`fingerprint.prod`: is `prod`, the same as `fingerprint.dev`",
+            id="equal-environment-values",
         ),
     ],
 )
@@ -271,15 +279,54 @@ def test_numeric_overflow_for_prod_column_is_schema_drift(dbpair: DbPair, tmp_pa
 @pytest.mark.parametrize(
     "variable", ["REFSYNC_LOCK_TIMEOUT_MS", "REFSYNC_STATEMENT_TIMEOUT_MS", "REFSYNC_PROGRESS_MS"]
 )
-@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc",
+        "0",
+        "-5",
+        "1.5",
+        pytest.param("2147483648", id="over-int-max"),
+        pytest.param("9" * 5000, id="5000-digits"),
+        pytest.param("\u00b2", id="superscript-two"),
+        pytest.param("\u0661\u0662", id="arabic-indic-digits"),
+    ],
+)
 def test_bad_setting_is_refused_before_connecting(
     dbpair: DbPair, statement_log: StatementLog, tmp_path: Path, variable: str, value: str
 ) -> None:
-    """A setting that is not a positive whole number of milliseconds exits 2, names the
-    variable, and no session is opened."""
+    """A setting that is not a positive whole number of milliseconds in ASCII digits, or is
+    more than PostgreSQL takes (2147483647), exits 2, names the variable, and no session is
+    opened."""
     mark = statement_log.mark()
     result = run_entrypoint(tmp_path, plan_inputs(dbpair), extra={variable: value})
     assert result.returncode == 2, result.stderr + result.stdout
     assert f"`{variable}` must be a positive number of milliseconds" in result.stdout
     assert "Traceback" not in result.stderr + result.stdout
     assert _refsync_sessions(statement_log, mark, dbpair) == []
+
+
+def test_settings_are_read_from_the_environment_main_is_given(
+    dbpair: DbPair, statement_log: StatementLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The REFSYNC_* settings come from the environment handed to `main`, not `os.environ`:
+    a bad value only in `os.environ` is ignored, the largest value PostgreSQL takes for each
+    (2147483647) plans, and a value one larger in the given environment exits 2 without a
+    session."""
+    env = runner_env(tmp_path, plan_inputs(dbpair))
+    names = ("REFSYNC_LOCK_TIMEOUT_MS", "REFSYNC_STATEMENT_TIMEOUT_MS", "REFSYNC_PROGRESS_MS")
+    monkeypatch.setenv("REFSYNC_LOCK_TIMEOUT_MS", "not a number")
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        err = io.StringIO()
+        largest = dict.fromkeys(names, "2147483647")
+        assert main({**env, **largest}, io.StringIO(), err) == 0, err.getvalue()
+        monkeypatch.delenv("REFSYNC_LOCK_TIMEOUT_MS")
+        err = io.StringIO()
+        too_big = {"REFSYNC_STATEMENT_TIMEOUT_MS": "2147483648"}
+        mark = statement_log.mark()
+        assert main({**env, **too_big}, io.StringIO(), err) == 2
+        assert _refsync_sessions(statement_log, mark, dbpair) == []
+        assert "`REFSYNC_STATEMENT_TIMEOUT_MS` must be a positive number" in err.getvalue()
+    finally:
+        signal.signal(signal.SIGTERM, handler)

@@ -192,6 +192,19 @@ def test_fingerprint_table_is_not_reference_data() -> None:
     assert "`tables[0].name`: `ops.meta` is the fingerprint table" in custom.message
 
 
+@pytest.mark.parametrize(
+    "fingerprint",
+    ["{dev: live, prod: live}", "{dev: prod}", "{prod: dev}"],
+)
+def test_equal_environment_values_are_refused(fingerprint: str) -> None:
+    """`fingerprint.dev` equal to `fingerprint.prod`, given or defaulted, is refused naming
+    `fingerprint.prod`: one database could then pass for both."""
+    error = refused(f"version: 1\nfingerprint: {fingerprint}\ntables:{CATEGORIES}")
+    assert "`fingerprint.prod`: is `" in error.message
+    assert "the same as `fingerprint.dev`" in error.message
+    assert "`prod: prod`" in str(error.fix)
+
+
 def test_business_table_is_not_reference_data() -> None:
     """A table named as business data in a protected_by may not be listed as reference data."""
     error = refused(

@@ -253,14 +253,11 @@ def test_dev_backend_terminated_during_plan(dbpair: DbPair, tmp_path: Path) -> N
     assert "terminating connection" in result.stderr
 
 
-def test_interrupted_streamed_read_releases_the_connection(
-    dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_interrupted_streamed_read_releases_the_connection(dbpair: DbPair) -> None:
     """SIGTERM's exception raised while a long prod read logs its progress (the read still
     streaming) ends the run with that error at once: the suspended stream is closed, so the
     connection's lock is released and the rollback cannot hang; no refsync session stays."""
     seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 12_000)
-    monkeypatch.setenv("REFSYNC_PROGRESS_MS", "1")
 
     def log(message: str) -> None:
         if message.startswith("read prod services:") and "so far" in message:
@@ -279,6 +276,7 @@ def test_interrupted_streamed_read_releases_the_connection(
                     approved_digest=None,
                     secrets=(),
                     log=log,
+                    timeouts=Timeouts(progress_ms=1),
                 )
             )
         except BaseException as exc:  # noqa: BLE001 - the test inspects it

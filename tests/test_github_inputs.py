@@ -9,23 +9,33 @@ from pathlib import Path
 import pytest
 
 from refsync.errors import UsageError
+from refsync.escape import command_data, command_property
 from refsync.github import (
     INPUT_NAMES,
     Inputs,
     Workflow,
     append_summary,
-    escape_data,
-    escape_property,
     read_inputs,
-    secrets_to_mask,
     write_outputs,
 )
+from refsync.secrets import secrets_to_mask
 
 DEV = "postgresql://dev_user:dev%40secret@dev-db.internal:5432/app_dev"
 PROD = "postgres://prod_user:pr0d-secret@prod-db.internal/app"
 DIGEST = "a" * 64
 TOKEN = "ghs_token-value"
-SECRETS = ("dev%40secret", "dev@secret", "pr0d-secret", TOKEN, DEV, PROD)
+#: Each URL's password (raw and decoded), its raw userinfo (between :// and the last @), the
+#: URL itself, and the token.
+SECRETS = (
+    "dev%40secret",
+    "dev@secret",
+    "dev_user:dev%40secret",
+    "pr0d-secret",
+    "prod_user:pr0d-secret",
+    TOKEN,
+    DEV,
+    PROD,
+)
 
 
 def runner_env(**inputs: str) -> dict[str, str]:
@@ -197,7 +207,7 @@ def test_every_action_input_is_known() -> None:
 
 
 def test_secrets_to_mask() -> None:
-    """Full URLs, passwords (raw and URL-decoded) and the token are all masked."""
+    """Full URLs, their userinfo, passwords (raw and URL-decoded) and the token are masked."""
     masked = secrets_to_mask(read_inputs(runner_env()))
     assert set(masked) == set(SECRETS)
     assert len(masked) == len(set(masked))
@@ -215,8 +225,8 @@ def test_secrets_to_mask_query_password_and_no_token() -> None:
 
 def test_escaping_rules() -> None:
     """Data escapes %, CR, LF; properties additionally escape : and ,."""
-    assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
-    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    assert command_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert command_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
 def test_annotations_are_escaped() -> None:

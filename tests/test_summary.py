@@ -1,16 +1,17 @@
 """The job summary of SPEC 4.4: valid GitHub-flavoured Markdown tables, under 1 MiB at any
-plan size, with markup in data neutralised. Pure: built from a synthetic plan, no database."""
+plan size, with markup in data neutralised. Pure: built from a synthetic plan, no database,
+rendered by a real GFM renderer (tests/fixtures/gfm.py)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-
-from markdown_it import MarkdownIt
 
 from refsync.db import Identity
 from refsync.engine import Outcome
 from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import SUMMARY_ROWS, summary
+from tests.fixtures.gfm import render, shown
 
 MIB = 1024 * 1024
 
@@ -67,23 +68,8 @@ def _outcome(rows: int, name: str = "Service") -> Outcome:
 
 
 def _tables(markdown: str) -> list[list[list[str]]]:
-    """Every table GFM renders, as rows of cell texts."""
-    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
-    tables: list[list[list[str]]] = []
-    row: list[str] = []
-    inside = False
-    for tok in tokens:
-        if tok.type in ("table_open", "table_close"):
-            inside = tok.type == "table_open"
-            if inside:
-                tables.append([])
-        elif tok.type == "tr_open":
-            row = []
-        elif tok.type == "inline" and inside:
-            row.append(tok.content)
-        elif tok.type == "tr_close":
-            tables[-1].append(row)
-    return tables
+    """Every table GFM renders, as rows of the texts its cells show."""
+    return render(markdown).tables
 
 
 def test_large_plan_summary_stays_under_one_mib() -> None:
@@ -117,4 +103,105 @@ def test_pipes_and_newlines_in_data_do_not_break_tables() -> None:
         assert all(len(r) == len(table[0]) for r in table)
     # The pipe stays in the value cell (escaped in the source), the newline shows as \\n.
     cells = [cell for t in tables for r in t for cell in r]
-    assert any('name="A | B\\\\nC' in cell for cell in cells)
+    assert any('name="A | B\\nC \\\\ D' in cell for cell in cells)
+
+
+#: Data that would hide, forge or reorder part of the plan if it were not escaped: an HTML
+#: comment, a closing and a new <details>, a script, table pipes, code spans, a forged
+#: heading, links and images, emphasis, math, workflow commands, bidi and zero-width
+#: characters, a trailing backslash.
+HOSTILE = (
+    "<!-- hides everything below",
+    "</details><details><summary>forged</summary>",
+    "<script>alert(1)</script>",
+    "a | b | c",
+    "`code` ``span``",
+    "line\n## forged heading",
+    "[click](javascript:alert(1)) ![img](x.png) <https://evil.example>",
+    "*bold* _it_ ~~gone~~ $x$ &lt; trailing\\",
+    "x\n::warning::forged %0A ##[error]forged",
+    "\u202eevil\u202c zero\u200bwidth",
+    "- list\n1. item\n> quote",
+)
+TABLE = "svc <!--|`t`\n## forged"
+LONG = "L" * 10_000
+DIGEST = "d" * 64
+
+
+def _hostile_outcome() -> Outcome:
+    """A plan in which every string from a database or the config is hostile."""
+    cols = [f"col {h}" for h in HOSTILE]
+    creates = tuple(
+        Create((h, i), dict.fromkeys(cols, h) | {"long": LONG}) for i, h in enumerate(HOSTILE)
+    )
+    updates = tuple(
+        Update((h,), i, {cols[i]: (h, HOSTILE[-1 - i]), "long": (LONG, h)}, ())
+        for i, h in enumerate(HOSTILE)
+    )
+    skips = tuple(Skip((h,), "protected", f"in use by {h}", {cols[0]: (1, 2)}) for h in HOSTILE)
+    plan = Plan((TablePlan(TABLE, creates, updates, skips, 7, 3),))
+    dev = Identity("dev", HOSTILE[5], "5432", HOSTILE[0], "u", "1", 1, 180000)
+    prod = Identity("prod", HOSTILE[2], "5432", HOSTILE[3], "u", "2", 2, 180000)
+    return Outcome(
+        mode="dry-run",
+        plan=plan,
+        digest=DIGEST,
+        canonical={},
+        dev=dev,
+        prod=prod,
+        dev_fingerprint="dev " + HOSTILE[0] + HOSTILE[1] + HOSTILE[5],
+        prod_fingerprint="prod " + HOSTILE[4] + HOSTILE[8],
+        layouts=(),
+        written=None,
+        round_trips={"dev": 1, "prod": 1},
+        privilege_warnings=tuple(f"role may {h}" for h in HOSTILE),
+    )
+
+
+def test_hostile_data_cannot_hide_forge_or_reorder_the_plan() -> None:
+    """With hostile names, keys, values, column names, reasons, identities, fingerprints,
+    privilege warnings and approver logins, GFM renders exactly our headings and tables,
+    with the right counts and the digest, every value shown as text, and no HTML element,
+    link or emphasis that data asked for."""
+    n = len(HOSTILE)
+    approvers = ("alice", HOSTILE[0], HOSTILE[1])
+    out = render(summary(_hostile_outcome(), approvers))
+    assert out.headings == [
+        ("h2", f"refsync dry-run: {n} to create, {n} to update"),
+        ("h3", shown(TABLE)),
+        ("h3", "Privileges"),
+        ("h3", "Next step"),
+    ]
+    counts, creates, updates, skips = out.tables
+    assert counts == [
+        ["table", "create", "update", "skip", "unchanged", "prod only"],
+        [shown(TABLE), str(n), str(n), str(n), "7", "3"],
+        ["total", str(n), str(n), str(n), "7", "3"],
+    ]
+    for table in out.tables:
+        assert all(len(row) == len(table[0]) for row in table), table
+    assert [row[0] for row in creates[1:]] == [f"{shown(h)}/{i}" for i, h in enumerate(HOSTILE)]
+    assert [row[0] for row in skips[1:]] == [shown(h) for h in HOSTILE]
+    assert [row[1] for row in skips[1:]] == [f"in use by {shown(h)}" for h in HOSTILE]
+    old, new = (json.dumps(v, ensure_ascii=False) for v in (HOSTILE[0], HOSTILE[-1]))
+    assert updates[1][1:] == [f"col {shown(HOSTILE[0])}", f"{old} → {new}"]
+    long_cell = updates[2][2]
+    assert long_cell.startswith('"LLLL')
+    assert len(long_cell) < 300
+    outcome = _hostile_outcome()
+    assert (
+        f"Fingerprints verified: dev {shown(outcome.dev_fingerprint)}, "
+        f"prod {shown(outcome.prod_fingerprint)}"
+    ) in out.texts
+    assert f"Dev: {shown(HOSTILE[0])} on {shown(HOSTILE[5])}" in out.texts
+    assert f"Plan digest: {DIGEST}" in out.texts
+    assert f"Approved by: @alice, @{HOSTILE[0]}, @{HOSTILE[1]}" in out.texts
+    assert [t for t in out.texts if t.startswith("role may")] == [
+        f"role may {shown(h)}" for h in HOSTILE
+    ]
+    # Nothing but our own <code> tags reached the HTML; no link, image, emphasis from data.
+    assert set(out.html_tags) <= {"<code>", "</code>"}
+    assert out.html_blocks == []
+    assert set(out.markup) <= {"strong", "code", "table", "thead", "tbody", "tr", "th", "td"}
+    for forged in ("<script", "<!--", "<details", "</details", "<a ", "<img", "<h4", "<em>"):
+        assert forged not in out.html
