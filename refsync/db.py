@@ -254,7 +254,8 @@ class Database:
             raise OperationalError(
                 f"cannot connect to the {side} database ({redact_url(url)}): "
                 f"{scrub(str(exc).strip(), [url, *secrets])}",
-                fix=f"check the `{side}-database-url` secret, that the server is reachable "
+                fix=_tls_fix(str(exc))
+                or f"check the `{side}-database-url` secret, that the server is reachable "
                 "from the runner, and that the role may log in",
             ) from None
         conn.read_only = read_only
@@ -390,10 +391,16 @@ class Database:
                 fix="grant the privileges listed in the README's least-privilege section",
             ) from None
         except psycopg.Error as exc:
+            message = (exc.diag.message_primary or str(exc)).strip()
+            fix = "the transaction was rolled back; fix the cause and re-run"
+            if "statement pooling mode" in message:
+                fix = (
+                    "refsync needs each transaction on one server connection: use the "
+                    "pooler's transaction or session mode (PgBouncer pool_mode = transaction), "
+                    "or connect directly"
+                )
             raise OperationalError(
-                f"{self.side} database error: {type(exc).__name__}: "
-                f"{(exc.diag.message_primary or str(exc)).strip()}",
-                fix="the transaction was rolled back; fix the cause and re-run",
+                f"{self.side} database error: {type(exc).__name__}: {message}", fix=fix
             ) from None
         except BaseException:
             # Interrupted mid-statement (SIGTERM, Ctrl-C): without a cancel the server keeps
@@ -436,6 +443,24 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
+
+
+#: What libpq says when sslmode=verify-ca/verify-full cannot verify the server's certificate.
+_UNVERIFIED = ("root certificate file", "certificate verify failed", "sslrootcert")
+
+
+def _tls_fix(message: str) -> str | None:
+    """How to give refsync the CA it needs, when that is why the connection failed."""
+    if not any(marker in message for marker in _UNVERIFIED):
+        return None
+    return (
+        "refsync could not verify the server's TLS certificate. Commit the certificate of the "
+        "CA that signed it (PEM, your provider publishes it) to the repository and add "
+        "sslrootcert=<its path in the workspace, e.g. certs/prod-ca.pem> to the URL: the "
+        "action's container runs in the workspace that actions/checkout fills (mounted at "
+        "the same path), so a relative path works. sslmode=require encrypts without "
+        "verifying the server"
+    )
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
