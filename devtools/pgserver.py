@@ -58,6 +58,9 @@ SERVER_SETTINGS: dict[str, str] = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "100",
+    # The default only since PostgreSQL 14: 13 would store md5 hashes that pg_hba's
+    # scram-sha-256 lines cannot check.
+    "password_encryption": "scram-sha-256",
 }
 
 PG_HBA = """\
@@ -516,7 +519,6 @@ def _start_local(workdir: Path | None, bindir: Path, tls: TlsFiles | None = None
                 "--encoding=UTF8",
                 "--locale=C",
                 "--no-sync",
-                "--no-instructions",
             ]
         )
         settings = {
