@@ -9,13 +9,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+import pytest
 from pglast import ast, enums
 from psycopg import sql
 
 from devtools import seed
 from devtools.pgserver import StatementLog
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database, Timeouts, TransactionSettings, pooler_hint
 from tests.fixtures import faults
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import (
@@ -198,3 +199,32 @@ def test_settings_swallowed_on_the_way_stop_the_run(
             "concat_ws",
             "current_setting",
         }, f"a statement beyond the read-back reached the server: {event.message}"
+
+
+def test_read_back_compares_what_the_server_shows() -> None:
+    """Values read back as the server prints them ('5s', '2min') match what was set in
+    milliseconds; a timeout of 0 or row security on does not."""
+    settings = TransactionSettings(lock_ms=5000, statement_ms=120_000, read_only=True)
+    shown = ["5s", "2min", "2min", "off", "postgres", "1", "on", "repeatable read"]
+    assert settings.mismatches(shown) == []
+    shown[0], shown[3] = "0", "on"
+    assert settings.mismatches(shown) == [
+        "lock_timeout is '0', expected '5000'",
+        "row_security is 'on', expected 'off'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "named"),
+    [
+        ("aws-0-eu-central-1.pooler.supabase.com", "6543", "Supavisor"),
+        ("ep-cool-1234-pooler.eu-central-1.aws.neon.tech", "5432", "Neon's PgBouncer"),
+        ("app.proxy-abc123.eu-west-1.rds.amazonaws.com", "5432", "RDS Proxy"),
+        ("db.example.com", "6432", "PgBouncer (port 6432)"),
+        ("db.example.com", "5433", "the server itself listens on port 5432"),
+        ("db.example.com", "5432", "no pooler is visible"),
+    ],
+)
+def test_the_refusal_names_the_likely_pooler(host: str, port: str, named: str) -> None:
+    """The refusal names the pooler the host or port gives away, or the port mismatch."""
+    assert named in pooler_hint(host, port, 5432)
