@@ -5,6 +5,7 @@
     python3 tasks.py test    # the whole test suite against a real PostgreSQL
     python3 tasks.py lint    # ruff, mypy --strict, and the action-file linters
     python3 tasks.py bench   # the benchmark (see README); pass sizes after it
+    python3 tasks.py compat  # docs/compatibility.md: the tests on PostgreSQL 13-18
 
 Each command first makes `.venv` from the pinned `requirements-dev.lock` (hash-checked),
 re-installing only when the lock file changed, so the second run starts at once.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -53,6 +55,35 @@ def ensure_venv() -> None:
     STAMP.write_text(want + "\n")
 
 
+#: Debian packages the tests start servers from, each with the file that shows it is there:
+#: PgBouncer, a PostgreSQL built with SSL (the wheel's is not) for the TLS-only server and
+#: the older major of `.ci/run`, and openssl for the throwaway CA.
+SYSTEM_PACKAGES = {
+    "pgbouncer": "/usr/sbin/pgbouncer",
+    "postgresql-15": "/usr/lib/postgresql/15/bin/postgres",
+    "openssl": "/usr/bin/openssl",
+}
+
+
+def ensure_system_packages() -> None:
+    """Install the Debian packages the tests need when they are missing and we may (root
+    with apt-get); otherwise say what to install, and the harness will fail loudly."""
+    missing = [name for name, path in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt is None:
+        print(f"tasks: the tests need: apt-get install {' '.join(missing)}", file=sys.stderr)
+        return
+    print(f"tasks: installing {' '.join(missing)} (Debian packages the tests start)", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    # apt-get with fixed arguments and package names from this file.
+    subprocess.run([apt, "update", "-q"], check=True, env=env)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [apt, "install", "-y", "-q", "--no-install-recommends", *missing], check=True, env=env
+    )
+
+
 def run(*argv: str) -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # Our own venv's python with arguments from this file or the developer's command line.
@@ -73,15 +104,19 @@ def lint() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint", "bench"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
     if cmd == "demo":
         return run("-m", "devtools.demo", *rest)
+    if cmd in {"test", "compat"}:
+        ensure_system_packages()
     if cmd == "test":
         return run("-m", "pytest", *rest)
+    if cmd == "compat":
+        return run("-m", "devtools.compat", *rest)
     if cmd == "bench":
         return run("-m", "devtools.bench", *rest)
     return lint()

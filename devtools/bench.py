@@ -266,27 +266,42 @@ class Bench:
         self.workdir = workdir
         self.repeat = repeat
         self.server = PgServer.start()
+        # Roles of its own: on a shared server (REFSYNC_TEST_DATABASE_URL) the test suite's
+        # roles must keep the passwords its fixtures gave them.
+        self.dev_role, self.prod_role = roles.unique_names("bench")
         with self.server.admin() as conn:
-            roles.create_roles(conn, PASSWORD)
+            roles.create_roles(conn, PASSWORD, self.dev_role, self.prod_role)
             self.pg_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
         self._serial = 0
+        self._databases: set[str] = set()
 
     def stop(self) -> None:
-        self.server.stop()
+        from devtools import roles
+
+        try:
+            for name in sorted(self._databases):
+                self.server.drop_database(name)
+            with self.server.admin() as conn:
+                roles.drop_roles(conn, self.dev_role, self.prod_role)
+        finally:
+            self.server.stop()
 
     def prepare(self, size: int) -> tuple[str, str, dict[str, int]]:
-        """Create and seed ``bench_dev_<n>`` and the prod template ``bench_tpl_<n>``."""
+        """Create and seed ``bench_dev_<n>_<tag>`` and the prod template ``bench_tpl_<n>_<tag>``
+        (the tag keeps two benchmarks on one shared server apart)."""
         from devtools import roles, seed
 
-        dev_db, tpl_db = f"bench_dev_{size}", f"bench_tpl_{size}"
+        tag = self.dev_role.rsplit("_", 1)[-1]
+        dev_db, tpl_db = f"bench_dev_{size}_{tag}", f"bench_tpl_{size}_{tag}"
         for name in (dev_db, tpl_db):
             self.server.drop_database(name)
             self.server.create_database(name)
+            self._databases.add(name)
             with self.server.admin(name) as conn:
                 conn.execute((roles.SQL_DIR / "marketplace.sql").read_text().encode())
         with self.server.admin(dev_db) as dev, self.server.admin(tpl_db) as prod:
-            roles.grant_dev(dev, dev_db)
-            roles.grant_prod(prod, tpl_db)
+            roles.grant_dev(dev, dev_db, self.dev_role)
+            roles.grant_prod(prod, tpl_db, self.prod_role)
             seed.set_fingerprint(dev, "dev", f"bench-dev-{size}-fingerprint")
             seed.set_fingerprint(prod, "prod", f"bench-prod-{size}-fingerprint")
             counts = seed.seed_scale(dev, prod, size, new=0.05, changed=0.05, protected=0.02)
@@ -305,21 +320,21 @@ class Bench:
         self._serial += 1
         name = f"{tpl_db}_run{self._serial}"
         self.server.create_database(name, tpl_db, strategy="FILE_COPY")
+        self._databases.add(name)
         with self.server.admin(name) as conn:
-            roles.grant_prod(conn, name)
+            roles.grant_prod(conn, name, self.prod_role)
         return name
 
     def refsync(
         self, dev_db: str, prod_db: str, mode: str, digest: str = ""
     ) -> tuple[Measured, str]:
         """Run the entrypoint; return its measurement and the digest it printed."""
-        from devtools import roles
         from devtools.fake_github import FakeGitHub
         from devtools.runner import ENTRYPOINT, parse_outputs, runner_env
 
         inputs = {
-            "dev-database-url": self.server.url(dev_db, roles.DEV_ROLE, PASSWORD),
-            "prod-database-url": self.server.url(prod_db, roles.PROD_ROLE, PASSWORD),
+            "dev-database-url": self.server.url(dev_db, self.dev_role, PASSWORD),
+            "prod-database-url": self.server.url(prod_db, self.prod_role, PASSWORD),
             "mode": mode,
             "approved-plan-digest": digest,
         }

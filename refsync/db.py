@@ -3,14 +3,21 @@
 `Database` is the only holder of a psycopg connection in the package. Every statement
 goes through `Database.execute`, which renders the composed SQL, has the statement guard
 (`refsync.guard`) check it against this side's policy, and only then sends it. The server
-enforces what it can on top: dev and dry-run prod sessions are read-only
-(`default_transaction_read_only` at connect, `BEGIN READ ONLY`), and every session carries
-lock and statement timeouts.
+enforces what it can on top: dev and dry-run prod transactions are read-only
+(`BEGIN ... READ ONLY`), and every transaction carries lock and statement timeouts.
+
+Nothing depends on session state, so a pooler (PgBouncer in transaction mode, Supavisor,
+RDS Proxy) may hand each transaction a different server connection: no startup `options`
+(poolers reject or silently drop them), no server-side prepared statements, no session
+advisory lock or `LISTEN`. Each transaction sets what the guarantees rely on itself, with
+`set_config(..., true)` right after `BEGIN`, and reads it back before its first data
+statement (`TransactionSettings`); a setting not in effect stops the run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -77,6 +84,112 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class TransactionSettings:
+    """What every transaction sets right after `BEGIN` and reads back before its first data
+    statement. Set inside the transaction so that no pooler can drop it (startup options)
+    or leak it to another client (a session `SET`)."""
+
+    lock_ms: int
+    statement_ms: int
+    read_only: bool
+
+    def wanted(self) -> dict[str, str]:
+        """Setting -> the value set_config gives it, in `refsync.guard.LOCAL_SETTINGS`."""
+        values = {
+            "lock_timeout": str(self.lock_ms),
+            "statement_timeout": str(self.statement_ms),
+            # A refsync killed mid-transaction must not hold prod's row locks for long.
+            "idle_in_transaction_session_timeout": str(self.statement_ms),
+            # Row-level security would silently filter what refsync reads: bookings hidden
+            # from the protection check, prod rows hidden from the diff (duplicates). With
+            # row_security off, such a read is an error instead of a partial answer.
+            "row_security": "off",
+            # Values read as text must not depend on a server's or role's settings: intervals
+            # in one style, floats with every digit (the default since PostgreSQL 12).
+            "intervalstyle": "postgres",
+            "extra_float_digits": "1",
+        }
+        if self.read_only:
+            # BEGIN READ ONLY is the first layer; this one holds even if a driver or proxy
+            # lost it. It can only ever turn read-only on.
+            values["transaction_read_only"] = "on"
+        return values
+
+    def expected(self) -> dict[str, str]:
+        """Setting -> what `current_setting` must show inside the transaction."""
+        return {
+            **self.wanted(),
+            "transaction_read_only": "on" if self.read_only else "off",
+            # Dev and dry-run read one snapshot; apply's protection check, run after its row
+            # locks, must see every booking committed before them (READ COMMITTED).
+            "transaction_isolation": "repeatable read" if self.read_only else "read committed",
+        }
+
+    def set_statement(self) -> sql.Composed:
+        return sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("pg_catalog.set_config({}, {}, true)").format(
+                    sql.Literal(name), sql.Literal(value)
+                )
+                for name, value in self.wanted().items()
+            )
+        )
+
+    def read_back_statement(self) -> sql.Composed:
+        return sql.SQL("SELECT {}, pg_catalog.inet_server_port()").format(
+            sql.SQL(", ").join(
+                sql.SQL("pg_catalog.current_setting({})").format(sql.Literal(name))
+                for name in self.expected()
+            )
+        )
+
+    def mismatches(self, shown: Sequence[Any]) -> list[str]:
+        """`name is 'x', expected 'y'` for every setting `shown` (read back) gets wrong."""
+        wrong = []
+        for (name, want), got in zip(self.expected().items(), shown, strict=True):
+            if _setting_value(name, got) != _setting_value(name, want):
+                wrong.append(f"{name} is {got!r}, expected {want!r}")
+        return wrong
+
+
+_DURATION = re.compile(r"(\d+)\s*(ms|s|min|h|d)?")
+_MS_PER_UNIT = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _setting_value(name: str, text: object) -> object:
+    """A setting's value as comparable: timeouts in milliseconds ('5s' == '5000')."""
+    text = str(text).strip().lower()
+    if name.endswith("_timeout") and (found := _DURATION.fullmatch(text)):
+        return int(found.group(1)) * _MS_PER_UNIT[found.group(2) or "ms"]
+    return text
+
+
+def pooler_hint(host: str, port: str, server_port: object) -> str:
+    """Who probably changed a setting between refsync and the server, from where refsync
+    connected and the port the server says it listens on."""
+    known = (
+        ("pooler.supabase.com", "Supavisor (Supabase's pooler)"),
+        ("-pooler.", "Neon's PgBouncer (a -pooler host)"),
+        (".proxy-", "RDS Proxy"),
+    )
+    for needle, name in known:
+        if needle in host:
+            return f"{name} at {host}:{port}"
+    by_port = {"6432": "PgBouncer", "6543": "Supavisor or PgBouncer"}
+    if port in by_port:
+        return f"probably {by_port[port]} (port {port})"
+    if server_port is not None and str(server_port) != port:
+        return (
+            f"a pooler or proxy at {host}:{port} (PgBouncer, Supavisor, RDS Proxy...): the "
+            f"server itself listens on port {server_port}"
+        )
+    return (
+        f"whatever answers at {host}:{port}: no pooler is visible (same port as the "
+        "server's), so a proxy that keeps the port, or the server's configuration"
+    )
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who a connection reached: shown in the summary, hashed into the digest (prod)."""
 
@@ -102,11 +215,14 @@ class Database:
         side: Side,
         policy: guard.Policy,
         progress_seconds: float = Timeouts.progress_ms / 1000,
+        *,
+        settings: TransactionSettings,
     ) -> None:
         self._conn = conn
         self.side = side
         self.policy = policy
         self.progress_seconds = progress_seconds
+        self.settings = settings
         #: Statements sent, for the log's round-trip count.
         self.round_trips = 0
 
@@ -121,31 +237,25 @@ class Database:
         timeouts: Timeouts,
         secrets: Sequence[str] = (),
     ) -> Database:
-        options = (
-            f"-c lock_timeout={timeouts.lock_ms} -c statement_timeout={timeouts.statement_ms} "
-            f"-c idle_in_transaction_session_timeout={timeouts.statement_ms} "
-            f"-c default_transaction_read_only={'on' if read_only else 'off'} "
-            # Row-level security would silently filter what refsync reads: bookings hidden from
-            # the protection check, prod rows hidden from the diff (duplicates). With
-            # row_security off, such a read is an error instead of a partial answer.
-            "-c row_security=off "
-            # Values read as text must not depend on a server's or role's settings: intervals
-            # in one style, floats with every digit (the default since PostgreSQL 12).
-            "-c intervalstyle=postgres -c extra_float_digits=1"
-        )
         try:
+            # No `options`: the URL's own (a search_path, Neon's endpoint=) are kept, and a
+            # pooler neither refuses the connection nor drops them silently; the settings
+            # refsync relies on are set inside each transaction instead. No server-side
+            # prepared statements either: a pooler may run the next transaction on another
+            # server connection, where the statement was never prepared.
             conn: psycopg.Connection[Row] = psycopg.connect(
                 url,
                 connect_timeout=timeouts.connect_s,
-                options=options,
                 application_name=f"refsync-{side}",
                 autocommit=False,
+                prepare_threshold=None,
             )
         except psycopg.Error as exc:
             raise OperationalError(
                 f"cannot connect to the {side} database ({describe_url(url)}): "
                 f"{scrub(str(exc).strip(), [url, *secrets])}",
-                fix=f"check the `{side}-database-url` secret, that the server is reachable "
+                fix=_tls_fix(str(exc))
+                or f"check the `{side}-database-url` secret, that the server is reachable "
                 "from the runner, and that the role may log in",
             ) from None
         conn.read_only = read_only
@@ -157,7 +267,8 @@ class Database:
         conn.isolation_level = (
             IsolationLevel.REPEATABLE_READ if read_only else IsolationLevel.READ_COMMITTED
         )
-        return cls(conn, side, policy, timeouts.progress_ms / 1000)
+        settings = TransactionSettings(timeouts.lock_ms, timeouts.statement_ms, read_only)
+        return cls(conn, side, policy, timeouts.progress_ms / 1000, settings=settings)
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -182,12 +293,40 @@ class Database:
         (rows so far, seconds) every `progress_seconds` of a long read."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
+        if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            self._begin()
         self.round_trips += 1
         with self._errors(relation):
             if stream:
                 return self._stream(query, params, progress)
             cur = self._conn.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
+
+    def _begin(self) -> None:
+        """Open a transaction with its settings and prove they hold: psycopg sends `BEGIN`
+        (READ ONLY, isolation level) with the first statement, which sets everything; the
+        second reads it all back. Two statements per transaction, whatever the rows."""
+        self._one_row(self.settings.set_statement())
+        shown = self._one_row(self.settings.read_back_statement())
+        if wrong := self.settings.mismatches(shown[:-1]):
+            host, port = self.endpoint
+            raise OperationalError(
+                f"{self.side}: a setting refsync relies on is not in effect inside its "
+                f"transaction: {'; '.join(wrong)}. Something between refsync and the server "
+                f"dropped or changed it, most likely {pooler_hint(host, port, shown[-1])}; "
+                "refsync stops before reading any data",
+                fix="connect directly, or through a pooler in transaction or session mode "
+                "that keeps each transaction on one server connection (PgBouncer "
+                "pool_mode = transaction or session, not statement)",
+            )
+
+    def _one_row(self, query: sql.Composed) -> Row:
+        """Guard-check and run a statement of the transaction's own; its one row."""
+        guard.check(query.as_string(self._conn), self.policy)
+        self.round_trips += 1
+        with self._errors(None):
+            [row] = self._conn.execute(query).fetchall()
+        return row
 
     def _stream(
         self,
@@ -252,10 +391,16 @@ class Database:
                 fix="grant the privileges listed in the README's least-privilege section",
             ) from None
         except psycopg.Error as exc:
+            message = (exc.diag.message_primary or str(exc)).strip()
+            fix = "the transaction was rolled back; fix the cause and re-run"
+            if "statement pooling mode" in message:
+                fix = (
+                    "refsync needs each transaction on one server connection: use the "
+                    "pooler's transaction or session mode (PgBouncer pool_mode = transaction), "
+                    "or connect directly"
+                )
             raise OperationalError(
-                f"{self.side} database error: {type(exc).__name__}: "
-                f"{(exc.diag.message_primary or str(exc)).strip()}",
-                fix="the transaction was rolled back; fix the cause and re-run",
+                f"{self.side} database error: {type(exc).__name__}: {message}", fix=fix
             ) from None
         except BaseException:
             # Interrupted mid-statement (SIGTERM, Ctrl-C): without a cancel the server keeps
@@ -298,3 +443,21 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
+
+
+#: What libpq says when sslmode=verify-ca/verify-full cannot verify the server's certificate.
+_UNVERIFIED = ("root certificate file", "certificate verify failed", "sslrootcert")
+
+
+def _tls_fix(message: str) -> str | None:
+    """How to give refsync the CA it needs, when that is why the connection failed."""
+    if not any(marker in message for marker in _UNVERIFIED):
+        return None
+    return (
+        "refsync could not verify the server's TLS certificate. Commit the certificate of the "
+        "CA that signed it (PEM, your provider publishes it) to the repository and add "
+        "sslrootcert=<its path in the workspace, e.g. certs/prod-ca.pem> to the URL: the "
+        "action's container runs in the workspace that actions/checkout fills (mounted at "
+        "the same path), so a relative path works. sslmode=require encrypts without "
+        "verifying the server"
+    )

@@ -78,11 +78,29 @@ ALLOWED_FUNCTIONS = frozenset(
     | {"has_database_privilege", "pg_has_role", "lower", "upper", "array_length"}
     | {"cardinality", "row_number", "string_agg", "md5", "to_jsonb", "jsonb_build_object"}
     | {"jsonb_object_agg", "quote_ident", "version", "inet_server_addr", "inet_server_port"}
+    | {"set_config"}  # only as LOCAL_SETTINGS allows, in a SELECT of nothing else
 )
 READABLE_SETTINGS = frozenset(
     {"server_version_num", "transaction_isolation", "lock_timeout", "statement_timeout"}
     | {"server_encoding"}
+    # refsync.db reads back what each transaction set (LOCAL_SETTINGS) before reading data.
+    | {"idle_in_transaction_session_timeout", "row_security", "transaction_read_only"}
+    | {"intervalstyle", "extra_float_digits"}
 )
+_POSITIVE_MS = re.compile(r"[1-9][0-9]{0,9}")
+#: The settings a transaction may give itself with set_config(name, value, true), each with
+#: the values it may take: timeouts that are on, read-only only ever on, row security off
+#: (a filtered read is an error, never a partial answer) and the text formats refsync reads.
+#: Names and values must be literals, so no parameter can slip a weaker value in.
+LOCAL_SETTINGS: Mapping[str, re.Pattern[str]] = {
+    "lock_timeout": _POSITIVE_MS,
+    "statement_timeout": _POSITIVE_MS,
+    "idle_in_transaction_session_timeout": _POSITIVE_MS,
+    "transaction_read_only": re.compile("on|true"),
+    "row_security": re.compile("off"),
+    "intervalstyle": re.compile("postgres"),
+    "extra_float_digits": re.compile("1"),
+}
 ALLOWED_OPERATORS = frozenset(
     {"=", "<>", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "||", "BETWEEN", "NOT BETWEEN"}
     | {"~~", "!~~", "~~*", "!~~*", "@>", "<@", "&&", "->", "->>", "#>", "#>>", "?", "?|", "?&"}
@@ -275,6 +293,8 @@ def _check_dml(stmt: ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt, policy: P
         _refuse(f"a statement may read one business table once, found {len(business)}")
     if business:
         _check_business_read(stmt, nodes, relations, business[0], policy)
+    if any(isinstance(n, ast.FuncCall) and _names(n.funcname)[-1] == "set_config" for n in nodes):
+        _check_settings_select(stmt)
 
 
 def _check_function(call: ast.FuncCall) -> None:
@@ -290,6 +310,44 @@ def _check_function(call: ast.FuncCall) -> None:
         value = first.val if isinstance(first, ast.A_Const) else None
         if not isinstance(value, ast.String) or value.sval not in READABLE_SETTINGS:
             _refuse("current_setting() may only read: " + ", ".join(sorted(READABLE_SETTINGS)))
+    if names[-1] == "set_config":
+        _check_set_config(call)
+
+
+def _literal_text(node: object) -> str | None:
+    value = node.val if isinstance(node, ast.A_Const) and not node.isnull else None
+    return value.sval if isinstance(value, ast.String) else None
+
+
+def _check_set_config(call: ast.FuncCall) -> None:
+    """set_config('name', 'value', true): a LOCAL_SETTINGS name and value, for this
+    transaction only (a session-wide setting would outlive it on a pooled connection)."""
+    args = call.args or ()
+    if len(args) != 3 or call.agg_star or call.func_variadic:
+        _refuse("function set_config() takes exactly (name, value, true)")
+    name, value = _literal_text(args[0]), _literal_text(args[1])
+    if name is None or name not in LOCAL_SETTINGS:
+        _refuse(
+            f"function set_config() may only set: {', '.join(LOCAL_SETTINGS)} (by literal name)"
+        )
+    if value is None or not LOCAL_SETTINGS[name].fullmatch(value):
+        _refuse(f"function set_config() may not set {name} to {value or 'a non-literal'}")
+    local = args[2].val if isinstance(args[2], ast.A_Const) else None
+    if not (isinstance(local, ast.Boolean) and local.boolval):
+        _refuse("function set_config() must be local to the transaction (is_local = true)")
+
+
+def _check_settings_select(stmt: ast.Node) -> None:
+    """set_config only as the whole of a `SELECT set_config(...), ...`: no table, no filter."""
+    targets = stmt.targetList if isinstance(stmt, ast.SelectStmt) else None
+    plain = isinstance(stmt, ast.SelectStmt) and not (
+        stmt.fromClause or stmt.whereClause or stmt.groupClause or stmt.havingClause
+    )
+    calls = [t.val for t in targets or () if isinstance(t.val, ast.FuncCall)]
+    if not plain or not targets or len(calls) != len(targets):
+        _refuse("set_config() may only be called in a SELECT of set_config() calls alone")
+    if any(_names(c.funcname)[-1] != "set_config" for c in calls):
+        _refuse("set_config() may only be called in a SELECT of set_config() calls alone")
 
 
 def _check_operator(name: tuple[ast.Node, ...] | None, policy: Policy) -> None:

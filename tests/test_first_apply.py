@@ -15,7 +15,6 @@ from tests.fixtures.pg import DbPair
 from tests.test_scenarios import load_sql
 
 SCENARIO = Path(__file__).parent / "scenarios" / "scoped_keys_serial_tree"
-ROLE = '"refsync_prod_writer"'
 
 
 def _run(dbpair: DbPair, workdir: Path, digest: str | None = None) -> RunResult:
@@ -40,15 +39,16 @@ def test_missing_grants_then_one_correct_apply(dbpair: DbPair, tmp_path: Path) -
     load_sql(dbpair, SCENARIO)
     prod = dbpair.admin("prod")
     prod.execute(
-        "REVOKE USAGE ON SEQUENCE provider_types_id_seq, offerings_id_seq FROM refsync_prod_writer"
+        f"REVOKE USAGE ON SEQUENCE provider_types_id_seq, offerings_id_seq FROM {dbpair.prod_role}"
     )
+    role = f'"{dbpair.prod_role}"'
     planned = _run(dbpair, tmp_path / "plan")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert planned.plan is not None
     script = planned.plan["missing_privileges"]["grant_script"]
     assert script == [
-        f'GRANT USAGE ON SEQUENCE "public"."offerings_id_seq" TO {ROLE};',
-        f'GRANT USAGE ON SEQUENCE "public"."provider_types_id_seq" TO {ROLE};',
+        f'GRANT USAGE ON SEQUENCE "public"."offerings_id_seq" TO {role};',
+        f'GRANT USAGE ON SEQUENCE "public"."provider_types_id_seq" TO {role};',
     ]
     assert all(line in planned.summary for line in script)
 

@@ -289,3 +289,81 @@ def test_partitioned_business_table_is_read_whole_but_never_locked() -> None:
         check('SELECT "id" FROM "public"."services"', PARTITIONED)
     with pytest.raises(GuardError, match=r"would lock public\.bookings"):
         check('SELECT b."serviceId" FROM "public"."bookings" b FOR SHARE', PARTITIONED)
+
+
+# Each transaction's own settings (refsync.db.TransactionSettings): set with set_config(...,
+# true) right after BEGIN, then read back with current_setting before any data statement.
+TRANSACTION_SETTINGS = [
+    "SELECT pg_catalog.set_config('lock_timeout', '5000', true),"
+    " pg_catalog.set_config('statement_timeout', '120000', true),"
+    " pg_catalog.set_config('idle_in_transaction_session_timeout', '120000', true),"
+    " pg_catalog.set_config('row_security', 'off', true),"
+    " pg_catalog.set_config('intervalstyle', 'postgres', true),"
+    " pg_catalog.set_config('extra_float_digits', '1', true),"
+    " pg_catalog.set_config('transaction_read_only', 'on', true)",
+    "SELECT set_config('lock_timeout', '200', true)",
+    "SELECT pg_catalog.current_setting('lock_timeout'),"
+    " pg_catalog.current_setting('statement_timeout'),"
+    " pg_catalog.current_setting('idle_in_transaction_session_timeout'),"
+    " pg_catalog.current_setting('row_security'), pg_catalog.current_setting('intervalstyle'),"
+    " pg_catalog.current_setting('extra_float_digits'),"
+    " pg_catalog.current_setting('transaction_read_only'),"
+    " pg_catalog.current_setting('transaction_isolation'), pg_catalog.inet_server_port()",
+]
+
+SETTINGS_NEAR_MISSES: list[tuple[str, str]] = [
+    ("SELECT set_config('lock_timeout', '5000', false)", "must be local to the transaction"),
+    ("SELECT set_config('lock_timeout', '5000', 'true')", "must be local to the transaction"),
+    ("SELECT set_config('lock_timeout', '5000', %s)", "must be local to the transaction"),
+    ("SELECT set_config('lock_timeout', '5000')", "takes exactly (name, value, true)"),
+    ("SELECT set_config('row_security', 'on', true)", "may not set row_security to on"),
+    ("SELECT set_config('transaction_read_only', 'off', true)", "transaction_read_only to off"),
+    ("SELECT set_config('lock_timeout', '0', true)", "may not set lock_timeout to 0"),
+    ("SELECT set_config('statement_timeout', '-1', true)", "statement_timeout to -1"),
+    ("SELECT set_config('lock_timeout', %s, true)", "lock_timeout to a non-literal"),
+    ("SELECT set_config('intervalstyle', 'iso_8601', true)", "intervalstyle to iso_8601"),
+    ("SELECT set_config('extra_float_digits', '0', true)", "extra_float_digits to 0"),
+    ("SELECT set_config('search_path', 'evil', true)", "function set_config() may only set"),
+    ("SELECT set_config('role', 'postgres', true)", "function set_config() may only set"),
+    ("SELECT set_config('Row_Security', 'off', true)", "function set_config() may only set"),
+    ("SELECT set_config(%s, 'off', true)", "function set_config() may only set"),
+    ("SELECT public.set_config('row_security', 'off', true)", "function public.set_config()"),
+    (
+        "SELECT set_config('row_security', 'off', true) FROM ONLY public.services",
+        "SELECT of set_config() calls alone",
+    ),
+    ("SELECT 1, set_config('row_security', 'off', true)", "SELECT of set_config() calls alone"),
+    (
+        "SELECT lower(set_config('row_security', 'off', true))",
+        "SELECT of set_config() calls alone",
+    ),
+    (
+        'SELECT "id" FROM ONLY "public"."services" WHERE'
+        " set_config('row_security', 'off', true) = 'off'",
+        "SELECT of set_config() calls alone",
+    ),
+    (
+        "UPDATE ONLY public.services SET name = set_config('row_security', 'off', true) WHERE true",
+        "SELECT of set_config() calls alone",
+    ),
+    ("SET LOCAL transaction_read_only = off", "may only be turned on"),
+    ("SET LOCAL row_security = on", "SET row_security is not allowed"),
+    ("SET LOCAL row_security = off", "SET row_security is not allowed"),
+    ("SELECT current_setting('search_path')", "current_setting() may only read"),
+]
+
+
+@pytest.mark.parametrize("statement", TRANSACTION_SETTINGS)
+def test_transaction_settings_pass_every_policy(statement: str) -> None:
+    """A transaction's own settings and their read-back pass the read-only and apply policies."""
+    check(statement, READ_ONLY)
+    check(statement, APPLY)
+
+
+@pytest.mark.parametrize(("statement", "reason"), SETTINGS_NEAR_MISSES)
+def test_settings_near_misses_are_refused(statement: str, reason: str) -> None:
+    """A set_config that is not local, weakens a guarantee, names another setting, takes a
+    parameter, or sits in any other statement is refused, as is a SET LOCAL that weakens."""
+    with pytest.raises(GuardError) as refused:
+        check(statement, APPLY)
+    assert reason in refused.value.message

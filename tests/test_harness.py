@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -132,3 +134,33 @@ def test_seed_scale_matches_requested_fractions(dbpair: DbPair) -> None:
     assert 50 <= counts["changed"] <= 150
     assert 20 <= counts["protected"] <= 60
     assert 0 < counts["protected_changed"] < counts["protected"]
+
+
+def test_benchmark_on_a_shared_server_keeps_the_session_roles(
+    dbpair: DbPair, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The benchmark pointed at this session's server (as an external server is shared) makes
+    and drops roles and databases of its own: this session's roles still log in."""
+    from devtools.bench import Bench
+
+    monkeypatch.setenv("REFSYNC_TEST_DATABASE_URL", dbpair.server.url("postgres"))
+    bench = Bench(tmp_path, repeat=1)
+    try:
+        assert {bench.dev_role, bench.prod_role}.isdisjoint({dbpair.dev_role, dbpair.prod_role})
+        _, template, _ = bench.prepare(100)
+        bench.fresh_prod(template)
+    finally:
+        bench.stop()
+    for url in (dbpair.dev_url, dbpair.prod_url):
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_user").fetchone() is not None
+    with dbpair.server.admin() as admin:
+        left = admin.execute(
+            "SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)",
+            [bench.dev_role, bench.prod_role],
+        ).fetchone()
+        databases = admin.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'bench\\_%%'"
+        ).fetchone()
+    assert left == (0,)
+    assert databases == (0,)

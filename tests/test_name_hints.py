@@ -22,7 +22,7 @@ GRANT SELECT, INSERT, UPDATE ON "Category", shop.brands TO refsync_prod_writer;
 
 def _refusal(dbpair: DbPair, table: str, compare: str) -> RefsyncError:
     for side in ("dev", "prod"):
-        dbpair.admin(side).execute(SCHEMA)
+        dbpair.admin(side).execute(dbpair.with_roles(SCHEMA))
     config = parse_config(
         f"version: 1\ntables:\n{table}    match: {{slug_from: name}}\n    compare: [{compare}]\n",
         source="test",

@@ -12,7 +12,7 @@ from devtools.runner import RunResult, run_entrypoint
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import both_checksums
 
-PROD_ROLE = "refsync_prod_writer"
+PROD_ROLE = "refsync_prod_writer"  # the canonical name; DbPair.with_roles maps it
 SCHEMA = """
 CREATE TABLE "Brand" (
     id serial PRIMARY KEY,
@@ -48,8 +48,8 @@ SEQUENCES = ('"public"."Brand_id_seq"', '"public"."Product_id_seq"')
 def _setup(dbpair: DbPair) -> None:
     dev, prod = dbpair.admin("dev"), dbpair.admin("prod")
     for conn in (dev, prod):
-        conn.execute(SCHEMA)
-    prod.execute(PROD_GRANTS)
+        conn.execute(dbpair.with_roles(SCHEMA))
+    prod.execute(dbpair.with_roles(PROD_GRANTS))
     dev.execute(
         """INSERT INTO "Brand" (name, "updatedAt") VALUES ('Acme', now()), ('Zenith', now());
            INSERT INTO "Product" (name, "brandId", "updatedAt")
@@ -93,7 +93,8 @@ def test_missing_sequence_grants_listed_then_fixed_by_the_script(
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert planned.plan is not None
     missing = planned.plan["missing_privileges"]
-    script = [f"GRANT USAGE ON SEQUENCE {seq} TO {PROD_ROLE_Q};" for seq in SEQUENCES]
+    role = f'"{dbpair.prod_role}"'
+    script = [f"GRANT USAGE ON SEQUENCE {seq} TO {role};" for seq in SEQUENCES]
     assert missing["grant_script"] == script
     for line in script:
         assert line in planned.summary
@@ -122,9 +123,6 @@ def test_missing_sequence_grants_listed_then_fixed_by_the_script(
     assert again.plan["missing_privileges"] is None
 
 
-PROD_ROLE_Q = f'"{PROD_ROLE}"'
-
-
 def test_every_missing_read_and_write_privilege_is_listed_at_once(
     dbpair: DbPair, tmp_path: Path
 ) -> None:
@@ -132,16 +130,19 @@ def test_every_missing_read_and_write_privilege_is_listed_at_once(
     listing every missing privilege of both kinds at once, each with its GRANT line."""
     _setup(dbpair)
     dbpair.admin("prod").execute(
-        f'REVOKE SELECT ("productId") ON "Order" FROM {PROD_ROLE};'
-        f'REVOKE UPDATE ON "Product" FROM {PROD_ROLE};'
-        f'GRANT UPDATE ("brandId") ON "Product" TO {PROD_ROLE};'
+        dbpair.with_roles(
+            f'REVOKE SELECT ("productId") ON "Order" FROM {PROD_ROLE};'
+            f'REVOKE UPDATE ON "Product" FROM {PROD_ROLE};'
+            f'GRANT UPDATE ("brandId") ON "Product" TO {PROD_ROLE};'
+        )
     )
+    role = f'"{dbpair.prod_role}"'
     result = _run(dbpair, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     for line in (
-        f'GRANT SELECT ("productId") ON "public"."Order" TO {PROD_ROLE_Q};',
-        f'GRANT UPDATE ("name", "updatedAt") ON "public"."Product" TO {PROD_ROLE_Q};',
-        f'GRANT USAGE ON SEQUENCE "public"."Brand_id_seq" TO {PROD_ROLE_Q};',
+        f'GRANT SELECT ("productId") ON "public"."Order" TO {role};',
+        f'GRANT UPDATE ("name", "updatedAt") ON "public"."Product" TO {role};',
+        f'GRANT USAGE ON SEQUENCE "public"."Brand_id_seq" TO {role};',
     ):
         assert line in result.stderr
     assert result.outputs == {}

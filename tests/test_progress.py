@@ -94,7 +94,9 @@ def test_without_chunked_rows_the_read_is_one_fetch(
         )
         try:
             rows = db.execute(query, stream=True, progress=lambda rows, seconds: heard.append(rows))
-            assert db.round_trips == 1
+            # The read is still one statement; the transaction's settings and their
+            # read-back (refsync.db.TransactionSettings) come before it.
+            assert db.round_trips == 1 + 2
             return rows
         finally:
             db.close()

@@ -91,10 +91,11 @@ def test_read_only_connection_is_enforced_by_the_server(
 
 
 def test_session_default_is_read_only_even_without_begin_read_only(dbpair: DbPair) -> None:
-    """With the driver's BEGIN READ ONLY switched off, the session default still refuses writes."""
+    """With the driver's BEGIN READ ONLY switched off, the transaction's own read-only
+    setting (set_config right after BEGIN, read back) still refuses writes."""
     db = Database.connect(dbpair.prod_url, "prod", PERMISSIVE, read_only=True, timeouts=Timeouts())
     try:
-        db._conn.read_only = None  # the second layer alone: default_transaction_read_only
+        db._conn.read_only = None  # the second layer alone: transaction_read_only = on
         with pytest.raises(RefsyncError, match="read-only transaction"):
             db.execute(INSERT)
     finally:

@@ -58,10 +58,15 @@ def test_refused_statement_never_reaches_the_server(
         assert reason in refused.value.message
         assert "nothing was sent to the database" in str(refused.value)
         db.execute(sql.SQL(CONTROL))  # proves the session and the log are live
+        # The transaction's own settings, then their read-back (refsync.db.TransactionSettings).
+        own = [
+            q.as_string() for q in (db.settings.set_statement(), db.settings.read_back_statement())
+        ]
     finally:
         db.rollback()
         db.close()
     events = statement_log.since(mark, dbpair.prod_db)
     statements = [e.message for e in events if e.kind == "statement"]
-    assert statements == ["BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE", CONTROL, "ROLLBACK"]
+    begin = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+    assert statements == [begin, *own, CONTROL, "ROLLBACK"]
     assert [e for e in events if e.kind == "error"] == []

@@ -25,7 +25,6 @@ from tests.fixtures.safety import (
     walk,
 )
 
-PROD_ROLE = "refsync_prod_writer"
 REFERENCE_TABLES = {"public.services", "public.service_categories"}
 
 
@@ -82,7 +81,7 @@ def test_reference_of_another_type_protects(
     prod.execute(
         setup + f'CREATE TABLE legacy_orders (id serial PRIMARY KEY, "serviceId" {column_type} '
         'NOT NULL REFERENCES "services" ("id"));'
-        f'GRANT SELECT ("serviceId") ON legacy_orders TO {PROD_ROLE};'
+        f'GRANT SELECT ("serviceId") ON legacy_orders TO {dbpair.prod_role};'
     )
     prod.execute('INSERT INTO legacy_orders ("serviceId") VALUES (%s)', [service_id])
     before = _non_reference_checksums(dbpair)
@@ -108,7 +107,7 @@ def test_array_column_in_protected_by_protects(dbpair: DbPair, tmp_path: Path) -
     prod = dbpair.admin("prod")
     prod.execute(
         'CREATE TABLE bundles (id serial PRIMARY KEY, "serviceIds" text[] NOT NULL);'
-        f'GRANT SELECT ("serviceIds") ON bundles TO {PROD_ROLE};'
+        f'GRANT SELECT ("serviceIds") ON bundles TO {dbpair.prod_role};'
     )
     prod.execute('INSERT INTO bundles ("serviceIds") VALUES (%s)', [["nope", service_id]])
     config = _default_config_with("    protected_by: [bookings.serviceId, bundles.serviceIds]\n")
@@ -133,7 +132,7 @@ def test_protected_by_column_of_an_incomparable_type_is_refused(
     seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
     dbpair.admin("prod").execute(
         'CREATE TABLE counters (id serial PRIMARY KEY, "serviceNo" integer[]);'
-        f'GRANT SELECT ("serviceNo") ON counters TO {PROD_ROLE};'
+        f'GRANT SELECT ("serviceNo") ON counters TO {dbpair.prod_role};'
     )
     config = _default_config_with("    protected_by: [counters.serviceNo]\n")
     workdir = tmp_path / "run"
@@ -185,8 +184,8 @@ def test_partitioned_reference_table_is_refused(dbpair: DbPair, tmp_path: Path) 
             "CREATE TABLE plans (id text PRIMARY KEY, region text NOT NULL, name text) "
             "PARTITION BY LIST (id);"
             "CREATE TABLE plans_a PARTITION OF plans FOR VALUES IN ('a');"
-            "GRANT SELECT ON plans TO refsync_dev_reader;"
-            f"GRANT SELECT, INSERT, UPDATE ON plans TO {PROD_ROLE};"
+            f"GRANT SELECT ON plans TO {dbpair.dev_role};"
+            f"GRANT SELECT, INSERT, UPDATE ON plans TO {dbpair.prod_role};"
         )
     config = "version: 1\ntables:\n  - name: plans\n    match: {column: id}\n    compare: [name]\n"
     result = plan(dbpair, tmp_path, extra={"INPUT_CONFIG": _write(tmp_path, config)})
@@ -210,7 +209,7 @@ def test_partitioned_business_table_protects(
         "TO ('2026-01-01');"
         "CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') "
         "TO ('2027-01-01');"
-        f'GRANT SELECT ("serviceId") ON visits TO {PROD_ROLE};'
+        f'GRANT SELECT ("serviceId") ON visits TO {dbpair.prod_role};'
     )
     prod.execute("INSERT INTO visits (\"serviceId\", at) VALUES (%s, '2026-06-01')", [service_id])
     before = _non_reference_checksums(dbpair)
@@ -239,7 +238,7 @@ def test_update_cascade_onto_a_compared_column_is_refused(dbpair: DbPair, tmp_pa
         'ALTER TABLE "services" ADD CONSTRAINT services_name_key UNIQUE ("name");'
         'CREATE TABLE price_tags (id serial PRIMARY KEY, "serviceName" text '
         'CONSTRAINT price_tags_service_fk REFERENCES "services" ("name") ON UPDATE CASCADE);'
-        f'GRANT SELECT ("serviceName") ON price_tags TO {PROD_ROLE};'
+        f'GRANT SELECT ("serviceName") ON price_tags TO {dbpair.prod_role};'
     )
     before = both_checksums(dbpair)
     result = plan(dbpair, tmp_path)
@@ -257,8 +256,8 @@ def test_set_null_on_a_self_reference_by_code_is_refused(dbpair: DbPair, tmp_pat
             "CREATE TABLE tags (id text PRIMARY KEY, code text UNIQUE NOT NULL, "
             "parent_code text CONSTRAINT tags_parent_fk REFERENCES tags (code) "
             "ON UPDATE SET NULL);"
-            "GRANT SELECT ON tags TO refsync_dev_reader;"
-            f"GRANT SELECT, INSERT, UPDATE ON tags TO {PROD_ROLE};"
+            f"GRANT SELECT ON tags TO {dbpair.dev_role};"
+            f"GRANT SELECT, INSERT, UPDATE ON tags TO {dbpair.prod_role};"
         )
     config = (
         "version: 1\ntables:\n  - name: tags\n    match: {column: id}\n"
@@ -279,8 +278,8 @@ def test_business_table_listed_as_reference_data_is_refused(
     seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
     for side in ("dev", "prod"):
         dbpair.admin(side).execute(
-            f"GRANT SELECT, INSERT, UPDATE ON bookings TO {PROD_ROLE};"
-            "GRANT SELECT ON bookings TO refsync_dev_reader"
+            f"GRANT SELECT, INSERT, UPDATE ON bookings TO {dbpair.prod_role};"
+            f"GRANT SELECT ON bookings TO {dbpair.dev_role}"
         )
     config = _default_config_with(
         "  - name: bookings\n    match: {column: id}\n    compare: [status]\n" + exclude
@@ -393,8 +392,8 @@ def _plans(dbpair: DbPair, key_type: str, setup: str = "") -> None:
         dbpair.admin(side).execute(
             setup + f"CREATE TABLE plans (id {key_type} PRIMARY KEY, code text UNIQUE NOT NULL, "
             "name text);"
-            "GRANT SELECT ON plans TO refsync_dev_reader;"
-            f"GRANT SELECT, INSERT, UPDATE ON plans TO {PROD_ROLE};"
+            f"GRANT SELECT ON plans TO {dbpair.dev_role};"
+            f"GRANT SELECT, INSERT, UPDATE ON plans TO {dbpair.prod_role};"
         )
     dbpair.admin("dev").execute("INSERT INTO plans VALUES ('p1', 'basic', 'New name')")
     dbpair.admin("prod").execute("INSERT INTO plans VALUES ('p1', 'basic', 'Old name')")
@@ -424,7 +423,7 @@ def test_reference_compared_in_the_keys_own_type(dbpair: DbPair, tmp_path: Path,
     prod = dbpair.admin("prod")
     prod.execute(
         f'CREATE TABLE subs (id serial PRIMARY KEY, "planId" {column_type} NOT NULL);'
-        f'GRANT SELECT ("planId") ON subs TO {PROD_ROLE};'
+        f'GRANT SELECT ("planId") ON subs TO {dbpair.prod_role};'
     )
     prod.execute('INSERT INTO subs ("planId") VALUES (%s)', [stored])
     config = PLANS + ("" if declared else "    protected_by: [subs.planId]\n")

@@ -46,10 +46,10 @@ def load_sql(dbpair: DbPair, scenario: Path) -> None:
     schema = scenario / "schema.sql"
     for side in ("dev", "prod"):
         if schema.exists():
-            dbpair.admin(side).execute(schema.read_bytes())
+            dbpair.admin(side).execute(dbpair.with_roles(schema.read_text()).encode())
         text = (scenario / f"{side}.sql").read_text()
         if text.strip():
-            dbpair.admin(side).execute(text.encode())
+            dbpair.admin(side).execute(dbpair.with_roles(text).encode())
 
 
 def plan_and_apply(dbpair: DbPair, config: Config, digest: str | None = None) -> Outcome:
