@@ -108,6 +108,10 @@ class TransactionSettings:
             # in one style, floats with every digit (the default since PostgreSQL 12).
             "intervalstyle": "postgres",
             "extra_float_digits": "1",
+            # Every relation refsync names is schema-qualified; with pg_catalog alone on the
+            # path, no schema of the database's can shadow an operator, function or type
+            # (an `=` that hides bookings from the protection check).
+            "search_path": "pg_catalog",
         }
         if self.read_only:
             # BEGIN READ ONLY is the first layer; this one holds even if a driver or proxy
@@ -120,6 +124,10 @@ class TransactionSettings:
         return {
             **self.wanted(),
             "transaction_read_only": "on" if self.read_only else "off",
+            # Read, never set (only a superuser may): under `replica` neither ordinary user
+            # triggers nor the foreign keys' own triggers fire, so what the plan lists and
+            # what the database checks would not be what happens.
+            "session_replication_role": "origin",
             # Dev and dry-run read one snapshot; apply's protection check, run after its row
             # locks, must see every booking committed before them (READ COMMITTED).
             "transaction_isolation": "repeatable read" if self.read_only else "read committed",

@@ -85,7 +85,7 @@ READABLE_SETTINGS = frozenset(
     | {"server_encoding"}
     # refsync.db reads back what each transaction set (LOCAL_SETTINGS) before reading data.
     | {"idle_in_transaction_session_timeout", "row_security", "transaction_read_only"}
-    | {"intervalstyle", "extra_float_digits"}
+    | {"intervalstyle", "extra_float_digits", "search_path", "session_replication_role"}
 )
 _POSITIVE_MS = re.compile(r"[1-9][0-9]{0,9}")
 #: The settings a transaction may give itself with set_config(name, value, true), each with
@@ -100,6 +100,8 @@ LOCAL_SETTINGS: Mapping[str, re.Pattern[str]] = {
     "row_security": re.compile("off"),
     "intervalstyle": re.compile("postgres"),
     "extra_float_digits": re.compile("1"),
+    # Only pg_catalog: no schema of the user's can shadow an operator, function or type.
+    "search_path": re.compile("pg_catalog"),
 }
 ALLOWED_OPERATORS = frozenset(
     {"=", "<>", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "||", "BETWEEN", "NOT BETWEEN"}

@@ -300,6 +300,7 @@ TRANSACTION_SETTINGS = [
     " pg_catalog.set_config('row_security', 'off', true),"
     " pg_catalog.set_config('intervalstyle', 'postgres', true),"
     " pg_catalog.set_config('extra_float_digits', '1', true),"
+    " pg_catalog.set_config('search_path', 'pg_catalog', true),"
     " pg_catalog.set_config('transaction_read_only', 'on', true)",
     "SELECT set_config('lock_timeout', '200', true)",
     "SELECT pg_catalog.current_setting('lock_timeout'),"
@@ -323,7 +324,12 @@ SETTINGS_NEAR_MISSES: list[tuple[str, str]] = [
     ("SELECT set_config('lock_timeout', %s, true)", "lock_timeout to a non-literal"),
     ("SELECT set_config('intervalstyle', 'iso_8601', true)", "intervalstyle to iso_8601"),
     ("SELECT set_config('extra_float_digits', '0', true)", "extra_float_digits to 0"),
-    ("SELECT set_config('search_path', 'evil', true)", "function set_config() may only set"),
+    ("SELECT set_config('search_path', 'evil', true)", "may not set search_path to evil"),
+    (
+        "SELECT set_config('search_path', 'evil, pg_catalog', true)",
+        "may not set search_path to evil, pg_catalog",
+    ),
+    ("SELECT set_config('session_replication_role', 'origin', true)", "may only set"),
     ("SELECT set_config('role', 'postgres', true)", "function set_config() may only set"),
     ("SELECT set_config('Row_Security', 'off', true)", "function set_config() may only set"),
     ("SELECT set_config(%s, 'off', true)", "function set_config() may only set"),
@@ -349,7 +355,7 @@ SETTINGS_NEAR_MISSES: list[tuple[str, str]] = [
     ("SET LOCAL transaction_read_only = off", "may only be turned on"),
     ("SET LOCAL row_security = on", "SET row_security is not allowed"),
     ("SET LOCAL row_security = off", "SET row_security is not allowed"),
-    ("SELECT current_setting('search_path')", "current_setting() may only read"),
+    ("SELECT current_setting('role')", "current_setting() may only read"),
 ]
 
 

@@ -96,7 +96,9 @@ def test_every_transaction_sets_and_reads_back_before_its_first_data_statement(
 
 def test_users_connection_options_are_kept(dbpair: DbPair) -> None:
     """The URL's own `options` (a search_path, even lock_timeout=0 and row_security=on) reach
-    the session; inside refsync's transactions its own values override them, locally."""
+    the session; inside refsync's transactions its own values override them, locally (the
+    search_path too: refsync names every relation with its schema and wants no operator or
+    function of the database's shadowing pg_catalog's)."""
     options = "-c search_path=public,pg_catalog -c lock_timeout=0 -c row_security=on"
     url = _with_options(dbpair.prod_url, options)
     db = Database.connect(url, "prod", POLICY, read_only=True, timeouts=Timeouts())
@@ -111,7 +113,7 @@ def test_users_connection_options_are_kept(dbpair: DbPair) -> None:
         outside = db._conn.execute(probe).fetchone()
     finally:
         db.close()
-    assert inside == ("public,pg_catalog", "5s", "off")
+    assert inside == ("pg_catalog", "5s", "off")
     assert outside == ("public,pg_catalog", "0", "on")
 
 
@@ -205,7 +207,18 @@ def test_read_back_compares_what_the_server_shows() -> None:
     """Values read back as the server prints them ('5s', '2min') match what was set in
     milliseconds; a timeout of 0 or row security on does not."""
     settings = TransactionSettings(lock_ms=5000, statement_ms=120_000, read_only=True)
-    shown = ["5s", "2min", "2min", "off", "postgres", "1", "on", "repeatable read"]
+    shown = [
+        "5s",
+        "2min",
+        "2min",
+        "off",
+        "postgres",
+        "1",
+        "pg_catalog",
+        "on",
+        "origin",
+        "repeatable read",
+    ]
     assert settings.mismatches(shown) == []
     shown[0], shown[3] = "0", "on"
     assert settings.mismatches(shown) == [
@@ -228,3 +241,63 @@ def test_read_back_compares_what_the_server_shows() -> None:
 def test_the_refusal_names_the_likely_pooler(host: str, port: str, named: str) -> None:
     """The refusal names the pooler the host or port gives away, or the port mismatch."""
     assert named in pooler_hint(host, port, 5432)
+
+
+def test_replica_replication_role_refuses(dbpair: DbPair, tmp_path: Path) -> None:
+    """A role configured with `session_replication_role = replica` (no user trigger the plan
+    lists would fire, and neither would the foreign keys' own triggers) is refused with
+    exit 3 naming the setting, before any data is read; nothing is written."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    admin = dbpair.admin("prod")
+    admin.execute(
+        sql.SQL("ALTER ROLE {} IN DATABASE {} SET session_replication_role = replica").format(
+            sql.Identifier(dbpair.prod_role), sql.Identifier(dbpair.prod_db)
+        )
+    )
+    before = both_checksums(dbpair)
+    try:
+        result = plan(dbpair, tmp_path)
+    finally:
+        admin.execute(
+            sql.SQL("ALTER ROLE {} IN DATABASE {} RESET session_replication_role").format(
+                sql.Identifier(dbpair.prod_role), sql.Identifier(dbpair.prod_db)
+            )
+        )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "session_replication_role is 'replica', expected 'origin'" in result.stderr
+    assert both_checksums(dbpair) == before
+
+
+def test_a_search_path_cannot_shadow_pg_catalog(dbpair: DbPair, tmp_path: Path) -> None:
+    """A role-level search_path putting a schema with its own `=` on text before pg_catalog
+    (one that hides bookings from a protection query) changes nothing: inside refsync's
+    transactions the path is pg_catalog alone, so a booked service is still skipped."""
+    seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
+    baseline = plan(dbpair, tmp_path / "baseline")
+    assert baseline.returncode == 0, baseline.stdout + baseline.stderr
+    admin = dbpair.admin("prod")
+    admin.execute(
+        "CREATE SCHEMA evil;"
+        "CREATE FUNCTION evil.eq(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE "
+        "AS 'SELECT false';"
+        "CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.eq);"
+    )
+    admin.execute(
+        sql.SQL("GRANT USAGE ON SCHEMA evil TO {}").format(sql.Identifier(dbpair.prod_role))
+    )
+    admin.execute(
+        sql.SQL("ALTER ROLE {} IN DATABASE {} SET search_path = evil, pg_catalog, public").format(
+            sql.Identifier(dbpair.prod_role), sql.Identifier(dbpair.prod_db)
+        )
+    )
+    try:
+        shadowed = plan(dbpair, tmp_path / "shadowed")
+    finally:
+        admin.execute(
+            sql.SQL("ALTER ROLE {} IN DATABASE {} RESET search_path").format(
+                sql.Identifier(dbpair.prod_role), sql.Identifier(dbpair.prod_db)
+            )
+        )
+    assert shadowed.returncode == 0, shadowed.stdout + shadowed.stderr
+    assert shadowed.outputs["plan-digest"] == baseline.outputs["plan-digest"]
+    assert shadowed.outputs["skips"] == baseline.outputs["skips"] != "0"
