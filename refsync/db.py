@@ -317,6 +317,15 @@ class Database:
         self._one_row(self.settings.set_statement())
         shown = self._one_row(self.settings.read_back_statement())
         if wrong := self.settings.mismatches(shown[:-1]):
+            if any(w.startswith("session_replication_role ") for w in wrong):
+                raise OperationalError(
+                    f"{self.side}: {'; '.join(wrong)} inside refsync's transaction: under "
+                    "`replica` neither user triggers nor the foreign keys' own triggers fire, "
+                    "so the plan would not say what the database does; refsync stops before "
+                    "reading any data",
+                    fix="remove the setting from the role or database (ALTER ROLE <role> "
+                    "RESET session_replication_role, or ALTER DATABASE ... RESET ...)",
+                )
             host, port = self.endpoint
             raise OperationalError(
                 f"{self.side}: a setting refsync relies on is not in effect inside its "
