@@ -431,10 +431,6 @@ class Database:
             with contextlib.suppress(psycopg.Error):
                 self._conn.cancel_safe(timeout=5.0)
 
-    def rowcount_execute(self, query: sql.Composed | sql.SQL, params: Sequence[Any] = ()) -> int:
-        """Run a write and return its row count (writes use RETURNING for counts instead)."""
-        return len(self.execute(query, params))
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction; rolled back on any exception, including KeyboardInterrupt."""

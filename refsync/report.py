@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from refsync import __version__
 from refsync.engine import Outcome
 from refsync.escape import code, md, visible
-from refsync.plan import Ref, Skip, TablePlan, show_key, to_json
+from refsync.plan import Create, Ref, Skip, TablePlan, Update, show_key, to_json
 
 PLAN_SCHEMA_VERSION = 1
-#: Rows listed per summary section; the rest is counted and left to the plan file.
+#: Records listed per summary section; the rest is counted and left to the plan file.
 SUMMARY_ROWS = 200
-CELL_CHARS = 120
+#: What the summary may take: GitHub refuses a step summary over 1 MiB; the margin covers
+#: the lines written after the sections are budgeted (notes of what was left out).
+SUMMARY_BYTES = 1_000_000
 
 
 def fmt(value: Any) -> str:
@@ -38,18 +40,8 @@ def fmt(value: Any) -> str:
     return j if isinstance(j, str) else json.dumps(j, ensure_ascii=False, sort_keys=True)
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
-
-
-def _cell(text: str) -> str:
-    """Data for a summary table cell: clipped, then escaped (never the other way round,
-    which could cut an escape in half)."""
-    return md(_clip(text))
-
-
 def _key(key: tuple[Any, ...]) -> str:
-    return code(_clip(show_key(key)))
+    return code(show_key(key))
 
 
 def outputs(outcome: Outcome, plan_file: str) -> dict[str, str]:
@@ -178,12 +170,6 @@ def write_plan_file(path: Any, outcome: Outcome) -> None:
         fh.write("\n")
 
 
-def _rows_capped(items: list[str], total: int, what: str) -> Iterator[str]:
-    yield from items
-    if total > len(items):
-        yield f"\n… and {total - len(items)} more {what} in the plan file.\n"
-
-
 def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
     """The job summary in GitHub-flavoured Markdown."""
     plan = outcome.plan
@@ -221,55 +207,89 @@ def summary(outcome: Outcome, approvers: tuple[str, ...] = ()) -> str:
         f"{t['unchanged']} | {t['prod_only']} |"
     )
     lines += _scope_section(outcome)
+    tail = [*_privileges_section(outcome), "", "### Next step", "", _next_step(outcome), ""]
+    budget = _Budget(SUMMARY_BYTES - sum(len(x.encode("utf-8")) + 1 for x in lines + tail))
     for table in plan.tables:
-        lines += _table_sections(table)
-    lines += _privileges_section(outcome)
-    lines += ["", "### Next step", "", _next_step(outcome), ""]
-    return "\n".join(lines)
+        lines += _table_sections(table, budget)
+    return "\n".join(lines + tail)
 
 
-def _table_sections(table: TablePlan) -> list[str]:
+class _Budget:
+    """What is left of the summary's size: sections stop listing rows when it runs out, so
+    the summary stays under GitHub's 1 MiB limit however long the values are."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def take(self, lines: list[str]) -> bool:
+        """Spend the lines' size if it is there; False (nothing spent) when it is not."""
+        size = sum(len(line.encode("utf-8")) + 1 for line in lines)
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+def _listed(
+    records: Sequence[Any], render: Callable[[Any], list[str]], what: str, budget: _Budget
+) -> list[str]:
+    """Table rows for the first SUMMARY_ROWS records that fit the budget, every value in
+    full; then how many more the plan file holds, and why they stop here."""
+    out: list[str] = []
+    shown = 0
+    for record in records[:SUMMARY_ROWS]:
+        rows = render(record)
+        if not budget.take(rows):
+            break
+        out += rows
+        shown += 1
+    if shown < len(records):
+        out += ["", f"… and {len(records) - shown} more {what} in the plan file."]
+        if shown < min(len(records), SUMMARY_ROWS):
+            out.append(
+                "The summary lists no more values here: it must stay under GitHub's 1 MiB limit."
+            )
+    return out
+
+
+def _table_sections(table: TablePlan, budget: _Budget) -> list[str]:
     out: list[str] = []
     if not (table.creates or table.updates or table.skips):
         return out
     out += ["", f"### {md(table.name)}"]
     if table.creates:
-        out += ["", f"**Create ({len(table.creates)})**", "", "| key | values |", "|---|---|"]
-        rows = [
-            f"| {_key(c.key)} | "
-            + _cell(", ".join(f"{k}={fmt(v)}" for k, v in c.values.items()))
-            + " |"
-            for c in table.creates[:SUMMARY_ROWS]
-        ]
-        out += _rows_capped(rows, len(table.creates), "creates")
+        out += ["", f"**Create ({len(table.creates)})**", "", "| key | column | value |"]
+        out += ["|---|---|---|"]
+        out += _listed(table.creates, _create_rows, "creates", budget)
     if table.updates:
-        out += [
-            "",
-            f"**Update ({len(table.updates)})**",
-            "",
-            "| key | field | old → new |",
-            "|---|---|---|",
-        ]
-        rows = []
-        for u in table.updates[:SUMMARY_ROWS]:
-            for i, (col, (old, new)) in enumerate(u.changes.items()):
-                key = _key(u.key) if i == 0 else ""
-                rows.append(f"| {key} | {_cell(col)} | {_cell(fmt(old))} → {_cell(fmt(new))} |")
-        out += _rows_capped(rows, len(table.updates), "updates")
+        out += ["", f"**Update ({len(table.updates)})**", "", "| key | field | old | new |"]
+        out += ["|---|---|---|---|"]
+        out += _listed(table.updates, _update_rows, "updates", budget)
     if table.skips:
-        out += [
-            "",
-            f"**Skip ({len(table.skips)})**",
-            "",
-            "| key | reason | would change |",
-            "|---|---|---|",
-        ]
-        rows = [
-            f"| {_key(s.key)} | {_cell(s.reason)} | {_cell(_would_change(s))} |"
-            for s in table.skips[:SUMMARY_ROWS]
-        ]
-        out += _rows_capped(rows, len(table.skips), "skips")
+        out += ["", f"**Skip ({len(table.skips)})**", "", "| key | reason | would change |"]
+        out += ["|---|---|---|"]
+        out += _listed(table.skips, _skip_rows, "skips", budget)
     return out
+
+
+def _create_rows(create: Create) -> list[str]:
+    """One row per value of a new row, its key on the first: every value in full, a
+    reference once as `→ key`."""
+    return [
+        f"| {_key(create.key) if i == 0 else ''} | {md(column)} | {md(fmt(value))} |"
+        for i, (column, value) in enumerate(create.values.items())
+    ] or [f"| {_key(create.key)} | | |"]
+
+
+def _update_rows(update: Update) -> list[str]:
+    return [
+        f"| {_key(update.key) if i == 0 else ''} | {md(column)} | {md(fmt(old))} | {md(fmt(new))} |"
+        for i, (column, (old, new)) in enumerate(update.changes.items())
+    ]
+
+
+def _skip_rows(skip: Skip) -> list[str]:
+    return [f"| {_key(skip.key)} | {md(skip.reason)} | {md(_would_change(skip))} |"]
 
 
 def _would_change(skip: Skip) -> str:
@@ -392,10 +412,12 @@ def console_report(outcome: Outcome, stream: IO[str]) -> None:
             detail.add_column(col, overflow="fold")
         for cr in table.creates[:CONSOLE_ROWS]:
             values = ", ".join(f"{k}={fmt(v)}" for k, v in cr.values.items())
-            detail.add_row("create", visible(show_key(cr.key)), visible(values[:200]))
+            detail.add_row("create", visible(show_key(cr.key)), visible(values))
         for u in table.updates[:CONSOLE_ROWS]:
-            changes = "; ".join(f"{k}: {fmt(o)} → {fmt(n)}" for k, (o, n) in u.changes.items())
-            detail.add_row("update", visible(show_key(u.key)), visible(changes[:200]))
+            changes = "; ".join(
+                f"{k}: was {fmt(o)}, now {fmt(n)}" for k, (o, n) in u.changes.items()
+            )
+            detail.add_row("update", visible(show_key(u.key)), visible(changes))
         for s in table.skips[:CONSOLE_ROWS]:
             detail.add_row("skip", visible(show_key(s.key)), visible(s.reason))
         hidden = sum(
@@ -404,7 +426,3 @@ def console_report(outcome: Outcome, stream: IO[str]) -> None:
         if hidden:
             detail.caption = f"{hidden} more rows: see the job summary and the plan file"
         console.print(detail)
-
-
-def counts_mapping(outcome: Outcome) -> Mapping[str, int]:
-    return outcome.plan.totals

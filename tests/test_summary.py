@@ -4,13 +4,14 @@ rendered by a real GFM renderer (tests/fixtures/gfm.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 
 from refsync.db import Identity
 from refsync.engine import Outcome
 from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update
-from refsync.report import SUMMARY_ROWS, summary
+from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
 from tests.fixtures.gfm import render, shown
 
 MIB = 1024 * 1024
@@ -85,14 +86,15 @@ def test_summary_tables_are_valid_gfm() -> None:
     tables = _tables(summary(_outcome(5)))
     assert [t[0] for t in tables] == [
         ["table", "create", "update", "skip", "unchanged", "prod only"],
-        ["key", "values"],
-        ["key", "field", "old → new"],
+        ["key", "column", "value"],
+        ["key", "field", "old", "new"],
         ["key", "reason", "would change"],
     ]
     for table in tables:
         assert all(len(r) == len(table[0]) for r in table)
     counts = tables[0]
     assert counts[1] == ["services", "5", "5", "5", "5", "3"]
+    assert len(tables[1]) == 1 + 5 * 4  # a row per value of each created row
     assert len(tables[2]) == 1 + 5 * 2  # two changed fields per update
 
 
@@ -103,7 +105,7 @@ def test_pipes_and_newlines_in_data_do_not_break_tables() -> None:
         assert all(len(r) == len(table[0]) for r in table)
     # The pipe stays in the value cell (escaped in the source), the newline shows as \\n.
     cells = [cell for t in tables for r in t for cell in r]
-    assert any('name="A | B\\nC \\\\ D' in cell for cell in cells)
+    assert '"A | B\\nC \\\\ D 0"' in cells
 
 
 #: Data that would hide, forge or reorder part of the plan if it were not escaped: an HTML
@@ -180,14 +182,16 @@ def test_hostile_data_cannot_hide_forge_or_reorder_the_plan() -> None:
     ]
     for table in out.tables:
         assert all(len(row) == len(table[0]) for row in table), table
-    assert [row[0] for row in creates[1:]] == [f"{shown(h)}/{i}" for i, h in enumerate(HOSTILE)]
+    assert [row[0] for row in creates[1:] if row[0]] == [
+        f"{shown(h)}/{i}" for i, h in enumerate(HOSTILE)
+    ]
     assert [row[0] for row in skips[1:]] == [shown(h) for h in HOSTILE]
     assert [row[1] for row in skips[1:]] == [f"in use by {shown(h)}" for h in HOSTILE]
     old, new = (json.dumps(v, ensure_ascii=False) for v in (HOSTILE[0], HOSTILE[-1]))
-    assert updates[1][1:] == [f"col {shown(HOSTILE[0])}", f"{old} → {new}"]
-    long_cell = updates[2][2]
-    assert long_cell.startswith('"LLLL')
-    assert len(long_cell) < 300
+    assert updates[1][1:] == [f"col {shown(HOSTILE[0])}", old, new]
+    # Every value a reviewer approves is shown in full, the 10,000-character one too.
+    assert updates[2][2] == json.dumps(LONG)
+    assert [row[2] for row in creates[1:] if row[1] == "long"] == [json.dumps(LONG)] * n
     outcome = _hostile_outcome()
     assert (
         f"Fingerprints verified: dev {shown(outcome.dev_fingerprint)}, "
@@ -205,3 +209,49 @@ def test_hostile_data_cannot_hide_forge_or_reorder_the_plan() -> None:
     assert set(out.markup) <= {"strong", "code", "table", "thead", "tbody", "tr", "th", "td"}
     for forged in ("<script", "<!--", "<details", "</details", "<a ", "<img", "<h4", "<em>"):
         assert forged not in out.html
+
+
+def test_long_values_are_shown_in_full_until_the_size_budget_says_so() -> None:
+    """Values are never cut: 300 created rows of 10,000-character names fill the summary to
+    just under 1 MiB, and the summary says how many more the plan file holds and why."""
+    outcome = _outcome(300, name="N" * 10_000)
+    text = summary(outcome)
+    assert len(text.encode("utf-8")) < MIB
+    tables = _tables(text)
+    names = [row[2] for row in tables[1][1:] if row[1] == "name"]
+    assert names
+    assert all(cell.startswith('"' + "N" * 10_000 + " ") for cell in names)
+    listed = len(names)
+    assert listed < 200
+    assert f"… and {300 - listed} more creates in the plan file." in text
+    assert "The summary lists no more values here: it must stay under GitHub's 1 MiB" in text
+    # The counts table, the tail and the digest are never squeezed out.
+    assert "### Next step" in text
+    assert "a" * 64 in text
+
+
+def test_a_reference_reads_once_as_its_key() -> None:
+    """A created row's reference shows as `→ key` in its own cell; an updated reference
+    shows old and new in their own columns (never `→ a → → b`)."""
+    outcome = _outcome(1)
+    table = outcome.plan.tables[0]
+    moved = Update(
+        ("upd-ref",),
+        "p9",
+        {"categoryId": (Ref("c", ("accessories",)), Ref("c", ("computers",)))},
+        (),
+    )
+    plan = Plan((TablePlan("services", table.creates, (moved,), (), 0, 0),))
+    tables = _tables(summary(Outcome(**{**outcome.__dict__, "plan": plan})))
+    assert ["", "categoryId", "→ cleaning"] in tables[1]
+    assert tables[2][1] == ["upd-ref", "categoryId", "→ accessories", "→ computers"]
+
+
+def test_console_never_cuts_a_value_silently() -> None:
+    """The log's tables fold a long value over several lines instead of cutting it, and say
+    how many rows they leave to the summary and the plan file."""
+    stream = io.StringIO()
+    console_report(_outcome(25, name="Q" * 3_000), stream)
+    text = stream.getvalue()
+    assert text.count("Q") == 3_000 * CONSOLE_ROWS * 2  # name in creates and in updates
+    assert "more rows: see the job summary and the plan file" in text
