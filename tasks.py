@@ -5,6 +5,7 @@
     python3 tasks.py test    # the whole test suite against a real PostgreSQL
     python3 tasks.py lint    # ruff, mypy --strict, and the action-file linters
     python3 tasks.py bench   # the benchmark (see README); pass sizes after it
+    python3 tasks.py mutate  # mutation testing of the guard, diff and digest (docs/mutation.md)
 
 Each command first makes `.venv` from the pinned `requirements-dev.lock` (hash-checked),
 re-installing only when the lock file changed, so the second run starts at once.
@@ -73,7 +74,7 @@ def lint() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint", "bench"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "mutate"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
@@ -84,6 +85,8 @@ def main(argv: list[str]) -> int:
         return run("-m", "pytest", *rest)
     if cmd == "bench":
         return run("-m", "devtools.bench", *rest)
+    if cmd == "mutate":
+        return run("-m", "devtools.mutation", *rest)
     return lint()
 
 
