@@ -32,6 +32,7 @@ import hashlib
 import importlib
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -298,15 +299,25 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
 
     meta = json.loads((MUTANTS / (part.source + ".meta")).read_text())
     out_mutants = []
-    for name, code in meta["exit_code_by_key"].items():
+    seen: dict[str, int] = {}
+    for name, code in sorted(meta["exit_code_by_key"].items(), key=lambda item: _number(item[0])):
         mangled = name.rpartition(".")[2].rpartition("__mutmut_")[0]
         if mangled not in owned:
             continue
         status = _KILLED_CODES.get(code) or _OTHER_CODES.get(code, "suspicious")
         removed, added = _changed_lines(name, part.source)
         key = _function_key(f"{module}.{owned[mangled]}", removed, added)
+        # The same change on two equal lines of one function: the second is `key#2`.
+        seen[key] = seen.get(key, 0) + 1
+        key += f"#{seen[key]}" if seen[key] > 1 else ""
         out_mutants.append(Mutant(key, _one_line(removed, added), status))
     return out_mutants
+
+
+def _number(mutant: str) -> tuple[str, int]:
+    """`module.x_f__mutmut_12` -> ("module.x_f", 12): mutmut's order within a function."""
+    function, _, number = mutant.rpartition("__mutmut_")
+    return function, int(number)
 
 
 def _changed_lines(mutant: str, source: str) -> tuple[list[str], list[str]]:
@@ -450,7 +461,8 @@ class Score:
     killed: int
     survived: int
     equivalent: int
-    seconds: float
+    seconds: float  # wall time
+    cpu_seconds: float  # this process and its children: what an idle machine would take
 
     @property
     def score(self) -> float:
@@ -458,21 +470,31 @@ class Score:
         return 100.0 * self.killed / judged if judged else 100.0
 
 
-def score(part: str, mutants: Sequence[Mutant], equivalent: Iterable[str], seconds: float) -> Score:
+def score(
+    part: str, mutants: Sequence[Mutant], equivalent: Iterable[str], seconds: tuple[float, float]
+) -> Score:
     listed = set(equivalent)
     killed = sum(m.killed for m in mutants)
     same = sum(not m.killed and m.key in listed for m in mutants)
-    return Score(part, len(mutants), killed, len(mutants) - killed - same, same, seconds)
+    return Score(part, len(mutants), killed, len(mutants) - killed - same, same, *seconds)
 
 
 def table(scores: Sequence[Score]) -> Iterator[str]:
-    yield "| part | mutants | killed | survived | equivalent | score | seconds |"
-    yield "|---|---:|---:|---:|---:|---:|---:|"
+    yield "| part | mutants | killed | survived | equivalent | score | seconds | CPU seconds |"
+    yield "|---|---:|---:|---:|---:|---:|---:|---:|"
     for s in scores:
         yield (
             f"| {s.part} | {s.mutants} | {s.killed} | {s.survived} | {s.equivalent} "
-            f"| {s.score:.1f}% | {s.seconds:.0f} |"
+            f"| {s.score:.1f}% | {s.seconds:.0f} | {s.cpu_seconds:.0f} |"
         )
+
+
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main(argv: Sequence[str]) -> int:
@@ -491,12 +513,13 @@ def main(argv: Sequence[str]) -> int:
     MUTANTS.mkdir()
     scores, all_mutants = [], []
     for part in parts:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         print(f"mutate: {part.name}: mutmut (log: mutants/{part.name}.log)", flush=True)
         mutants = run_mutmut(part, MUTANTS / f"{part.name}.log")
         print(f"mutate: {part.name}: constants", flush=True)
         mutants += run_constants(part, opts.workers)
-        scores.append(score(part.name, mutants, equivalent, time.perf_counter() - start))
+        spent = (time.perf_counter() - start, _cpu_seconds() - cpu)
+        scores.append(score(part.name, mutants, equivalent, spent))
         all_mutants += mutants
         _print_survivors(part.name, mutants, equivalent)
 
