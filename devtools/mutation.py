@@ -517,7 +517,11 @@ def main(argv: Sequence[str]) -> int:
         print(f"mutate: {part.name}: mutmut (log: mutants/{part.name}.log)", flush=True)
         mutants = run_mutmut(part, MUTANTS / f"{part.name}.log")
         print(f"mutate: {part.name}: constants", flush=True)
-        mutants += run_constants(part, opts.workers)
+        constants = run_constants(part, opts.workers)
+        for kind, some in (("mutmut", mutants), ("constant", constants)):
+            killed = sum(m.killed for m in some)
+            print(f"mutate: {part.name}: {kind} mutants: {len(some)}, killed {killed}")
+        mutants += constants
         spent = (time.perf_counter() - start, _cpu_seconds() - cpu)
         scores.append(score(part.name, mutants, equivalent, spent))
         all_mutants += mutants
