@@ -17,9 +17,9 @@ A part's mutants are of two kinds, scored together:
   `digest_constants`). Each mutant runs the part's tests in a child forked from a process
   that has imported them once, with the constant replaced in the module.
 
-A mutant listed in docs/mutation-equivalent.md (it cannot change what the code does) is
-counted apart; the score is killed / (mutants - equivalent). Every run starts from a fresh
-`mutants/`, so the figures always describe the code and tests as they are.
+A mutant listed under "Equivalent mutants" in docs/mutation.md (it cannot change what the
+code does) is counted apart; the score is killed / (mutants - equivalent). Every run starts
+from a fresh `mutants/`, so the figures always describe the code and tests as they are.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ from pglast import ast as pg
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
-EQUIVALENT = ROOT / "docs" / "mutation-equivalent.md"
+DOC = ROOT / "docs" / "mutation.md"
+#: The heading of DOC's section that lists the equivalent mutants.
+EQUIVALENT_SECTION = "## Equivalent mutants"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
 #: The digest's functions in refsync/plan.py; every other function there is the diff's.
@@ -435,11 +437,14 @@ def _silence_for_good() -> None:
 # --- the report -----------------------------------------------------------------------------
 
 
-def equivalent_keys(path: Path = EQUIVALENT) -> dict[str, str]:
+def equivalent_keys(path: Path = DOC) -> dict[str, str]:
     """The mutants listed as equivalent, each with its reason: list items that start with
     one or more keys in backticks, then say why (`- \\`KEY\\`, \\`KEY\\`: why`)."""
+    text = path.read_text()
+    if EQUIVALENT_SECTION not in text:
+        raise RuntimeError(f"{path.name} has no section {EQUIVALENT_SECTION!r}")
     items: list[str] = []
-    for line in path.read_text().splitlines():
+    for line in text[text.index(EQUIVALENT_SECTION) :].splitlines():
         if line.startswith("- "):
             items.append(line)
         elif line.startswith("  ") and items:  # an item's continuation line
