@@ -30,6 +30,7 @@ import contextlib
 import decimal
 import hashlib
 import importlib
+import json
 import os
 import re
 import resource
@@ -209,8 +210,6 @@ def guard_constants() -> list[ConstantMutant]:
 
 def digest_constants() -> list[ConstantMutant]:
     """The digest's by-type tables and JSON encoder settings, one entry at a time."""
-    import json
-
     from refsync import plan
 
     m = "refsync.plan"
@@ -297,8 +296,6 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-30:]
         raise RuntimeError("mutmut failed:\n" + "\n".join(tail))
-    import json
-
     meta = json.loads((MUTANTS / (part.source + ".meta")).read_text())
     out_mutants = []
     seen: dict[str, int] = {}
