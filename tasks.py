@@ -6,6 +6,7 @@
     python3 tasks.py lint    # ruff, mypy --strict, and the action-file linters
     python3 tasks.py bench   # the benchmark (see README); pass sizes after it
     python3 tasks.py compat  # docs/compatibility.md: the tests on PostgreSQL 13-18
+    python3 tasks.py mutate  # mutation testing of the guard, diff and digest (docs/mutation.md)
 
 Each command first makes `.venv` from the pinned `requirements-dev.lock` (hash-checked),
 re-installing only when the lock file changed, so the second run starts at once.
@@ -104,7 +105,7 @@ def lint() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat", "mutate"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
@@ -119,6 +120,8 @@ def main(argv: list[str]) -> int:
         return run("-m", "devtools.compat", *rest)
     if cmd == "bench":
         return run("-m", "devtools.bench", *rest)
+    if cmd == "mutate":
+        return run("-m", "devtools.mutation", *rest)
     return lint()
 
 

@@ -43,6 +43,11 @@ class GuardError(SafetyError):
 
     title = "refsync statement guard"
 
+    def __init__(self, message: str, *, fix: str | None = None, reason: str = "") -> None:
+        super().__init__(message, fix=fix)
+        #: Why, without the statement that the message quotes (tests compare it exactly).
+        self.reason = reason
+
 
 class ApprovalError(SafetyError):
     """The GitHub approval could not be verified; fails closed."""

@@ -153,6 +153,7 @@ def check(statement: str, policy: Policy) -> None:
         raise GuardError(
             f"statement guard refused {excerpt!r}: {refusal}",
             fix="this is a refsync bug; nothing was sent to the database, please report it",
+            reason=str(refusal),
         ) from None
 
 

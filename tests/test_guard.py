@@ -222,10 +222,12 @@ def test_engine_statements_pass(statement: str) -> None:
 
 @pytest.mark.parametrize(("statement", "reason"), FORBIDDEN)
 def test_forbidden_statement_is_refused_with_its_reason(statement: str, reason: str) -> None:
-    """A forbidden statement raises GuardError naming why it was refused."""
+    """A forbidden statement raises GuardError naming why it was refused (in the reason, not
+    in the message, which quotes the statement and so could match by accident)."""
     with pytest.raises(GuardError) as refused:
         check(statement, APPLY)
-    assert reason in refused.value.message
+    assert reason in refused.value.reason
+    assert refused.value.message.endswith(": " + refused.value.reason)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,100 @@
+"""The mutation command's own checks that need no mutation run (docs/mutation.md): its
+list of equivalent mutants names functions and constants that exist, and every allow/deny
+list of the guard has mutants, so a renamed function or a new list shows up here, in the
+ordinary test run, rather than only in the next `python3 tasks.py mutate`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from devtools import mutation
+from refsync import guard, plan
+
+KEY = re.compile(r"(guard|plan)\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
+CONSTANT = re.compile(r"(guard|plan)\.([A-Z_]+) ([-+~])(\S+)")
+
+
+def test_equivalent_list_parses_items_with_several_keys_over_several_lines(
+    tmp_path: Path,
+) -> None:
+    """Keys are the backticked words an item starts with, also on its continuation lines."""
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "- `guard.x aaaaaaaa`: ignored, before the section\n"
+        "## Equivalent mutants\n"
+        "- `guard._walk 11111111`, `guard._walk 22222222`,\n"
+        "  `guard._walk 33333333` (a change): why it is equivalent\n"
+        "- `plan._TO_JSON -tuple`: why; `plan.not 44444444` in prose is not a key\n"
+        "Text between items.\n"
+        "  - `plan.indented 55555555`: not an item of the list\n"
+    )
+    assert mutation.equivalent_keys(doc) == {
+        "guard._walk 11111111": "(a change): why it is equivalent",
+        "guard._walk 22222222": "(a change): why it is equivalent",
+        "guard._walk 33333333": "(a change): why it is equivalent",
+        "plan._TO_JSON -tuple": "why; `plan.not 44444444` in prose is not a key",
+    }
+
+
+def test_equivalent_mutants_name_what_exists() -> None:
+    """Every listed key names a function (or method) or a constant entry of the source."""
+    keys = mutation.equivalent_keys()
+    assert keys, "docs/mutation.md lists no equivalent mutant"
+    modules = {"guard": guard, "plan": plan}
+    for key, why in keys.items():
+        assert why, f"`{key}` says no why"
+        if found := KEY.fullmatch(key):
+            owner: object = modules[found[1]]
+            for name in found[2].split("."):
+                owner = getattr(owner, name)
+            assert callable(owner), key
+        else:
+            found = CONSTANT.fullmatch(key)
+            assert found, f"`{key}` is not a key the command prints"
+            assert hasattr(modules[found[1]], found[2]), key
+
+
+def test_every_guard_list_has_constant_mutants() -> None:
+    """Each allow/deny list of the guard loses each entry and gains its additions in turn."""
+    mutants = mutation.guard_constants()
+    lists = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
+    assert {m.name for m in mutants} == lists
+    for mutant in mutants:
+        assert mutant.value != getattr(guard, mutant.name), mutant.key
+    removed = {m.key for m in mutants if m.change.startswith("-")}
+    assert "guard.TRUE_WORDS -'on'" in removed
+    assert "guard.SETTABLE +'session_replication_role'" in {m.key for m in mutants}
+
+
+def test_digest_constant_mutants_change_the_constants() -> None:
+    """Each digest constant mutant differs from the constant it replaces."""
+    for mutant in mutation.digest_constants():
+        original = getattr(plan, mutant.name)
+        if mutant.name == "_CANONICAL_JSON":
+            assert vars(mutant.value) != vars(original), mutant.key
+        else:
+            assert mutant.value != original, mutant.key
+
+
+def test_an_addition_already_in_a_list_is_an_error() -> None:
+    """Adding an entry a list holds would make a mutant that changes nothing."""
+    with pytest.raises(ValueError, match="already holds 'on'"):
+        mutation._entry_mutants("m", "TRUE_WORDS", frozenset({"on"}), ["on"])
+
+
+def test_score_leaves_equivalent_mutants_out() -> None:
+    """killed / (mutants - equivalent); a killed mutant listed as equivalent still counts
+    as killed."""
+    mutants = [
+        mutation.Mutant("a", "", "killed"),
+        mutation.Mutant("b", "", "timeout"),
+        mutation.Mutant("c", "", "survived"),
+        mutation.Mutant("d", "", "no tests"),
+        mutation.Mutant("e", "", "survived"),
+    ]
+    got = mutation.score("p", mutants, {"e", "a"}, (1.0, 2.0))
+    assert (got.mutants, got.killed, got.survived, got.equivalent) == (5, 2, 2, 1)
+    assert got.score == 50.0

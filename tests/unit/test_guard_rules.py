@@ -1,0 +1,492 @@
+"""The statement guard's rules, each with its exact refusal reason and an accepted neighbour:
+statement kinds, placeholders, transaction control, SET forms, relations, writes, row locks,
+type casts and business-table reads.
+
+Allowed statements write `ONLY` before every non-catalog table they read, update or lock,
+as the engine does; refused ones break exactly one rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from refsync.errors import GuardError
+from refsync.guard import Policy, check
+from tests.unit.guard_policies import (
+    APPLY,
+    BOOKINGS,
+    CATEGORIES,
+    METADATA,
+    READ_ONLY,
+    SERVICES,
+    refusal,
+)
+
+# --- the error ------------------------------------------------------------------------------
+
+
+def test_error_quotes_the_statement_then_the_reason() -> None:
+    """The message is the statement, whitespace collapsed, then the reason; the fix says it
+    is a refsync bug."""
+    with pytest.raises(GuardError) as refused:
+        check("TRUNCATE\n   public.services", APPLY)
+    error = refused.value
+    assert error.reason == "TruncateStmt statements are not allowed"
+    assert error.message == (
+        "statement guard refused 'TRUNCATE public.services': "
+        "TruncateStmt statements are not allowed"
+    )
+    assert error.fix == (
+        "this is a refsync bug; nothing was sent to the database, please report it"
+    )
+    assert error.exit_code == 1
+
+
+def test_error_shortens_a_long_statement() -> None:
+    """A statement longer than 120 characters is quoted as its first 117 and `...`."""
+    statement = "DELETE FROM public.services WHERE " + " OR ".join(["id = 'x'"] * 20)
+    with pytest.raises(GuardError) as refused:
+        check(statement, APPLY)
+    assert refused.value.message == (
+        f"statement guard refused {statement[:117] + '...'!r}: "
+        "DeleteStmt statements are not allowed"
+    )
+    exact = "DELETE FROM public.services WHERE " + "x" * 86
+    assert len(exact) == 120
+    with pytest.raises(GuardError) as refused:
+        check(exact, APPLY)
+    assert refused.value.message.startswith(f"statement guard refused {exact!r}: ")
+    longer = exact + "y"
+    with pytest.raises(GuardError) as refused:
+        check(longer, APPLY)
+    assert refused.value.message.startswith(f"statement guard refused {exact[:117] + '...'!r}: ")
+
+
+# --- statements -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("SELECT 1; SELECT 2", "exactly one statement is allowed, got 2"),
+        ("", "exactly one statement is allowed, got 0"),
+        (";", "exactly one statement is allowed, got 0"),
+        ("SELEC 1", 'it does not parse (syntax error at or near "SELEC", at index 0)'),
+        ("DELETE FROM public.services WHERE false", "DeleteStmt statements are not allowed"),
+        ("TRUNCATE public.services", "TruncateStmt statements are not allowed"),
+        ("MERGE INTO public.services t USING public.x s ON true WHEN MATCHED THEN DELETE",
+         "MergeStmt statements are not allowed"),
+        ("SET CONSTRAINTS ALL DEFERRED", "ConstraintsSetStmt statements are not allowed"),
+    ],
+)  # fmt: skip
+def test_statement_kind(statement: str, reason: str) -> None:
+    """One SELECT, INSERT, UPDATE, SET or transaction command per call, nothing else."""
+    assert refusal(statement) == reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ("SELECT %(name)s", "%("),
+        ("SELECT %d", "%d"),
+        ("SELECT 1 %", "%"),
+        ("SELECT 1 %\n", "%\n"),
+        ("SELECT %s, %b", "%b"),
+    ],
+)
+def test_only_positional_placeholders(statement: str, found: str) -> None:
+    """psycopg's %s and %% are the only % sequences a statement may hold."""
+    assert refusal(statement) == f"only %s placeholders are allowed, found {found!r}"
+
+
+def test_placeholders_become_numbered_parameters() -> None:
+    """Each %s is a parameter and %% a literal %, so the statement parses as the server's."""
+    check("SELECT %s %% %s, %s::text LIKE 'a%%'", READ_ONLY)
+    check('SELECT "id" FROM ONLY "public"."services" WHERE "id" IN (%s, %s, %s)', READ_ONLY)
+
+
+# --- transaction control --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "END", "ABORT", "COMMIT AND CHAIN"],
+)
+def test_transaction_commands_are_accepted(statement: str) -> None:
+    """Begin, commit and roll back, on either policy."""
+    check(statement, READ_ONLY)
+    check(statement, APPLY)
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind"),
+    [
+        ("SAVEPOINT a", "TRANS_STMT_SAVEPOINT"),
+        ("RELEASE SAVEPOINT a", "TRANS_STMT_RELEASE"),
+        ("ROLLBACK TO SAVEPOINT a", "TRANS_STMT_ROLLBACK_TO"),
+        ("PREPARE TRANSACTION 'x'", "TRANS_STMT_PREPARE"),
+        ("COMMIT PREPARED 'x'", "TRANS_STMT_COMMIT_PREPARED"),
+        ("ROLLBACK PREPARED 'x'", "TRANS_STMT_ROLLBACK_PREPARED"),
+    ],
+)
+def test_other_transaction_commands_are_refused(statement: str, kind: str) -> None:
+    """Savepoints and two-phase commit are refused by name."""
+    assert refusal(statement) == f"transaction command {kind} is not allowed"
+
+
+# --- SET forms ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("SET lock_timeout TO DEFAULT", "VAR_SET_DEFAULT of lock_timeout is not allowed"),
+        ("SET TIME ZONE LOCAL", "VAR_SET_DEFAULT of timezone is not allowed"),
+        ("SET lock_timeout FROM CURRENT", "VAR_SET_CURRENT of lock_timeout is not allowed"),
+        ("RESET lock_timeout", "VAR_RESET of lock_timeout is not allowed"),
+        ("RESET ALL", "VAR_RESET_ALL of settings is not allowed"),
+        (
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "VAR_SET_MULTI of session characteristics is not allowed",
+        ),
+        (
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "VAR_SET_MULTI of session characteristics is not allowed",
+        ),
+        ("SET TRANSACTION SNAPSHOT 'x'", "VAR_SET_MULTI of transaction snapshot is not allowed"),
+    ],
+)
+def test_only_set_to_a_value(statement: str, reason: str) -> None:
+    """SET x = value and SET TRANSACTION are the only SET forms; RESET and session
+    characteristics (which outlive the transaction) are refused."""
+    assert refusal(statement) == reason + " (only SET x = value)"
+
+
+@pytest.mark.parametrize(
+    ("statement", "name"),
+    [
+        ("SET lock_timeout = '5s', '6s'", "lock_timeout"),
+        ("SET application_name = 'a', 'b'", "application_name"),
+        ("SET transaction_read_only = on, off", "transaction_read_only"),
+        ("SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE", "timezone"),
+    ],
+)
+def test_set_takes_one_literal(statement: str, name: str) -> None:
+    """A SET of an allowed setting takes exactly one literal value."""
+    assert refusal(statement) == f"SET {name} must be given one literal value"
+
+
+def test_setting_names_are_case_insensitive() -> None:
+    """SET LOCK_TIMEOUT is SET lock_timeout (and SET Search_Path still search_path)."""
+    check("SET LOCK_TIMEOUT = '5s'", READ_ONLY)
+    assert refusal("SET Search_Path = evil") == "SET search_path is not allowed"
+
+
+# --- relations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ('SELECT "id" FROM ONLY "services"', "relation services is not schema-qualified"),
+        ("SELECT relname FROM pg_class", "relation pg_class is not schema-qualified"),
+        (
+            'SELECT "id" FROM ONLY "otherdb"."public"."services"',
+            "relation otherdb.public.services names a database",
+        ),
+        (
+            'SELECT "id" FROM ONLY "Public"."services"',
+            "relation Public.services is not in the policy",
+        ),
+        (
+            'SELECT "id" FROM ONLY "public"."Services"',
+            "relation public.Services is not in the policy",
+        ),
+        (
+            'SELECT "id" FROM ONLY "public"."services"'
+            ' WHERE "id" IN (SELECT "id" FROM ONLY "public"."users")',
+            "relation public.users is not in the policy",
+        ),
+    ],
+)  # fmt: skip
+def test_relation_rules(statement: str, reason: str) -> None:
+    """Every relation is schema-qualified, in this database, and in the policy by exact name."""
+    assert refusal(statement, READ_ONLY) == reason
+
+
+def test_a_relation_may_be_known_by_any_role_in_the_policy() -> None:
+    """Readable, writable and column-readable relations all count as known."""
+    only_writable = Policy(readable=frozenset(), column_readable={}, writable=frozenset({SERVICES}))
+    check('SELECT "id" FROM ONLY "public"."services"', only_writable)
+    only_columns = Policy(readable=frozenset(), column_readable={BOOKINGS: frozenset({"x"})})
+    check('SELECT "x" FROM ONLY "public"."bookings"', only_columns)
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        (
+            'INSERT INTO "public"."bookings" ("serviceId") VALUES (\'x\')',
+            "INSERT target public.bookings is not writable",
+        ),
+        (
+            'INSERT INTO "public"."database_metadata" ("id") VALUES (\'x\')',
+            "INSERT target public.database_metadata is not writable",
+        ),
+        (
+            'UPDATE ONLY "public"."database_metadata" SET "fingerprint" = \'x\' WHERE true',
+            "UPDATE target public.database_metadata is not writable",
+        ),
+        (
+            "UPDATE pg_catalog.pg_class SET relname = 'x' WHERE true",
+            "UPDATE target pg_catalog.pg_class is not writable",
+        ),
+        (
+            'UPDATE ONLY "public"."services" SET "name" = \'x\'',
+            "UPDATE of public.services without a WHERE clause",
+        ),
+        (
+            'UPDATE ONLY "public"."services" SET "id" = \'x\' WHERE "id" = \'y\'',
+            "UPDATE may not assign public.services.id",
+        ),
+        (
+            'UPDATE ONLY "public"."service_categories" SET ("name", "id") = (\'x\', \'y\')'
+            " WHERE true",
+            "UPDATE may not assign public.service_categories.id",
+        ),
+        (
+            'UPDATE ONLY "public"."services" SET "name" = %s WHERE "id" IN'
+            ' (SELECT "serviceId" FROM ONLY "public"."bookings")',
+            "business table public.bookings may only be read by a SELECT",
+        ),
+        (
+            'INSERT INTO "public"."services" ("id")'
+            ' SELECT "serviceId" FROM ONLY "public"."bookings"',
+            "business table public.bookings may only be read by a SELECT",
+        ),
+    ],
+)
+def test_write_rules(statement: str, reason: str) -> None:
+    """Writes go to writable relations only, UPDATE has a WHERE and never assigns an
+    immutable column, and no write reads a business table."""
+    assert refusal(statement) == reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "verb", "target"),
+    [
+        ('INSERT INTO "public"."services" ("id") VALUES (%s)', "INSERT", "public.services"),
+        ('UPDATE ONLY "public"."services" SET "name" = %s WHERE true', "UPDATE", "public.services"),
+    ],
+)
+def test_read_only_connection_says_so(statement: str, verb: str, target: str) -> None:
+    """With nothing writable, the reason says the connection is read-only."""
+    assert refusal(statement, READ_ONLY) == (
+        f"{verb} target {target} is not writable (this connection is read-only)"
+    )
+
+
+def test_accepted_writes() -> None:
+    """Inserts and updates of writable tables, assigning mutable columns."""
+    check('INSERT INTO "public"."service_categories" ("id", "name") VALUES (%s, %s)', APPLY)
+    check('UPDATE ONLY "public"."services" SET "name" = %s, "price" = %s WHERE "id" = %s', APPLY)
+    check(
+        'UPDATE ONLY "public"."services" AS t SET "name" = v."name"'
+        ' FROM jsonb_populate_recordset(NULL::"public"."services", %s::jsonb) AS v'
+        ' WHERE t."id" = v."id"',
+        APPLY,
+    )
+    # A table with no immutable columns listed may have any column assigned.
+    no_immutable = Policy(
+        readable=frozenset(), column_readable={}, writable=frozenset({CATEGORIES})
+    )
+    check('UPDATE ONLY "public"."service_categories" SET "id" = %s WHERE true', no_immutable)
+
+
+# --- row locks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "locked"),
+    [
+        ('SELECT "id" FROM ONLY "public"."services" FOR UPDATE', "public.services"),
+        ('SELECT "id" FROM ONLY "public"."services" FOR SHARE', "public.services"),
+        ('SELECT "id" FROM ONLY "public"."services" FOR KEY SHARE', "public.services"),
+    ],
+)
+def test_read_only_connection_locks_nothing(statement: str, locked: str) -> None:
+    """FOR UPDATE/SHARE needs a writable relation; a read-only policy has none."""
+    assert refusal(statement, READ_ONLY) == (
+        f"FOR UPDATE/SHARE would lock {locked}, which is not writable"
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "locked"),
+    [
+        ("SELECT oid FROM pg_catalog.pg_class FOR UPDATE", "pg_catalog.pg_class"),
+        (
+            'SELECT s."id" FROM ONLY "public"."services" s'
+            ' JOIN ONLY "public"."database_metadata" m ON true FOR UPDATE OF s',
+            "public.database_metadata",
+        ),
+        (
+            'SELECT "id" FROM ONLY "public"."services" WHERE "id" IN'
+            ' (SELECT "id" FROM ONLY "public"."database_metadata" FOR SHARE)',
+            "public.database_metadata",
+        ),
+    ],
+)
+def test_every_relation_of_a_locking_statement_is_writable(statement: str, locked: str) -> None:
+    """Whatever the OF list says, every relation a locking statement mentions is writable."""
+    assert refusal(statement) == f"FOR UPDATE/SHARE would lock {locked}, which is not writable"
+
+
+def test_lock_of_an_alias_is_accepted() -> None:
+    """`FOR UPDATE OF s` names an alias, not a relation: it is not checked as one."""
+    check(
+        'SELECT s."id" FROM ONLY "public"."services" AS s WHERE s."id" = ANY(%s)'
+        " FOR NO KEY UPDATE OF s",
+        APPLY,
+    )
+
+
+# --- types ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cast",
+    ["%s::text", "%s::int", "%s::pg_catalog.text", "%s::text[]", 'NULL::"public"."services"'],
+)
+def test_built_in_and_readable_row_types(cast: str) -> None:
+    """Unqualified and pg_catalog types, and the row type of a readable table, may be cast to."""
+    check(f"SELECT {cast}", READ_ONLY)
+
+
+def test_row_type_of_a_writable_table() -> None:
+    """The row type of a writable table may be cast to, even when it is not readable."""
+    policy = Policy(readable=frozenset(), column_readable={}, writable=frozenset({SERVICES}))
+    check('SELECT NULL::"public"."services"', policy)
+
+
+@pytest.mark.parametrize(
+    ("cast", "shown"),
+    [
+        ("%s::public.evil", "public.evil"),
+        ('NULL::"public"."bookings"', "public.bookings"),
+        ("%s::information_schema.sql_identifier", "information_schema.sql_identifier"),
+        ("%s::db.pg_catalog.text", "db.pg_catalog.text"),
+        ("%s::public.services.id", "public.services.id"),
+    ],
+)
+def test_other_types_are_refused(cast: str, shown: str) -> None:
+    """Any other type could reach a user-defined cast function by its name."""
+    assert refusal(f"SELECT {cast}", READ_ONLY) == (
+        f"type {shown} is neither built in nor a readable table's row type"
+    )
+
+
+# --- business tables ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'SELECT DISTINCT "serviceId" FROM ONLY "public"."bookings" WHERE "serviceId" = ANY(%s)',
+        'SELECT b."serviceId", count(*) FROM ONLY "public"."bookings" AS b'
+        ' WHERE b."serviceId" = ANY(%s::text[]) GROUP BY b."serviceId"',
+        'SELECT "serviceId" FROM ONLY "public"."bookings" JOIN pg_catalog.pg_class ON true',
+        'SELECT public.bookings."serviceId" FROM ONLY "public"."bookings"',
+    ],
+)
+def test_business_read_of_allowed_columns(statement: str) -> None:
+    """A business table's allowed columns may be read, with catalog relations beside it."""
+    check(statement, READ_ONLY)
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        (
+            'SELECT * FROM ONLY "public"."bookings"',
+            "* is never selected in a statement reading business table public.bookings",
+        ),
+        (
+            'SELECT b.* FROM ONLY "public"."bookings" AS b',
+            "* is never selected in a statement reading business table public.bookings",
+        ),
+        (
+            'SELECT (ROW("serviceId")).* FROM ONLY "public"."bookings"',
+            "* is never selected in a statement reading business table public.bookings",
+        ),
+        (
+            'SELECT b FROM ONLY "public"."bookings" AS b',
+            "whole-row reference b to business table public.bookings",
+        ),
+        (
+            'SELECT bookings FROM ONLY "public"."bookings" AS b',
+            "whole-row reference bookings to business table public.bookings",
+        ),
+        (
+            'SELECT to_jsonb(bookings) FROM ONLY "public"."bookings"',
+            "whole-row reference bookings to business table public.bookings",
+        ),
+        (
+            'SELECT "status" FROM ONLY "public"."bookings"',
+            "column status of business table public.bookings is not readable (allowed: serviceId)",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings" WHERE ctid = %s',
+            "column ctid of business table public.bookings is not readable (allowed: serviceId)",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings" AS b("serviceId")',
+            "column alias lists could rename columns of business table public.bookings",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings" NATURAL JOIN pg_catalog.pg_class',
+            "NATURAL/USING joins compare hidden columns of business table public.bookings",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings"'
+            ' JOIN pg_catalog.pg_class USING ("serviceId")',
+            "NATURAL/USING joins compare hidden columns of business table public.bookings",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings"'
+            ' JOIN ONLY "public"."provider_services" USING ("serviceId")',
+            "business table public.bookings must be the only table read,"
+            " found also public.provider_services",
+        ),
+        (
+            'SELECT "id" FROM ONLY "public"."services"'
+            ' WHERE "id" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
+            "business table public.bookings must be the only table read,"
+            " found also public.services",
+        ),
+        (
+            'SELECT "serviceId" FROM ONLY "public"."provider_services"'
+            ' WHERE "serviceId" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
+            "business table public.provider_services must be the only table read,"
+            " found also public.bookings",
+        ),
+    ],
+)
+def test_business_read_rules(statement: str, reason: str) -> None:
+    """Only the allowed columns of one business table, by name, in a plain SELECT."""
+    assert refusal(statement, READ_ONLY) == reason
+
+
+def test_allowed_columns_are_listed_sorted() -> None:
+    """The reason lists every allowed column, sorted, so the fix is in the message."""
+    policy = Policy(
+        readable=frozenset({METADATA}),
+        column_readable={BOOKINGS: frozenset({"serviceId", "providerId", "bookedAt"})},
+    )
+    assert refusal('SELECT "status" FROM ONLY "public"."bookings"', policy) == (
+        "column status of business table public.bookings is not readable"
+        " (allowed: bookedAt, providerId, serviceId)"
+    )
