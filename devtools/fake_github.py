@@ -1,10 +1,14 @@
-"""A local fake of the two GitHub REST endpoints the approval check calls.
+"""A local fake of the GitHub REST endpoints refsync calls.
 
 A real HTTP server on 127.0.0.1 (ephemeral port, own thread) that answers
 ``GET /repos/{repo}/actions/runs/{run_id}/approvals`` ("Get the review history for a
 workflow run") and ``GET /repos/{repo}/environments/{name}`` ("Get an environment") with
 the JSON shapes GitHub documents, in a chosen scenario. Tests use it to prove the check
-fails closed; the demo uses it to simulate an approved run::
+fails closed; the demo uses it to simulate an approved run. It also keeps the comments of
+one pull request, for the opt-in plan comment: "List issue comments"
+(``GET /repos/{repo}/issues/{number}/comments``), "Create an issue comment" (``POST`` there)
+and "Update an issue comment" (``PATCH /repos/{repo}/issues/comments/{id}``); set
+``comment_status`` to make those answer an error::
 
     with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
         env = {**os.environ, **gh.environ()}
@@ -98,6 +102,10 @@ class FakeGitHub:
     repository: str = "octo-org/app"
     run_id: str = "4242"
     delay: float = 2.0
+    #: the pull request's comments, GitHub's "issue-comment" shape; tests may seed it
+    comments: list[dict[str, object]] = field(default_factory=list)
+    #: an HTTP status every comment endpoint answers with instead (403: no permission)
+    comment_status: int | None = None
     requests: list[RecordedRequest] = field(default_factory=list, init=False)
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
@@ -157,6 +165,26 @@ class FakeGitHub:
             self.requests.append(request)
 
     # --- answers -------------------------------------------------------------------
+
+    def comment(self, number: int, text: str, login: str, kind: str) -> dict[str, object]:
+        """A new comment in GitHub's "issue-comment" shape, stored on the pull request."""
+        cid = 9000 + len(self.comments)
+        user = {**_user(login, 41898282 if kind == "Bot" else 100 + cid), "type": kind}
+        doc: dict[str, object] = {
+            "id": cid,
+            "node_id": f"IC_kwDO{cid}",
+            "url": f"{self.url}/repos/{self.repository}/issues/comments/{cid}",
+            "html_url": f"https://example.invalid/{self.repository}/pull/{number}#c{cid}",
+            "body": text,
+            "user": user,
+            "created_at": _STAMP,
+            "updated_at": _STAMP,
+            "issue_url": f"{self.url}/repos/{self.repository}/issues/{number}",
+            "author_association": "NONE" if kind == "Bot" else "MEMBER",
+            "performed_via_github_app": None,
+        }
+        self.comments.append(doc)
+        return doc
 
     def reviews(self) -> object:
         """The body of "Get the review history for a workflow run" for the scenario."""
@@ -234,6 +262,56 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             """Stay quiet: tests assert on `fake.requests`, not on stderr."""
 
+        def do_POST(self) -> None:
+            self._comment_call("POST")
+
+        def do_PATCH(self) -> None:
+            self._comment_call("PATCH")
+
+        def _comment_call(self, method: str) -> None:
+            auth = self.headers.get("Authorization", "")
+            headers = {
+                k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"
+            }
+            parts = urllib.parse.urlsplit(self.path)
+            authorized = auth == f"Bearer {fake.token}"
+            fake.record(RecordedRequest(method, parts.path, headers, authorized))
+            length = min(int(self.headers.get("Content-Length") or 0), 1024 * 1024)
+            try:
+                payload = json.loads(self.rfile.read(length) or b"null")
+            except ValueError:
+                payload = None
+            self._send(*self._comments(method, parts.path, parts.query, payload, authorized))
+
+        def _comments(
+            self, method: str, path: str, query: str, payload: object, authorized: bool
+        ) -> tuple[int, bytes]:
+            if fake.comment_status is not None:
+                return fake.comment_status, _message("Resource not accessible by integration")
+            if not authorized:
+                return 401, _message("Bad credentials")
+            prefix = f"/repos/{fake.repository}/issues/"
+            text = payload.get("body") if isinstance(payload, dict) else None
+            tail = path.removeprefix(prefix).split("/")
+            if not path.startswith(prefix):
+                return 404, _message("Not Found")
+            if len(tail) == 2 and tail[1] == "comments" and tail[0].isdigit():
+                if method == "GET":
+                    args = urllib.parse.parse_qs(query)
+                    size = min(int(args.get("per_page", ["30"])[0]), 100)
+                    page = int(args.get("page", ["1"])[0])
+                    shown = fake.comments[(page - 1) * size : page * size]
+                    return 200, json.dumps(shown).encode()
+                if method == "POST" and isinstance(text, str):
+                    doc = fake.comment(int(tail[0]), text, "github-actions[bot]", "Bot")
+                    return 201, json.dumps(doc).encode()
+            if len(tail) == 2 and tail[0] == "comments" and method == "PATCH":
+                for doc in fake.comments:
+                    if str(doc["id"]) == tail[1] and isinstance(text, str):
+                        doc["body"] = text
+                        return 200, json.dumps(doc).encode()
+            return 404 if method != "POST" else 422, _message("Not Found")
+
         def do_GET(self) -> None:
             auth = self.headers.get("Authorization", "")
             # Lower-cased names: HTTP header names are case-insensitive (urllib sends
@@ -241,7 +319,14 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             headers = {
                 k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"
             }
-            path = urllib.parse.urlsplit(self.path).path
+            parts = urllib.parse.urlsplit(self.path)
+            path = parts.path
+            if path.endswith("/comments") and "/issues/" in path:
+                fake.record(RecordedRequest("GET", path, headers, auth == f"Bearer {fake.token}"))
+                self._send(
+                    *self._comments("GET", path, parts.query, None, auth == f"Bearer {fake.token}")
+                )
+                return
             fake.record(
                 RecordedRequest(
                     method="GET",

@@ -23,6 +23,7 @@ INPUT_DEFAULTS = {
     "approved-plan-digest": "",
     "approval-environment": "production",
     "github-token": "",
+    "pr-comment": "false",
 }
 
 

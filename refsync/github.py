@@ -39,6 +39,7 @@ INPUT_NAMES: tuple[str, ...] = (
     "approved-plan-digest",
     "approval-environment",
     "github-token",
+    "pr-comment",
 )
 
 #: Inputs whose values are secrets: masked before anything else is printed.
@@ -61,6 +62,8 @@ class Inputs:
     approved_plan_digest: str | None
     approval_environment: str
     github_token: str | None
+    #: post the summary as one pull-request comment, updated in place
+    pr_comment: bool = False
 
 
 def input_env_names(name: str) -> tuple[str, str]:
@@ -138,6 +141,13 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
             "is required when `mode` is `apply`: it is used to verify the approval.",
             "with:\n  github-token: ${{ github.token }}   # the default; needs `actions: read`",
         )
+    pr_comment = (_raw_input(env, "pr-comment") or "false").lower()
+    if pr_comment not in ("true", "false"):
+        raise _usage(
+            "pr-comment",
+            "must be `true` or `false`.",
+            "with:\n  pr-comment: true   # needs `permissions: pull-requests: write`",
+        )
     return Inputs(
         mode="apply" if mode == "apply" else "dry-run",
         dev_database_url=dev_url,
@@ -146,6 +156,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         approved_plan_digest=digest,
         approval_environment=environment,
         github_token=token,
+        pr_comment=pr_comment == "true",
     )
 
 
@@ -248,7 +259,7 @@ class Approval:
     comments: tuple[str, ...]
 
 
-def _opener() -> urllib.request.OpenerDirector:
+def no_redirect_opener() -> urllib.request.OpenerDirector:
     # Imported here: only apply's approval check speaks HTTP, and urllib.request (with
     # http.client) would add to every plan's start-up.
     import urllib.request  # noqa: PLC0415
@@ -276,8 +287,8 @@ def _protect_fix(environment: str) -> str:
 
 
 def _get_json(url: str, path: str, token: str, timeout: float, environment: str) -> object:
-    import urllib.error  # noqa: PLC0415 - only apply speaks HTTP; see _opener
-    import urllib.request  # noqa: PLC0415 - only apply speaks HTTP; see _opener
+    import urllib.error  # noqa: PLC0415 - only apply speaks HTTP; see no_redirect_opener
+    import urllib.request  # noqa: PLC0415 - only apply speaks HTTP; see no_redirect_opener
 
     request = urllib.request.Request(  # noqa: S310 - scheme checked by verify_approval
         url,
@@ -288,7 +299,7 @@ def _get_json(url: str, path: str, token: str, timeout: float, environment: str)
             "User-Agent": f"refsync/{__version__}",
         },
     )
-    opener = _opener()
+    opener = no_redirect_opener()
     try:
         with opener.open(request, timeout=timeout) as response:
             body = response.read(_MAX_BODY + 1)
@@ -448,7 +459,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _api_base(api_url: str) -> str:
+def api_base(api_url: str) -> str:
     """GITHUB_API_URL without a trailing slash, if it is safe to send the token to.
 
     https only: the token and the answer that decides an apply must not cross a network in
@@ -484,7 +495,7 @@ def verify_approval(
     Fails closed: any error, timeout, unexpected answer or missing field raises
     `ApprovalError` (exit 1) saying what was seen and how to fix it.
     """
-    base = _api_base(api_url)
+    base = api_base(api_url)
     if not _REPOSITORY.fullmatch(repository) or not run_id.isdigit():
         raise ApprovalError(
             "GITHUB_REPOSITORY or GITHUB_RUN_ID is missing or malformed, "

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from refsync import github
+from refsync import github, pr_comment
 from refsync.config import load_config
 from refsync.db import Timeouts
 from refsync.engine import Outcome, run
@@ -111,6 +111,7 @@ def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
             summary_path=summary_path,
             approvers=approvers,
             log=log,
+            pr_token=(inputs.github_token or "") if inputs.pr_comment else None,
         )
     except Exception as exc:  # noqa: BLE001 - same last line of defence, after the database work
         done = "was applied and committed" if outcome.written else "was planned (nothing written)"
@@ -132,6 +133,7 @@ def _report(
     summary_path: Path | None,
     approvers: tuple[str, ...],
     log: Callable[[str], None],
+    pr_token: str | None = None,
 ) -> None:
     """Plan file, annotations, console tables, job summary and step outputs."""
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
@@ -172,7 +174,10 @@ def _report(
                 title="refsync skip",
             )
     console_report(outcome, wf.console)
-    github.append_summary(summary_path, summary(outcome, approvers))
+    markdown = summary(outcome, approvers)
+    github.append_summary(summary_path, markdown)
     github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
     log(f"plan digest: {outcome.digest}")
     log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
+    if pr_token is not None:
+        log(pr_comment.post(env, pr_token, markdown))

@@ -245,12 +245,18 @@ def test_checkout_does_not_persist_credentials() -> None:
 
 
 def test_workflow_permissions_are_least_privilege() -> None:
-    """Workflows grant nothing at the top and at most read access per job."""
+    """Workflows grant nothing at the top and at most read access per job; the one write is
+    the example plan job's `pull-requests: write`, for the comment it opts into."""
     for path in ALL_WORKFLOWS:
         data = load(path)
         assert data["permissions"] == {}, path.name
         for name, job in data["jobs"].items():
-            assert set(job["permissions"].values()) <= {"read"}, f"{path.name}: {name}"
+            perms = dict(job["permissions"])
+            if path == EXAMPLE and name == "plan":
+                assert perms.pop("pull-requests") == "write"
+                step = next(s for s in job["steps"] if s.get("id") == "plan")
+                assert step["with"]["pr-comment"] is True
+            assert set(perms.values()) <= {"read"}, f"{path.name}: {name}"
 
 
 def test_example_apply_job_is_protected() -> None:

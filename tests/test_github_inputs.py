@@ -203,6 +203,7 @@ def test_every_action_input_is_known() -> None:
         "approved-plan-digest",
         "approval-environment",
         "github-token",
+        "pr-comment",
     )
 
 
