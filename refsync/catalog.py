@@ -344,8 +344,6 @@ def read_catalog(db: Database, config: Config) -> Catalog:
         for t in config.tables
     }
     _add_protected_by(db, config, shapes, referrers)
-    if db.side == "prod":
-        _check_fingerprint_not_business(config, referrers)
     return Catalog(
         db.side, shapes, {r: tuple(v) for r, v in referrers.items()}, triggers, key_equality
     )
@@ -529,22 +527,6 @@ def _refuse_called_functions(db: Database, config: Config, params: list[list[str
             "functions of installed extensions are trusted), move the logic to a trigger "
             "(listed in the plan for review), or keep the table out of the config",
         )
-
-
-def _check_fingerprint_not_business(
-    config: Config, referrers: Mapping[Relation, Sequence[Referrer]]
-) -> None:
-    """The fingerprint table identifies a database; one that points at reference data is
-    business data too, and is never both."""
-    for found in referrers.values():
-        for referrer in found:
-            if referrer.relation == config.fingerprint.relation:
-                raise UsageError(
-                    f"config `fingerprint.table`: `{config.fingerprint.table}` has a foreign "
-                    f"key (`{referrer.column}`) to reference data, so it is business data too",
-                    fix="keep the environment row in a table of its own, e.g. `database_metadata` "
-                    "(id, environment, fingerprint)",
-                )
 
 
 def _add_protected_by(

@@ -6,6 +6,7 @@ Every error is a UsageError (exit 2) naming the offending key and the fix.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -285,15 +286,55 @@ def load_config(path: str | None) -> Config:
     return parse_config(text, source=path)
 
 
+#: A config is a page of YAML; anything near this size is not one.
+MAX_CONFIG_CHARS = 1_000_000
+#: Aliases (`*name`) one config may use: enough to share a list, too few for a "billion
+#: laughs" document whose aliases expand exponentially.
+MAX_ALIASES = 100
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (the last would
+    silently win, so the config reviewed would not be the config run) and caps aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key `{key}` is given twice", key_node.start_mark
+                )
+            seen.add(key if isinstance(key, str | int | float | bool) else id(key))
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_config(text: str, *, source: str) -> Config:
+    if len(text) > MAX_CONFIG_CHARS:
+        raise UsageError(
+            f"config {source}: {len(text):,} characters; a refsync config is far smaller",
+            fix="check that `config` names the refsync YAML file",
+        )
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        detail = f": {problem}" if "twice" in problem or "aliases" in problem else ""
         raise UsageError(
-            f"config {source}: not valid YAML{where}",
-            fix="check indentation and quoting; the README has a complete example",
+            f"config {source}: not valid YAML{where}{detail}",
+            fix="check indentation and quoting, and give each key once; the README has a "
+            "complete example",
         ) from None
     if not isinstance(data, dict):
         raise UsageError(
@@ -357,5 +398,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    # reprlib stops early: a huge (or deeply shared) value is never rendered whole.
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother = 2, 60, 60
+    text = short.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

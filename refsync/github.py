@@ -439,8 +439,9 @@ def _require_reviewers(env_doc: object, path: str, environment: str) -> None:
     for rule in rules:
         if _field(rule, "type", path) != "required_reviewers":
             continue
+        # A rule must name who reviews: a missing or empty list fails closed (SPEC 4.6).
         reviewers = rule.get("reviewers") if isinstance(rule, dict) else None
-        if reviewers is None or (isinstance(reviewers, list) and reviewers):
+        if isinstance(reviewers, list) and reviewers:
             return
     shown = ", ".join(types) if types else "none"
     raise ApprovalError(

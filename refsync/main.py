@@ -23,6 +23,7 @@ from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
+from refsync.plan import show_key
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 from refsync.secrets import raw_secrets, scrub
 
@@ -143,7 +144,7 @@ def _report(
     # silently: privilege warnings first, then skips, the last one counting what is left.
     for warning in outcome.privilege_warnings:
         wf.warning(
-            f"{warning}. Grant only what the README's least-privilege section lists.",
+            f"{visible(warning)}. Grant only what the README's least-privilege section lists.",
             title="refsync privileges",
         )
     if outcome.missing:
@@ -164,7 +165,7 @@ def _report(
         shown = skips if len(skips) <= room else skips[: room - 1]
         for table, skip in shown:
             wf.warning(
-                f"{table} `{'/'.join(map(str, skip.key))}` skipped: {skip.reason}",
+                f"{visible(table)} `{show_key(skip.key)}` skipped: {visible(skip.reason)}",
                 title="refsync skip",
             )
         if len(shown) < len(skips):

@@ -23,6 +23,7 @@ from typing import Any, Literal, cast
 
 from refsync.catalog import TableLayout
 from refsync.errors import SafetyError
+from refsync.escape import visible
 from refsync.slug import slugify, slugify_many
 
 Key = tuple[Any, ...]
@@ -118,7 +119,9 @@ def key_of(values: Sequence[Any], slug: bool) -> Key | None:
 def show_key(key: Key) -> str:
     """A key as people read it; a key scoped by a parent shows the parent's key first:
     `cleaning/deep-clean`."""
-    return "/".join(show_key(k) if isinstance(k, tuple) else str(k) for k in key)
+    # Shown, never acted on: a newline or RTL override in a key (it comes from row values)
+    # is written as an escape, so no message, annotation or log line can be split or forged.
+    return "/".join(show_key(k) if isinstance(k, tuple) else visible(str(k)) for k in key)
 
 
 def scoped_values(

@@ -21,6 +21,8 @@ from refsync.plan import Create, Ref, Skip, TablePlan, Update, show_key, to_json
 PLAN_SCHEMA_VERSION = 1
 #: Records listed per summary section; the rest is counted and left to the plan file.
 SUMMARY_ROWS = 200
+#: Triggers, privilege warnings and GRANT lines listed before "… and N more".
+LISTED = 50
 #: What the summary may take: GitHub refuses a step summary over 1 MiB; the margin covers
 #: the lines written after the sections are budgeted (notes of what was left out).
 SUMMARY_BYTES = 1_000_000
@@ -309,7 +311,12 @@ def _scope_section(outcome: Outcome) -> list[str]:
     ]
     if outcome.triggers:
         out += ["", "**Triggers an apply fires** (they run with its writes):", ""]
-        out += [f"- {md(t)}" for t in outcome.triggers]
+        out += [f"- {md(t)}" for t in outcome.triggers[:LISTED]]
+        if len(outcome.triggers) > LISTED:
+            out.append(
+                f"- … and {len(outcome.triggers) - LISTED} more in the plan file "
+                "(`writes.triggers`)"
+            )
     return out
 
 
@@ -324,6 +331,10 @@ def _missing_section(outcome: Outcome) -> list[str]:
     missing = outcome.missing
     if not missing:
         return []
+    # Shown, not acted on: an identifier holding a newline or an RTL override would
+    # otherwise make a line of the script look like another statement.
+    script = tuple(visible(line) for line in missing.script[:LISTED])
+    more = len(missing.script) - len(script)
     return [
         "",
         f"### Missing privileges: apply would stop ({len(missing.lines)})",
@@ -331,7 +342,12 @@ def _missing_section(outcome: Outcome) -> list[str]:
         f"The prod role {code(missing.role)} lacks what an apply of this plan needs. "
         "Run this on the prod database as the tables' owner, then re-run the plan:",
         "",
-        *_fenced(missing.script, "sql"),
+        *_fenced(script, "sql"),
+        *(
+            ["", f"… and {more} more lines in the plan file (`missing_privileges`)."]
+            if more
+            else []
+        ),
     ]
 
 
@@ -344,7 +360,9 @@ def _privileges_section(outcome: Outcome) -> list[str]:
         "See the README's least-privilege section."
     )
     out.append("")
-    return out + [f"- {md(w)}" for w in outcome.privilege_warnings]
+    shown = [f"- {md(w)}" for w in outcome.privilege_warnings[:LISTED]]
+    more = len(outcome.privilege_warnings) - LISTED
+    return out + shown + ([f"- … and {more} more (each is also a log line)"] if more > 0 else [])
 
 
 def _next_step(outcome: Outcome) -> str:

@@ -12,7 +12,7 @@ from psycopg import sql
 from refsync.catalog import Catalog, KeyEquality, Referrer, Relation, TableLayout
 from refsync.config import Config, FingerprintConfig
 from refsync.db import Database, Identity, Row
-from refsync.errors import SafetyError
+from refsync.errors import SafetyError, UsageError
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,
@@ -25,6 +25,16 @@ _TABLE_EXISTS = sql.SQL(
     """SELECT count(*) FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p', 'v')"""
+)
+
+
+#: Foreign keys the fingerprint table takes part in, either way.
+_FINGERPRINT_KEYS = sql.SQL(
+    """SELECT con.conname::text FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid OR c.oid = con.confrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE con.contype = 'f' AND n.nspname = %s AND c.relname = %s
+ORDER BY 1"""
 )
 
 
@@ -65,6 +75,7 @@ def fingerprint(db: Database, fp: FingerprintConfig) -> str:
             "refsync will not read a database it cannot identify",
             fix=fix,
         )
+    _check_fingerprint_table(db, fp)
     query = sql.SQL("SELECT {env}::text, {fpc}::text FROM {table} WHERE {idc} = %s").format(
         env=sql.Identifier(fp.environment_column),
         fpc=sql.Identifier(fp.fingerprint_column),
@@ -92,6 +103,21 @@ def fingerprint(db: Database, fp: FingerprintConfig) -> str:
             fix=fix,
         )
     return str(value)
+
+
+def _check_fingerprint_table(db: Database, fp: FingerprintConfig) -> None:
+    """The fingerprint table identifies a database and is read row by row, every column
+    refsync is told to read: one that other tables point at, or that points at them, is
+    business data (`users`), and refsync never reads business columns (SPEC rule 2)."""
+    keys = [name for (name,) in db.execute(_FINGERPRINT_KEYS, list(fp.relation))]
+    if keys:
+        raise UsageError(
+            f"config `fingerprint.table`: `{fp.table}` takes part in foreign "
+            f"keys ({', '.join(keys[:5])}) on {db.side}, so it is business data; refsync reads "
+            "the fingerprint row's columns in full and never reads business columns",
+            fix="keep the environment row in a table of its own, e.g. `database_metadata` "
+            "(id, environment, fingerprint), as docs/setup.md shows",
+        )
 
 
 def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> None:

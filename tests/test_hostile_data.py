@@ -182,8 +182,9 @@ def test_hostile_plan_summary_and_log(dbpair: DbPair, tmp_path: Path) -> None:
 
 
 def test_hostile_key_in_a_refusal(dbpair: DbPair, tmp_path: Path) -> None:
-    """A refusal whose message holds a hostile key (two dev rows share it) exits 1; its
-    multi-line error on stderr starts no workflow command, and in the summary it stays
+    """A refusal whose message holds a hostile key (two dev rows share it) exits 1; the key's
+    newlines are shown as `\\n` (so it can neither split the message nor forge its "How to
+    fix:" line), its error on stderr starts no workflow command, and in the summary it stays
     inside one <pre> block under refsync's one heading."""
     key = "Dup\n```\n## forged heading\n::warning::INJECTED\n##[error]INJECTED </pre><!--"
     _seed(dbpair, dev_names=(key, key))
@@ -199,6 +200,7 @@ def test_hostile_key_in_a_refusal(dbpair: DbPair, tmp_path: Path) -> None:
     out = render(result.summary)
     assert out.headings == [("h2", "refsync refused")]
     [block] = out.html_blocks
-    assert key.replace("<", "&lt;").replace(">", "&gt;") in block  # its lines, as text
+    shown_key = key.replace("\n", "\\n").replace("<", "&lt;").replace(">", "&gt;")
+    assert shown_key in block  # on one line, as text
     assert out.texts == ["Nothing was written."]
     _assert_only_our_markup(out)
