@@ -286,15 +286,20 @@ def test_ci_has_a_job_that_must_fail() -> None:
 
 
 def test_dockerfile_installs_the_hashed_lock_and_runs_the_entrypoint() -> None:
-    """The image installs requirements.lock with --require-hashes; ENTRYPOINT is exec form."""
+    """The base is pinned by digest; the image installs requirements.lock with
+    --require-hashes; ENTRYPOINT is exec form."""
     text = DOCKERFILE.read_text()
     instructions = [
         ln.strip()
         for ln in text.replace("\\\n", " ").splitlines()
         if ln.strip() and not ln.lstrip().startswith("#")
     ]
-    assert instructions[0].startswith("FROM python:3.11")
-    assert re.match(r"FROM python:3\.11\.\d+-slim", instructions[0])
+    # The base is pinned by tag (for people) and digest (for builds); FROM takes it from ARG.
+    assert re.fullmatch(
+        r"ARG BASE=python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", instructions[0]
+    )
+    assert instructions[1] == "FROM ${BASE}"
+    assert sum(i.startswith("FROM ") for i in instructions) == 1
     assert any(i.startswith("COPY requirements.lock ") for i in instructions)
     pip = next(i for i in instructions if i.startswith("RUN pip install"))
     assert "--require-hashes" in pip
