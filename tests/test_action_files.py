@@ -122,20 +122,30 @@ def test_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_action_is_composite_running_the_local_image() -> None:
-    """The action builds its own Dockerfile and runs that image, in bash."""
+def image_step() -> dict[str, Any]:
+    steps = action()["runs"]["steps"]
+    matches = [s for s in steps if s.get("id") == "image"]
+    assert len(matches) == 1, "action.yml must have exactly one step with id `image`"
+    step: dict[str, Any] = matches[0]
+    return step
+
+
+def test_action_is_composite_building_and_running_its_image() -> None:
+    """The action builds its own Dockerfile in bash and runs exactly the image ID it built."""
     runs = action()["runs"]
     assert runs["using"] == "composite"
-    build, run = runs["steps"][0], run_step()
+    build, run = image_step(), run_step()
+    assert runs["steps"].index(build) < runs["steps"].index(run)
     assert build["shell"] == "bash"
-    assert "docker build" in build["run"]
+    assert 'docker build --quiet "$ACTION_PATH"' in build["run"]
+    assert "--tag" not in build["run"]
     assert build["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert 'echo "ref=$ref" >> "$GITHUB_OUTPUT"' in build["run"]
     assert run["shell"] == "bash"
+    assert run["env"]["ACTION_IMAGE"] == "${{ steps.image.outputs.ref }}"
     assert "docker run --rm" in run["run"]
     assert "--network host" in run["run"]
-    tag = re.search(r"--tag (\S+)", build["run"])
-    assert tag is not None
-    assert run["run"].rstrip().endswith(tag.group(1))
+    assert run["run"].rstrip().endswith('"$ACTION_IMAGE"')
 
 
 def test_every_input_is_forwarded_and_read() -> None:
