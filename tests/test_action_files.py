@@ -23,6 +23,7 @@ BIN = Path(sys.executable).parent
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 EXAMPLE = ROOT / "examples" / "workflow.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ALL_WORKFLOWS = [*WORKFLOWS, EXAMPLE]
 
@@ -98,8 +99,9 @@ def test_workflow_matches_schema(path: Path) -> None:
 
 
 def test_workflows_exist() -> None:
-    """The project's CI workflow and the example are present."""
+    """The project's CI and release workflows and the example are present."""
     assert ROOT / ".github" / "workflows" / "ci.yml" in WORKFLOWS
+    assert RELEASE in WORKFLOWS
     assert EXAMPLE.exists()
 
 
@@ -254,19 +256,96 @@ def test_checkout_does_not_persist_credentials() -> None:
                     assert step["with"]["persist-credentials"] is False, path.name
 
 
+#: What each release job may do: exactly the write access it uses.
+RELEASE_PERMISSIONS = {
+    "check": {"contents": "read"},
+    "image": {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+    },
+    "release": {"contents": "write"},
+}
+
+
 def test_workflow_permissions_are_least_privilege() -> None:
-    """Workflows grant nothing at the top and at most read access per job; the one write is
-    the example plan job's `pull-requests: write`, for the comment it opts into."""
+    """Workflows grant nothing at the top and at most read access per job, except the
+    example plan job's `pull-requests: write`, for the comment it opts into, and the release
+    jobs, which hold exactly the write access each needs."""
     for path in ALL_WORKFLOWS:
         data = load(path)
         assert data["permissions"] == {}, path.name
         for name, job in data["jobs"].items():
             perms = dict(job["permissions"])
+            if path == RELEASE:
+                assert perms == RELEASE_PERMISSIONS[name], name
+                continue
             if path == EXAMPLE and name == "plan":
                 assert perms.pop("pull-requests") == "write"
                 step = next(s for s in job["steps"] if s.get("id") == "plan")
                 assert step["with"]["pr-comment"] is True
             assert set(perms.values()) <= {"read"}, f"{path.name}: {name}"
+    assert set(load(RELEASE)["jobs"]) == set(RELEASE_PERMISSIONS)
+
+
+def _step(job: dict[str, Any], uses: str) -> dict[str, Any]:
+    matches = [s for s in job["steps"] if s.get("uses", "").startswith(f"{uses}@")]
+    assert len(matches) == 1, uses
+    step: dict[str, Any] = matches[0]
+    return step
+
+
+def test_release_builds_both_platforms_and_attests_the_pushed_digest() -> None:
+    """The release runs by hand on main, builds linux/amd64 and linux/arm64 without cache,
+    pushes to GHCR, and attests provenance and SBOM for the digest it pushed."""
+    data = load(RELEASE)
+    # PyYAML (YAML 1.1) reads the key `on` as the boolean true.
+    raw: dict[object, Any] = yaml.safe_load(RELEASE.read_text())
+    triggers = raw[True]
+    assert set(triggers) == {"workflow_dispatch"}
+    assert triggers["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    jobs = data["jobs"]
+    assert jobs["check"]["if"] == "github.ref == 'refs/heads/main'"
+    assert jobs["image"]["needs"] == "check"
+    assert jobs["release"]["needs"] == "image"
+    image = jobs["image"]
+    assert image["env"]["IMAGE"] == "${{ needs.check.outputs.image }}"
+    build = _step(image, "docker/build-push-action")["with"]
+    assert build["platforms"] == "linux/amd64,linux/arm64"
+    assert build["push"] is True
+    assert build["no-cache"] is True
+    assert build["provenance"] == "mode=max"
+    assert build["sbom"] is True
+    for name in ("actions/attest-build-provenance", "actions/attest-sbom"):
+        attest = _step(image, name)["with"]
+        assert attest["subject-name"] == "${{ env.IMAGE }}", name
+        assert attest["subject-digest"] == "${{ steps.build.outputs.digest }}", name
+        assert attest["push-to-registry"] is True, name
+    assert _step(image, "actions/attest-sbom")["with"]["sbom-path"] == "sbom.spdx.json"
+    assert "${GITHUB_REPOSITORY,,}" in json.dumps(jobs["check"]["steps"])
+    assert all(jobs[name].get("environment") == "release" for name in ("image", "release"))
+    for job in jobs.values():
+        assert all("${{" not in step.get("run", "") for step in job["steps"])
+
+
+def test_release_commits_the_pinned_action_and_moves_the_major_tag() -> None:
+    """The release job pins action.yml to the pushed digest, tags that commit vX.Y.Z, moves
+    the major tag to it and publishes the SHA to pin; the version reaches scripts only
+    through the environment."""
+    job = load(RELEASE)["jobs"]["release"]
+    assert job["env"] == {
+        "VERSION": "${{ inputs.version }}",
+        "IMAGE_REF": "${{ needs.image.outputs.ref }}",
+    }
+    scripts = "\n".join(s.get("run", "") for s in job["steps"])
+    assert 'python3 -m devtools.release pin "$IMAGE_REF"' in scripts
+    assert 'git tag -a "v$VERSION"' in scripts
+    assert 'git tag -f -a "$major"' in scripts
+    assert '"refs/tags/v$VERSION" "+refs/tags/$MAJOR"' in scripts
+    assert "python3 -m devtools.release notes" in scripts
+    assert "gh release create" in scripts
+    assert "${{" not in scripts
 
 
 def test_example_apply_job_is_protected() -> None:
