@@ -111,6 +111,7 @@ def measure(base: str | None, runs: int = 3) -> list[Form]:
             if base is not None:  # put the stand-in back, so the next run is warm again
                 dockerhost.docker("pull", "--quiet", base_ref)
                 dockerhost.docker("tag", base_ref, base)
+                dockerhost.forget(base_ref)  # the tag keeps the image
         base_mb = compressed_mb(registry, base_ref)
         image_mb = compressed_mb(registry, image_ref)
     forms = [
