@@ -674,7 +674,14 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
                     fix="run the same migrations on both databases, or add the column to `exclude`",
                 )
         references = dict(table.references)
-        for column, target in p.foreign_keys.items():
+        # Keys into other listed tables first (a business table listed as reference data is
+        # the graver finding), then by column name: the same schema refuses the same way
+        # whatever order the catalog lists its keys in.
+        keys = sorted(
+            p.foreign_keys.items(),
+            key=lambda item: (item[1] == table.relation or item[1] not in names, item[0]),
+        )
+        for column, target in keys:
             if column in references:
                 continue
             if target == table.relation:
