@@ -7,6 +7,7 @@
     python3 tasks.py bench   # the benchmark (see README); pass sizes after it
     python3 tasks.py compat  # docs/compatibility.md: the tests on PostgreSQL 13-18
     python3 tasks.py mutate  # mutation testing of the guard, diff and digest (docs/mutation.md)
+    python3 tasks.py docker  # a local Docker engine: build the image, run the docker tests
 
 Each command first makes `.venv` from the pinned `requirements-dev.lock` (hash-checked),
 re-installing only when the lock file changed, so the second run starts at once.
@@ -105,7 +106,7 @@ def lint() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat", "mutate"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat", "mutate", "docker"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
@@ -122,6 +123,8 @@ def main(argv: list[str]) -> int:
         return run("-m", "devtools.bench", *rest)
     if cmd == "mutate":
         return run("-m", "devtools.mutation", *rest)
+    if cmd == "docker":
+        return run("-m", "devtools.dockerhost", *rest)
     return lint()
 
 

@@ -23,6 +23,7 @@ BIN = Path(sys.executable).parent
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 EXAMPLE = ROOT / "examples" / "workflow.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ALL_WORKFLOWS = [*WORKFLOWS, EXAMPLE]
 
@@ -98,8 +99,9 @@ def test_workflow_matches_schema(path: Path) -> None:
 
 
 def test_workflows_exist() -> None:
-    """The project's CI workflow and the example are present."""
+    """The project's CI and release workflows and the example are present."""
     assert ROOT / ".github" / "workflows" / "ci.yml" in WORKFLOWS
+    assert RELEASE in WORKFLOWS
     assert EXAMPLE.exists()
 
 
@@ -122,20 +124,30 @@ def test_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_action_is_composite_running_the_local_image() -> None:
-    """The action builds its own Dockerfile and runs that image, in bash."""
+def image_step() -> dict[str, Any]:
+    steps = action()["runs"]["steps"]
+    matches = [s for s in steps if s.get("id") == "image"]
+    assert len(matches) == 1, "action.yml must have exactly one step with id `image`"
+    step: dict[str, Any] = matches[0]
+    return step
+
+
+def test_action_is_composite_building_and_running_its_image() -> None:
+    """The action builds its own Dockerfile in bash and runs exactly the image ID it built."""
     runs = action()["runs"]
     assert runs["using"] == "composite"
-    build, run = runs["steps"][0], run_step()
+    build, run = image_step(), run_step()
+    assert runs["steps"].index(build) < runs["steps"].index(run)
     assert build["shell"] == "bash"
-    assert "docker build" in build["run"]
+    assert 'docker build --quiet "$ACTION_PATH"' in build["run"]
+    assert "--tag" not in build["run"]
     assert build["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert 'echo "ref=$ref" >> "$GITHUB_OUTPUT"' in build["run"]
     assert run["shell"] == "bash"
+    assert run["env"]["ACTION_IMAGE"] == "${{ steps.image.outputs.ref }}"
     assert "docker run --rm" in run["run"]
     assert "--network host" in run["run"]
-    tag = re.search(r"--tag (\S+)", build["run"])
-    assert tag is not None
-    assert run["run"].rstrip().endswith(tag.group(1))
+    assert run["run"].rstrip().endswith('"$ACTION_IMAGE"')
 
 
 def test_every_input_is_forwarded_and_read() -> None:
@@ -244,19 +256,96 @@ def test_checkout_does_not_persist_credentials() -> None:
                     assert step["with"]["persist-credentials"] is False, path.name
 
 
+#: What each release job may do: exactly the write access it uses.
+RELEASE_PERMISSIONS = {
+    "check": {"contents": "read"},
+    "image": {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+    },
+    "release": {"contents": "write"},
+}
+
+
 def test_workflow_permissions_are_least_privilege() -> None:
-    """Workflows grant nothing at the top and at most read access per job; the one write is
-    the example plan job's `pull-requests: write`, for the comment it opts into."""
+    """Workflows grant nothing at the top and at most read access per job, except the
+    example plan job's `pull-requests: write`, for the comment it opts into, and the release
+    jobs, which hold exactly the write access each needs."""
     for path in ALL_WORKFLOWS:
         data = load(path)
         assert data["permissions"] == {}, path.name
         for name, job in data["jobs"].items():
             perms = dict(job["permissions"])
+            if path == RELEASE:
+                assert perms == RELEASE_PERMISSIONS[name], name
+                continue
             if path == EXAMPLE and name == "plan":
                 assert perms.pop("pull-requests") == "write"
                 step = next(s for s in job["steps"] if s.get("id") == "plan")
                 assert step["with"]["pr-comment"] is True
             assert set(perms.values()) <= {"read"}, f"{path.name}: {name}"
+    assert set(load(RELEASE)["jobs"]) == set(RELEASE_PERMISSIONS)
+
+
+def _step(job: dict[str, Any], uses: str) -> dict[str, Any]:
+    matches = [s for s in job["steps"] if s.get("uses", "").startswith(f"{uses}@")]
+    assert len(matches) == 1, uses
+    step: dict[str, Any] = matches[0]
+    return step
+
+
+def test_release_builds_both_platforms_and_attests_the_pushed_digest() -> None:
+    """The release runs by hand on main, builds linux/amd64 and linux/arm64 without cache,
+    pushes to GHCR, and attests provenance and SBOM for the digest it pushed."""
+    data = load(RELEASE)
+    # PyYAML (YAML 1.1) reads the key `on` as the boolean true.
+    raw: dict[object, Any] = yaml.safe_load(RELEASE.read_text())
+    triggers = raw[True]
+    assert set(triggers) == {"workflow_dispatch"}
+    assert triggers["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    jobs = data["jobs"]
+    assert jobs["check"]["if"] == "github.ref == 'refs/heads/main'"
+    assert jobs["image"]["needs"] == "check"
+    assert jobs["release"]["needs"] == "image"
+    image = jobs["image"]
+    assert image["env"]["IMAGE"] == "${{ needs.check.outputs.image }}"
+    build = _step(image, "docker/build-push-action")["with"]
+    assert build["platforms"] == "linux/amd64,linux/arm64"
+    assert build["push"] is True
+    assert build["no-cache"] is True
+    assert build["provenance"] == "mode=max"
+    assert build["sbom"] is True
+    for name in ("actions/attest-build-provenance", "actions/attest-sbom"):
+        attest = _step(image, name)["with"]
+        assert attest["subject-name"] == "${{ env.IMAGE }}", name
+        assert attest["subject-digest"] == "${{ steps.build.outputs.digest }}", name
+        assert attest["push-to-registry"] is True, name
+    assert _step(image, "actions/attest-sbom")["with"]["sbom-path"] == "sbom.spdx.json"
+    assert "${GITHUB_REPOSITORY,,}" in json.dumps(jobs["check"]["steps"])
+    assert all(jobs[name].get("environment") == "release" for name in ("image", "release"))
+    for job in jobs.values():
+        assert all("${{" not in step.get("run", "") for step in job["steps"])
+
+
+def test_release_commits_the_pinned_action_and_moves_the_major_tag() -> None:
+    """The release job pins action.yml to the pushed digest, tags that commit vX.Y.Z, moves
+    the major tag to it and publishes the SHA to pin; the version reaches scripts only
+    through the environment."""
+    job = load(RELEASE)["jobs"]["release"]
+    assert job["env"] == {
+        "VERSION": "${{ inputs.version }}",
+        "IMAGE_REF": "${{ needs.image.outputs.ref }}",
+    }
+    scripts = "\n".join(s.get("run", "") for s in job["steps"])
+    assert 'python3 -m devtools.release pin "$IMAGE_REF"' in scripts
+    assert 'git tag -a "v$VERSION"' in scripts
+    assert 'git tag -f -a "$major"' in scripts
+    assert '"refs/tags/v$VERSION" "+refs/tags/$MAJOR"' in scripts
+    assert "python3 -m devtools.release notes" in scripts
+    assert "gh release create" in scripts
+    assert "${{" not in scripts
 
 
 def test_example_apply_job_is_protected() -> None:
@@ -286,15 +375,20 @@ def test_ci_has_a_job_that_must_fail() -> None:
 
 
 def test_dockerfile_installs_the_hashed_lock_and_runs_the_entrypoint() -> None:
-    """The image installs requirements.lock with --require-hashes; ENTRYPOINT is exec form."""
+    """The base is pinned by digest; the image installs requirements.lock with
+    --require-hashes; ENTRYPOINT is exec form."""
     text = DOCKERFILE.read_text()
     instructions = [
         ln.strip()
         for ln in text.replace("\\\n", " ").splitlines()
         if ln.strip() and not ln.lstrip().startswith("#")
     ]
-    assert instructions[0].startswith("FROM python:3.11")
-    assert re.match(r"FROM python:3\.11\.\d+-slim", instructions[0])
+    # The base is pinned by tag (for people) and digest (for builds); FROM takes it from ARG.
+    assert re.fullmatch(
+        r"ARG BASE=python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", instructions[0]
+    )
+    assert instructions[1] == "FROM ${BASE}"
+    assert sum(i.startswith("FROM ") for i in instructions) == 1
     assert any(i.startswith("COPY requirements.lock ") for i in instructions)
     pip = next(i for i in instructions if i.startswith("RUN pip install"))
     assert "--require-hashes" in pip

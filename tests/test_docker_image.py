@@ -1,5 +1,6 @@
 """The action's container image, built and run as the runner does (needs a Docker engine:
-marked `docker`, deselected by default, run by the project's GitHub workflow)."""
+marked `docker`, deselected by default, run by `python3 tasks.py docker` and the project's
+GitHub workflow)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools import seed
+from devtools.dockerhost import build_args
 from devtools.runner import ROOT, parse_outputs, runner_env
 from tests.fixtures.pg import DbPair
 
@@ -19,7 +21,9 @@ IMAGE = "refsync-action:test"
 @pytest.fixture(scope="module")
 def image() -> str:
     subprocess.run(
-        ["docker", "build", "--quiet", "--tag", IMAGE, str(ROOT)], check=True, timeout=900
+        ["docker", "build", "--quiet", *build_args(), "--tag", IMAGE, str(ROOT)],
+        check=True,
+        timeout=900,
     )
     return IMAGE
 
@@ -65,7 +69,11 @@ def test_image_dry_run_matches_the_entrypoint(image: str, dbpair: DbPair, tmp_pa
 def test_image_refuses_outside_actions(image: str) -> None:
     """The container exits 1 without CI=true and GITHUB_ACTIONS=true."""
     proc = subprocess.run(
-        ["docker", "run", "--rm", image], capture_output=True, text=True, check=False, timeout=120
+        ["docker", "run", "--rm", "--network", "none", image],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "runs only inside GitHub Actions" in proc.stderr
@@ -79,7 +87,18 @@ def test_image_ships_compiled_bytecode(image: str) -> None:
         "print(os.path.exists(importlib.util.cache_from_source(refsync.plan.__file__)))"
     )
     proc = subprocess.run(
-        ["docker", "run", "--rm", "--entrypoint", "python", image, "-c", script],
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "python",
+            image,
+            "-c",
+            script,
+        ],
         capture_output=True,
         text=True,
         check=False,
