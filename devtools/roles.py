@@ -105,5 +105,5 @@ def apply_least_privilege(
 
 
 def grant_statements(side: str) -> str:
-    """The raw SQL of one section, for the README's copy-paste role setup."""
+    """The raw SQL of one section, for docs/setup.md's copy-paste role setup."""
     return _sections()[side]

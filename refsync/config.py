@@ -333,8 +333,8 @@ def parse_config(text: str, *, source: str) -> Config:
         detail = f": {problem}" if "twice" in problem or "aliases" in problem else ""
         raise UsageError(
             f"config {source}: not valid YAML{where}{detail}",
-            fix="check indentation and quoting, and give each key once; the README has a "
-            "complete example",
+            fix="check indentation and quoting, and give each key once; docs/configuration.md "
+            "has complete examples",
         ) from None
     if not isinstance(data, dict):
         raise UsageError(
@@ -365,9 +365,7 @@ def parse_config(text: str, *, source: str) -> Config:
             else:
                 msg += f" (got {_short(err.get('input'))})"
             problems.append(f"`{loc}`: {msg}")
-        fixes.append(
-            "the configuration section of the README (docs/configuration.md) lists every key"
-        )
+        fixes.append("docs/configuration.md lists every key")
         raise UsageError(
             f"config {source}: " + "; ".join(problems),
             fix="; ".join(dict.fromkeys(fixes)),

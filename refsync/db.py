@@ -405,7 +405,7 @@ class Database:
                 ) from None
             raise SafetyError(
                 f"{self.side}: the database role lacks a privilege refsync needs: {message}",
-                fix="grant the privileges listed in the README's least-privilege section",
+                fix="grant what a dry-run lists under Missing privileges (docs/setup.md)",
             ) from None
         except psycopg.Error as exc:
             message = (exc.diag.message_primary or str(exc)).strip()

@@ -144,7 +144,7 @@ def _report(
     # silently: privilege warnings first, then skips, the last one counting what is left.
     for warning in outcome.privilege_warnings:
         wf.warning(
-            f"{visible(warning)}. Grant only what the README's least-privilege section lists.",
+            f"{visible(warning)}. Grant only what docs/setup.md lists.",
             title="refsync privileges",
         )
     if outcome.missing:

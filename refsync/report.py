@@ -357,7 +357,7 @@ def _privileges_section(outcome: Outcome) -> list[str]:
         return [*out, "The prod role holds nothing beyond what refsync needs."]
     out.append(
         "The prod role may do more than refsync needs; a leaked secret would allow it too. "
-        "See the README's least-privilege section."
+        "See docs/setup.md."
     )
     out.append("")
     shown = [f"- {md(w)}" for w in outcome.privilege_warnings[:LISTED]]

@@ -26,7 +26,7 @@ def _warnings(url: str) -> tuple[str, ...]:
 
 
 def test_least_privilege_role_gets_no_warning(dbpair: DbPair, tmp_path: Path) -> None:
-    """Under the README's least-privilege role a dry-run warns about nothing and says so."""
+    """Under docs/setup.md's least-privilege role a dry-run warns about nothing and says so."""
     seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
     result = plan(dbpair, tmp_path)
     assert result.returncode == 0, result.stderr
