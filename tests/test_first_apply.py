@@ -9,28 +9,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from devtools.fake_github import FakeGitHub
-from devtools.runner import RunResult, run_entrypoint
+from devtools.runner import RunResult
 from tests.fixtures.pg import DbPair
+from tests.fixtures.safety import apply, plan, with_config
 from tests.test_scenarios import load_sql
 
 SCENARIO = Path(__file__).parent / "scenarios" / "scoped_keys_serial_tree"
 
 
 def _run(dbpair: DbPair, workdir: Path, digest: str | None = None) -> RunResult:
-    inputs = {
-        "dev-database-url": dbpair.dev_url,
-        "prod-database-url": dbpair.prod_url,
-        "config": str(SCENARIO / "config.yml"),
-    }
+    config = with_config(SCENARIO / "config.yml")
     if digest is None:
-        return run_entrypoint(workdir, inputs)
-    with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
-        return run_entrypoint(
-            workdir,
-            {**inputs, "mode": "apply", "approved-plan-digest": digest},
-            extra=gh.environ(),
-        )
+        return plan(dbpair, workdir, extra=config)
+    return apply(dbpair, workdir, digest, extra=config)
 
 
 def test_missing_grants_then_one_correct_apply(dbpair: DbPair, tmp_path: Path) -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.fake_github import FakeGitHub
-from devtools.runner import RunResult, run_entrypoint
+from devtools.runner import RunResult
 from tests.fixtures.pg import DbPair
-from tests.fixtures.safety import both_checksums
+from tests.fixtures.safety import apply, both_checksums, plan, with_config
 
 PROD_ROLE = "refsync_prod_writer"  # the canonical name; DbPair.with_roles maps it
 SCHEMA = """
@@ -60,19 +59,10 @@ def _setup(dbpair: DbPair) -> None:
 def _run(dbpair: DbPair, workdir: Path, digest: str | None = None) -> RunResult:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "refsync.yml").write_text(CONFIG)
-    inputs = {
-        "dev-database-url": dbpair.dev_url,
-        "prod-database-url": dbpair.prod_url,
-        "config": str(workdir / "refsync.yml"),
-    }
+    config = with_config(workdir / "refsync.yml")
     if digest is None:
-        return run_entrypoint(workdir, inputs)
-    with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
-        return run_entrypoint(
-            workdir,
-            {**inputs, "mode": "apply", "approved-plan-digest": digest},
-            extra=gh.environ(),
-        )
+        return plan(dbpair, workdir, extra=config)
+    return apply(dbpair, workdir, digest, extra=config)
 
 
 def _sequence_state(dbpair: DbPair) -> list[tuple[int, bool]]:

@@ -146,7 +146,13 @@ def test_broken_fingerprint_refuses_before_reading_or_writing(
     before = both_checksums(dbpair)
     mark = statement_log.mark()
 
-    result = apply(dbpair, tmp_path / "apply", digest, **urls)
+    result = apply(
+        dbpair,
+        tmp_path / "apply",
+        digest,
+        dev=urls.get("dev", dbpair.dev_url),
+        prod=urls.get("prod", dbpair.prod_url),
+    )
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"refsync refused: {message}" in result.stderr

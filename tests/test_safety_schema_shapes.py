@@ -12,9 +12,8 @@ import pytest
 from pglast import ast
 
 from devtools import seed
-from devtools.fake_github import FakeGitHub
 from devtools.pgserver import StatementLog
-from devtools.runner import RunResult, run_entrypoint
+from devtools.runner import RunResult
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import (
     apply,
@@ -366,17 +365,7 @@ def _write(workdir: Path, config: str) -> str:
 
 
 def _apply_with(dbpair: DbPair, workdir: Path, digest: str, extra: dict[str, str]) -> RunResult:
-    with FakeGitHub(scenario="approved", approvers=("alice",)) as gh:
-        return run_entrypoint(
-            workdir,
-            {
-                "mode": "apply",
-                "dev-database-url": dbpair.dev_url,
-                "prod-database-url": dbpair.prod_url,
-                "approved-plan-digest": digest,
-            },
-            extra={**gh.environ(), **extra},
-        )
+    return apply(dbpair, workdir, digest, extra=extra)
 
 
 PLANS = """version: 1
