@@ -46,6 +46,7 @@ FUNCTION_CALLS = {
     "has_table_privilege": "SELECT has_table_privilege(%s, %s)",
     "has_column_privilege": "SELECT has_column_privilege(%s, %s, %s)",
     "has_schema_privilege": "SELECT has_schema_privilege(%s, %s)",
+    "has_sequence_privilege": "SELECT has_sequence_privilege(%s, %s)",
     "has_database_privilege": "SELECT has_database_privilege(%s, %s)",
     "pg_has_role": "SELECT pg_has_role(%s, %s)",
     "lower": "SELECT lower(%s)",
@@ -62,6 +63,8 @@ FUNCTION_CALLS = {
     "version": "SELECT version()",
     "inet_server_addr": "SELECT inet_server_addr()",
     "inet_server_port": "SELECT inet_server_port()",
+    # Only as LOCAL_SETTINGS allows (see below), in a SELECT of set_config calls alone.
+    "set_config": "SELECT set_config('lock_timeout', '5000', true)",
 }
 
 #: Functions one step outside the list: each reads files, sleeps, takes session locks,
@@ -125,13 +128,21 @@ def test_function_name_with_a_database_part_is_refused() -> None:
 # --- settings current_setting() may read ----------------------------------------------------
 
 READABLE = [
+    "extra_float_digits",
+    "idle_in_transaction_session_timeout",
+    "intervalstyle",
     "lock_timeout",
+    "row_security",
+    "search_path",
     "server_encoding",
     "server_version_num",
+    "session_replication_role",
     "statement_timeout",
     "transaction_isolation",
+    "transaction_read_only",
 ]
-NOT_READABLE = ["data_directory", "search_path", "config_file", "app.secret"]
+#: Settings one step outside: file paths, the role, an application's own setting.
+NOT_READABLE = ["data_directory", "hba_file", "config_file", "role", "app.secret"]
 READABLE_REASON = "current_setting() may only read: " + ", ".join(READABLE)
 
 

@@ -219,7 +219,7 @@ def test_a_relation_may_be_known_by_any_role_in_the_policy() -> None:
     only_writable = Policy(readable=frozenset(), column_readable={}, writable=frozenset({SERVICES}))
     check('SELECT "id" FROM ONLY "public"."services"', only_writable)
     only_columns = Policy(readable=frozenset(), column_readable={BOOKINGS: frozenset({"x"})})
-    check('SELECT "x" FROM ONLY "public"."bookings"', only_columns)
+    check('SELECT b."x" FROM ONLY "public"."bookings" AS b', only_columns)
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -395,23 +395,33 @@ def test_other_types_are_refused(cast: str, shown: str) -> None:
 @pytest.mark.parametrize(
     "statement",
     [
-        'SELECT DISTINCT "serviceId" FROM ONLY "public"."bookings" WHERE "serviceId" = ANY(%s)',
+        'SELECT DISTINCT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' WHERE b."serviceId" = ANY(%s)',
         'SELECT b."serviceId", count(*) FROM ONLY "public"."bookings" AS b'
         ' WHERE b."serviceId" = ANY(%s::text[]) GROUP BY b."serviceId"',
-        'SELECT "serviceId" FROM ONLY "public"."bookings" JOIN pg_catalog.pg_class ON true',
-        'SELECT public.bookings."serviceId" FROM ONLY "public"."bookings"',
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" b JOIN pg_catalog.pg_class c ON true',
+        # beside reference tables, whose columns are not limited (the engine's protection read)
+        'SELECT r."id", r."name" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+        ' AND r."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)',
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' JOIN ONLY "public"."services" AS s ON s."id" = b."serviceId"'
+        ' JOIN ONLY "public"."database_metadata" AS m ON m."id" = s."id"',
     ],
 )
 def test_business_read_of_allowed_columns(statement: str) -> None:
-    """A business table's allowed columns may be read, with catalog relations beside it."""
+    """A business table's allowed columns may be read by alias, with catalog and reference
+    tables beside it, each under an alias of its own."""
     check(statement, READ_ONLY)
+
+
+ONLY_SERVICE_ID = "(allowed: serviceId)"
 
 
 @pytest.mark.parametrize(
     ("statement", "reason"),
     [
         (
-            'SELECT * FROM ONLY "public"."bookings"',
+            'SELECT * FROM ONLY "public"."bookings" AS b',
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
@@ -419,65 +429,141 @@ def test_business_read_of_allowed_columns(statement: str) -> None:
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
-            'SELECT (ROW("serviceId")).* FROM ONLY "public"."bookings"',
+            'SELECT (ROW(b."serviceId")).* FROM ONLY "public"."bookings" AS b',
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
+            'SELECT * FROM ONLY "public"."bookings"',
+            "* is never selected in a statement reading business table public.bookings",
+        ),
+        # a whole row is a one-part column reference
+        (
             'SELECT b FROM ONLY "public"."bookings" AS b',
-            "whole-row reference b to business table public.bookings",
+            "column b in a statement reading business table public.bookings"
+            " must be written alias.column",
+        ),
+        (
+            'SELECT to_jsonb(b) FROM ONLY "public"."bookings" AS b',
+            "column b in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
             'SELECT bookings FROM ONLY "public"."bookings" AS b',
-            "whole-row reference bookings to business table public.bookings",
+            "column bookings in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT to_jsonb(bookings) FROM ONLY "public"."bookings"',
-            "whole-row reference bookings to business table public.bookings",
+            'SELECT "serviceId" FROM ONLY "public"."bookings" AS b',
+            "column serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
+        ),
+        # the table's name is not an alias, and a three-part name is not alias.column
+        (
+            'SELECT bookings."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column bookings.serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT "status" FROM ONLY "public"."bookings"',
-            "column status of business table public.bookings is not readable (allowed: serviceId)",
+            'SELECT public.bookings."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column public.bookings.serviceId in a statement reading business table"
+            " public.bookings must be written alias.column",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" WHERE ctid = %s',
-            "column ctid of business table public.bookings is not readable (allowed: serviceId)",
+            'SELECT x."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column x.serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" AS b("serviceId")',
+            'SELECT b."status" FROM ONLY "public"."bookings" AS b',
+            f"column status of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b WHERE b.ctid = %s',
+            f"column ctid of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        (
+            'SELECT r."id" FROM ONLY "public"."services" AS r'
+            ' WHERE r."id" IN (SELECT b."status" FROM ONLY "public"."bookings" AS b)',
+            f"column status of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        # every relation needs an alias, each its own
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings"',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            " JOIN pg_catalog.pg_class ON true",
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT r."id" FROM ONLY "public"."services"'
+            ' WHERE "id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT s."id" FROM ONLY "public"."services" AS s'
+            ' WHERE s."id" IN (SELECT s."serviceId" FROM ONLY "public"."bookings" AS s)',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b("serviceId")',
             "column alias lists could rename columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" NATURAL JOIN pg_catalog.pg_class',
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            " NATURAL JOIN pg_catalog.pg_class AS c",
             "NATURAL/USING joins compare hidden columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings"'
-            ' JOIN pg_catalog.pg_class USING ("serviceId")',
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            ' JOIN ONLY "public"."services" AS s USING ("id")',
             "NATURAL/USING joins compare hidden columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings"'
-            ' JOIN ONLY "public"."provider_services" USING ("serviceId")',
-            "business table public.bookings must be the only table read,"
-            " found also public.provider_services",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b,'
+            " pg_catalog.unnest(%s::text[]) AS u",
+            "a statement reading business table public.bookings reads tables only",
         ),
         (
-            'SELECT "id" FROM ONLY "public"."services"'
-            ' WHERE "id" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
-            "business table public.bookings must be the only table read,"
-            " found also public.services",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b, (SELECT 1 AS a) AS x',
+            "a statement reading business table public.bookings reads tables only",
+        ),
+        # one business table, once
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            ' JOIN ONLY "public"."provider_services" AS p ON p."serviceId" = b."serviceId"',
+            "a statement may read one business table once, found 2",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."provider_services"'
-            ' WHERE "serviceId" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
-            "business table public.provider_services must be the only table read,"
-            " found also public.bookings",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b,'
+            ' ONLY "public"."bookings" AS c',
+            "a statement may read one business table once, found 2",
         ),
     ],
 )
 def test_business_read_rules(statement: str, reason: str) -> None:
-    """Only the allowed columns of one business table, by name, in a plain SELECT."""
+    """Only the allowed columns of one business table, by alias and name, in a plain SELECT."""
     assert refusal(statement, READ_ONLY) == reason
+
+
+def test_business_read_beside_a_table_that_is_not_readable() -> None:
+    """A business table is read beside reference (readable) tables only: a table the policy
+    only lets this connection write is no reference table here."""
+    policy = Policy(
+        readable=frozenset({METADATA}),
+        column_readable={BOOKINGS: frozenset({"serviceId"})},
+        writable=frozenset({SERVICES}),
+    )
+    statement = (
+        'SELECT s."id" FROM ONLY "public"."services" AS s'
+        ' WHERE s."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)'
+    )
+    assert refusal(statement, policy) == (
+        "business table public.bookings may be read only beside reference tables,"
+        " found also public.services"
+    )
+    check(statement.replace('"services"', '"database_metadata"'), policy)
 
 
 def test_allowed_columns_are_listed_sorted() -> None:
@@ -486,7 +572,7 @@ def test_allowed_columns_are_listed_sorted() -> None:
         readable=frozenset({METADATA}),
         column_readable={BOOKINGS: frozenset({"serviceId", "providerId", "bookedAt"})},
     )
-    assert refusal('SELECT "status" FROM ONLY "public"."bookings"', policy) == (
+    assert refusal('SELECT b."status" FROM ONLY "public"."bookings" AS b', policy) == (
         "column status of business table public.bookings is not readable"
         " (allowed: bookedAt, providerId, serviceId)"
     )
