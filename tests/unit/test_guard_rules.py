@@ -8,6 +8,8 @@ as the engine does; refused ones break exactly one rule.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from refsync.errors import GuardError
@@ -182,6 +184,83 @@ def test_setting_names_are_case_insensitive() -> None:
     assert refusal("SET Search_Path = evil") == "SET search_path is not allowed"
 
 
+# --- set_config: a transaction's own settings -----------------------------------------------
+
+#: What each transaction sends right after BEGIN (refsync.db.TransactionSettings).
+SETTINGS_SELECT = (
+    "SELECT pg_catalog.set_config('lock_timeout', '5000', true),"
+    " pg_catalog.set_config('search_path', 'pg_catalog', true),"
+    " set_config('row_security', 'off', true) AS r"
+)
+TAKES = "function set_config() takes exactly (name, value, true)"
+LOCAL = "function set_config() must be local to the transaction (is_local = true)"
+ALONE = "set_config() may only be called in a SELECT of set_config() calls alone"
+NON_LITERAL = "function set_config() may not set lock_timeout to a non-literal"
+ONLY_SET = (
+    "function set_config() may only set: lock_timeout, statement_timeout,"
+    " idle_in_transaction_session_timeout, transaction_read_only, row_security,"
+    " intervalstyle, extra_float_digits, search_path (by literal name)"
+)
+
+
+def test_a_select_of_set_config_calls_is_accepted() -> None:
+    """Several local settings in one SELECT of nothing else, on either policy."""
+    check(SETTINGS_SELECT, READ_ONLY)
+    check(SETTINGS_SELECT, APPLY)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ("'lock_timeout', '5000'", TAKES),
+        ("'lock_timeout', '5000', true, true", TAKES),
+        ("'lock_timeout', '5000', VARIADIC ARRAY[true]", TAKES),
+        ("'lock_timeout', '5000', false", LOCAL),
+        ("'lock_timeout', '5000', 'true'", LOCAL),
+        ("'lock_timeout', '5000', 1", LOCAL),
+        ("'lock_timeout', '5000', NULL", LOCAL),
+        ("'lock_timeout', '5000', %s", LOCAL),
+        ("'lock_timeout', %s, true", NON_LITERAL),
+        ("'lock_timeout', NULL, true", NON_LITERAL),
+        ("'lock_timeout', '5000'::text, true", NON_LITERAL),
+        ("%s, '5000', true", ONLY_SET),
+        ("NULL, '5000', true", ONLY_SET),
+        ("'lock_' || 'timeout', '5000', true", ONLY_SET),
+    ],
+)  # fmt: skip
+def test_set_config_arguments(arguments: str, reason: str) -> None:
+    """A literal name and value, then the literal true: nothing a parameter or an expression
+    could turn into another setting, a weaker value, or a session-wide one."""
+    assert refusal(f"SELECT set_config({arguments})") == reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT set_config('lock_timeout', '5000', true) FROM ONLY public.services",
+        "SELECT set_config('lock_timeout', '5000', true) WHERE true",
+        "SELECT set_config('lock_timeout', '5000', true) GROUP BY 1",
+        "SELECT set_config('lock_timeout', '5000', true) HAVING true",
+        "SELECT 1, set_config('lock_timeout', '5000', true)",
+        "SELECT set_config('lock_timeout', '5000', true), now()",
+        "SELECT lower(set_config('lock_timeout', '5000', true))",
+        "SELECT (SELECT set_config('lock_timeout', '5000', true))",
+        "SELECT set_config('lock_timeout', '5000', true)"
+        " UNION SELECT set_config('lock_timeout', '5000', true)",
+        'SELECT "id" FROM ONLY "public"."services"'
+        " WHERE set_config('lock_timeout', '5000', true) = '5000'",
+        'UPDATE ONLY "public"."services"'
+        " SET \"name\" = set_config('lock_timeout', '5000', true) WHERE true",
+        'INSERT INTO "public"."services" ("id")'
+        " VALUES (set_config('lock_timeout', '5000', true))",
+    ],
+)
+def test_set_config_stands_alone(statement: str) -> None:
+    """set_config only as the whole of a SELECT of set_config calls: a filter, a table, a
+    union or any other call beside it could run it for some rows, or not at all."""
+    assert refusal(statement) == ALONE
+
+
 # --- relations ------------------------------------------------------------------------------
 
 
@@ -220,6 +299,101 @@ def test_a_relation_may_be_known_by_any_role_in_the_policy() -> None:
     check('SELECT "id" FROM ONLY "public"."services"', only_writable)
     only_columns = Policy(readable=frozenset(), column_readable={BOOKINGS: frozenset({"x"})})
     check('SELECT b."x" FROM ONLY "public"."bookings" AS b', only_columns)
+
+
+# --- ONLY: never an inheritance child or partition --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "shown"),
+    [
+        ('SELECT "id" FROM "public"."services"', "public.services"),
+        ('SELECT "id" FROM "public"."services" *', "public.services"),
+        (
+            'SELECT "id" FROM ONLY "public"."services" WHERE "id" IN'
+            ' (SELECT "id" FROM "public"."service_categories")',
+            "public.service_categories",
+        ),
+        (
+            'SELECT s."id" FROM ONLY "public"."services" AS s'
+            ' JOIN "public"."database_metadata" AS m ON true',
+            "public.database_metadata",
+        ),
+        ('SELECT "id" FROM "public"."services" FOR UPDATE', "public.services"),
+        ('UPDATE "public"."services" SET "name" = %s WHERE "id" = %s', "public.services"),
+        (
+            'UPDATE ONLY "public"."services" AS t SET "name" = c."name"'
+            ' FROM "public"."service_categories" AS c WHERE t."id" = c."id"',
+            "public.service_categories",
+        ),
+        (
+            'INSERT INTO "public"."services" ("id") SELECT c."id"'
+            ' FROM "public"."service_categories" AS c',
+            "public.service_categories",
+        ),
+        ('SELECT b."serviceId" FROM "public"."bookings" AS b', "public.bookings"),
+    ],
+)
+def test_every_table_is_named_with_only(statement: str, shown: str) -> None:
+    """A table a SELECT, UPDATE or row lock names without ONLY would reach its inheritance
+    children and partitions too: refused, wherever it stands in the statement."""
+    assert refusal(statement) == (
+        f"relation {shown} must be named with ONLY (no inheritance children)"
+    )
+
+
+def test_catalog_relations_and_insert_targets_need_no_only() -> None:
+    """Catalog relations are read as they are; an INSERT writes its target table alone (and
+    cannot be written with ONLY)."""
+    check("SELECT c.oid FROM pg_catalog.pg_class AS c", READ_ONLY)
+    check("SELECT 1 FROM information_schema.columns", READ_ONLY)
+    check('INSERT INTO "public"."services" ("id") VALUES (%s)', APPLY)
+    check(
+        'INSERT INTO "public"."services" ("id") SELECT c."id"'
+        ' FROM ONLY "public"."service_categories" AS c',
+        APPLY,
+    )
+
+
+#: Apply, with bookings partitioned: its foreign key covers every partition.
+PARTITIONED = Policy(
+    readable=APPLY.readable,
+    column_readable=APPLY.column_readable,
+    writable=APPLY.writable,
+    immutable=APPLY.immutable,
+    with_children=frozenset({BOOKINGS}),
+)
+
+
+def test_partitioned_business_table_is_read_whole() -> None:
+    """A business table with partitions is read without ONLY, on either policy; any other
+    table still needs ONLY."""
+    statement = (
+        'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+        ' AND r."id" IN (SELECT b."serviceId" FROM "public"."bookings" AS b)'
+    )
+    check(statement, PARTITIONED)
+    check(statement, replace(PARTITIONED, writable=frozenset()))
+    check(statement.replace('FROM "public"', 'FROM ONLY "public"'), PARTITIONED)
+    assert refusal(statement.replace("FROM ONLY", "FROM"), PARTITIONED) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
+
+
+def test_partitioned_table_is_never_locked_or_written_whole() -> None:
+    """Read whole, never locked; and a writable table needs ONLY even when it has partitions
+    (a write reaches one table)."""
+    assert refusal('SELECT b."serviceId" FROM "public"."bookings" AS b FOR SHARE', PARTITIONED) == (
+        "FOR UPDATE/SHARE would lock public.bookings, which is not writable"
+    )
+    both = replace(PARTITIONED, with_children=frozenset({SERVICES}))
+    check('SELECT "id" FROM ONLY "public"."services"', both)
+    assert refusal('SELECT "id" FROM "public"."services"', both) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
+    assert refusal('UPDATE "public"."services" SET "name" = %s WHERE true', both) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -386,6 +560,86 @@ def test_other_types_are_refused(cast: str, shown: str) -> None:
     """Any other type could reach a user-defined cast function by its name."""
     assert refusal(f"SELECT {cast}", READ_ONLY) == (
         f"type {shown} is neither built in nor a readable table's row type"
+    )
+
+
+# --- the primary keys' own types and operators ------------------------------------------
+
+#: Apply, with a citext primary key: its type and equality operator live in `public`.
+KEYED = replace(
+    APPLY,
+    key_types=frozenset({("public", "citext")}),
+    key_operators=frozenset({("public", "=")}),
+)
+#: The protection read as the engine writes it for a key of its own type and operator.
+PROTECTION = (
+    'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+    ' AND r."id" OPERATOR("public".=) ANY'
+    ' (SELECT b."serviceId"::"public"."citext" FROM ONLY "public"."bookings" AS b)'
+)
+
+
+def test_key_type_and_operator_are_allowed_by_the_policy() -> None:
+    """The key's own type may be cast to and its own equality operator used, as a quantified
+    subquery's operator or a plain one; without them in the policy, both are refused."""
+    check(PROTECTION, KEYED)
+    check('SELECT %s::"public"."citext" OPERATOR(public.=) %s::public.citext', KEYED)
+    assert refusal(PROTECTION, replace(KEYED, key_types=frozenset())) == (
+        "type public.citext is neither built in nor a readable table's row type"
+    )
+    assert refusal(PROTECTION, replace(KEYED, key_operators=frozenset())) == (
+        "operator public.= is not on the allowlist"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("%s OPERATOR(public.<>) %s", "operator public.<> is not on the allowlist"),
+        ("%s OPERATOR(other.=) %s", "operator other.= is not on the allowlist"),
+        ("%s OPERATOR(public.~) %s", "operator public.~ is not on the allowlist"),
+        (
+            "%s::other.citext",
+            "type other.citext is neither built in nor a readable table's row type",
+        ),
+        ("%s::public.text", "type public.text is neither built in nor a readable table's row type"),
+        (
+            "%s::db.public.citext",
+            "type db.public.citext is neither built in nor a readable table's row type",
+        ),
+    ],
+)
+def test_only_the_keys_own_type_and_operator(expression: str, reason: str) -> None:
+    """Another operator or schema than the key's, or another type, stays refused."""
+    assert refusal(f"SELECT {expression}", KEYED) == reason
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        ("OPERATOR(public.=) ANY", "operator public.= is not on the allowlist"),
+        ("OPERATOR(pg_catalog.~) ANY", "operator pg_catalog.~ is not on the allowlist"),
+        ("~ ANY", "operator ~ is not on the allowlist"),
+        ("!~ ALL", "operator !~ is not on the allowlist"),
+        ("~ SOME", "operator ~ is not on the allowlist"),
+    ],
+)
+def test_quantified_subquery_operator_is_checked(operator: str, reason: str) -> None:
+    """`x op ANY/ALL (SELECT ...)` carries its operator on the subquery: checked as any other."""
+    statement = (
+        f'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."name" {operator}'
+        ' (SELECT c."name" FROM ONLY "public"."service_categories" AS c)'
+    )
+    assert refusal(statement) == reason
+
+
+@pytest.mark.parametrize("operator", ["= ANY", "<> ALL", "OPERATOR(pg_catalog.=) ANY", "IN"])
+def test_quantified_subquery_with_a_built_in_operator(operator: str) -> None:
+    """Built-in operators (and IN, which names none) are accepted before a subquery."""
+    check(
+        f'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."name" {operator}'
+        ' (SELECT c."name" FROM ONLY "public"."service_categories" AS c)',
+        APPLY,
     )
 
 
