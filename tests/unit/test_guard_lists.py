@@ -166,6 +166,83 @@ def test_other_setting_is_not_readable(argument: str) -> None:
     assert refusal(f"SELECT current_setting({argument})") == READABLE_REASON
 
 
+# --- settings a transaction may give itself (set_config) -------------------------------------
+
+#: Timeout values at the edges of what set_config may set: 1 ms, what refsync sends, and the
+#: largest PostgreSQL takes (ten digits); then one step outside: off, signed, eleven digits,
+#: zero-padded, with a unit, a fraction or blanks.
+TIMEOUT_ON = ["1", "5000", "120000", "2147483647"]
+TIMEOUT_OFF = ["0", "00", "01", "-1", "+1", "10000000000", "5s", "1.5", " 5000", "5000 "]
+
+#: Each setting set_config(name, value, true) may set: the values it takes, and values one
+#: step outside, each refused (a weaker guarantee, another text format, a schema of the
+#: user's ahead of or after pg_catalog).
+LOCAL_SETTINGS: dict[str, tuple[list[str], list[str]]] = {
+    "lock_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "statement_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "idle_in_transaction_session_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "transaction_read_only": (["on", "true"], ["off", "false", "0", "no", "onn", "on,off"]),
+    "row_security": (["off"], ["on", "true", "force", "of"]),
+    "intervalstyle": (["postgres"], ["iso_8601", "sql_standard", "postgres_verbose"]),
+    "extra_float_digits": (["1"], ["0", "-1", "-15", "10", "3"]),
+    "search_path": (
+        ["pg_catalog"],
+        ["public", "evil", "evil, pg_catalog", "evil,pg_catalog", "pg_catalog, public",
+         "pg_catalog,public", '"$user", public', "pg_catalog "],
+    ),
+}  # fmt: skip
+#: In the order the reason lists them (the guard's order).
+LOCAL_NAMES = (
+    "lock_timeout, statement_timeout, idle_in_transaction_session_timeout,"
+    " transaction_read_only, row_security, intervalstyle, extra_float_digits, search_path"
+)
+#: Settings one step outside, whatever the value: each would switch off triggers and
+#: foreign keys, change the role or make later transactions writable.
+NOT_LOCAL = {
+    "session_replication_role": "replica",
+    "role": "postgres",
+    "default_transaction_read_only": "off",
+    "Row_Security": "off",
+    "row_security ": "off",
+}
+
+
+def test_local_setting_cases_covers_every_entry() -> None:
+    """Each setting a transaction may give itself has a case."""
+    assert set(LOCAL_SETTINGS) == set(guard.LOCAL_SETTINGS)
+
+
+def _set_config(name: str, value: str) -> str:
+    return f"SELECT set_config('{name}', '{value}', true)"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, (ok, _) in LOCAL_SETTINGS.items() for v in ok]
+)
+def test_local_setting_is_accepted(name: str, value: str) -> None:
+    """A listed setting may be set to each value its pattern takes, on either policy."""
+    check(_set_config(name, value), READ_ONLY)
+    check(_set_config(name, value), APPLY)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, (_, off) in LOCAL_SETTINGS.items() for v in off]
+)
+def test_local_setting_value_outside_its_pattern_is_refused(name: str, value: str) -> None:
+    """A value the pattern does not match in full is refused, naming the setting and value."""
+    assert refusal(_set_config(name, value)) == (
+        f"function set_config() may not set {name} to {value}"
+    )
+
+
+@pytest.mark.parametrize("name", list(NOT_LOCAL))
+def test_unlisted_local_setting_is_refused(name: str) -> None:
+    """Any other setting, in any other spelling, is refused whatever its value."""
+    assert refusal(_set_config(name, NOT_LOCAL[name])) == (
+        f"function set_config() may only set: {LOCAL_NAMES} (by literal name)"
+    )
+
+
 # --- operators ------------------------------------------------------------------------------
 
 #: A minimal expression using each allowed operator.
