@@ -607,8 +607,8 @@ def test_transaction_option_is_accepted(option: str) -> None:
 
 @pytest.mark.parametrize("statement", ["BEGIN READ WRITE", "START TRANSACTION READ WRITE"])
 def test_a_transaction_may_begin_read_write(statement: str) -> None:
-    """BEGIN may open a writable transaction: the apply needs one (the server enforces
-    read-only where the session says so)."""
+    """BEGIN may open a writable transaction where the policy may write: the apply needs
+    one (a read-only policy refuses it: test_guard_rules)."""
     check(statement, APPLY)
 
 

@@ -136,6 +136,62 @@ def test_other_transaction_commands_are_refused(statement: str, kind: str) -> No
     assert refusal(statement) == f"transaction command {kind} is not allowed"
 
 
+#: What psycopg sends to open a transaction (`Connection._get_tx_start_command`): refsync's
+#: read-only connections (dev, dry-run) and its apply connection.
+PSYCOPG_READ_ONLY_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+PSYCOPG_APPLY_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        PSYCOPG_READ_ONLY_BEGIN,
+        "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE",
+        "BEGIN READ ONLY",
+        "START TRANSACTION READ ONLY, ISOLATION LEVEL READ COMMITTED",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION NOT DEFERRABLE",
+    ],
+)
+def test_a_read_only_connection_begins_read_only_or_as_the_session_says(statement: str) -> None:
+    """With nothing writable, a transaction may begin READ ONLY, or with options that leave
+    it as the session says (an isolation level, DEFERRABLE), on either policy."""
+    check(statement, READ_ONLY)
+    check(statement, APPLY)
+
+
+@pytest.mark.parametrize(
+    ("statement", "verb"),
+    [
+        ("BEGIN READ WRITE", "BEGIN"),
+        ("BEGIN TRANSACTION READ WRITE", "BEGIN"),
+        ("START TRANSACTION READ WRITE", "START TRANSACTION"),
+        (PSYCOPG_APPLY_BEGIN, "BEGIN"),
+        ("BEGIN READ ONLY, READ WRITE", "BEGIN"),
+        (
+            "START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE, DEFERRABLE",
+            "START TRANSACTION",
+        ),
+    ],
+)
+def test_a_read_only_connection_never_begins_read_write(statement: str, verb: str) -> None:
+    """With nothing writable (dev, dry-run), BEGIN and START TRANSACTION may not open a
+    READ WRITE transaction, whatever else they say; the apply's policy may."""
+    assert refusal(statement, READ_ONLY) == (
+        f"{verb} may only open a READ ONLY transaction (this connection is read-only)"
+    )
+    check(statement, APPLY)
+
+
+def test_set_transaction_read_write_is_refused_on_either_policy() -> None:
+    """SET TRANSACTION may never make a transaction writable, not even on the apply's
+    connection (which begins READ WRITE, as above)."""
+    for policy in (READ_ONLY, APPLY):
+        assert refusal("SET TRANSACTION READ WRITE", policy) == (
+            "SET TRANSACTION may only make a transaction READ ONLY"
+        )
+
+
 # --- SET forms ------------------------------------------------------------------------------
 
 
