@@ -869,11 +869,23 @@ def test_business_read_beside_a_table_that_is_not_readable() -> None:
         'SELECT s."id" FROM ONLY "public"."services" AS s'
         ' WHERE s."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)'
     )
-    assert refusal(statement, policy) == (
+    beside = (
         "business table public.bookings may be read only beside reference tables,"
         " found also public.services"
     )
+    assert refusal(statement, policy) == beside
     check(statement.replace('"services"', '"database_metadata"'), policy)
+    # wherever it stands: after the business table, after a catalog relation
+    after = (
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' JOIN ONLY "public"."services" AS s ON s."id" = b."serviceId"'
+    )
+    assert refusal(after, policy) == beside
+    after_catalog = (
+        'SELECT b."serviceId" FROM pg_catalog.pg_class AS c, ONLY "public"."services" AS s,'
+        ' ONLY "public"."bookings" AS b'
+    )
+    assert refusal(after_catalog, policy) == beside
 
 
 def test_allowed_columns_are_listed_sorted() -> None:
