@@ -39,7 +39,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,12 @@ GUARD_ADDITIONS: dict[str, list[Any]] = {
         *("pg_sleep", "pg_read_file", "pg_ls_dir", "nextval", "setval", "pg_advisory_lock"),
         *("dblink", "lo_import", "pg_terminate_backend", "query_to_xml"),
     ],
-    "READABLE_SETTINGS": ["data_directory", "search_path"],
+    "READABLE_SETTINGS": ["data_directory", "hba_file", "role"],
+    # each would switch off a guarantee (triggers, the role) or leave the transaction
+    "LOCAL_SETTINGS": [
+        *((name, re.compile(".*")) for name in ("session_replication_role", "role")),
+        ("default_transaction_read_only", re.compile(".*")),
+    ],
     # regular expressions, text search, a user-defined operator
     "ALLOWED_OPERATORS": ["~", "!~", "~*", "@@", "===", "#"],
     "ALLOWED_NODES": [
@@ -137,6 +142,28 @@ GUARD_ADDITIONS: dict[str, list[Any]] = {
     "TRANSACTION_OPTIONS": [],
     "TRUE_WORDS": ["false", "off", "no", "0", ""],
 }
+
+#: Each LOCAL_SETTINGS pattern changed one step, in turn: wider (a value one step outside it
+#: let through: a timeout that is off or out of range, read-write, row security on, another
+#: text format, a schema of the user's on the search path) or narrower (a value refsync
+#: sends, or the edge of the range, refused).
+_TIMEOUT_CHANGES = [
+    *(r"[0-9]{1,10}", r"-?[1-9][0-9]{0,9}", r"[1-9][0-9]{0,10}"),
+    *(r"[1-9][0-9]{1,9}", r"[1-9][0-9]{0,8}"),
+]
+LOCAL_SETTING_CHANGES: dict[str, list[str]] = {
+    "lock_timeout": _TIMEOUT_CHANGES,
+    "statement_timeout": _TIMEOUT_CHANGES,
+    "idle_in_transaction_session_timeout": _TIMEOUT_CHANGES,
+    "transaction_read_only": ["on|true|off", "on|true|false", "on", "true"],
+    "row_security": ["off|on", "off|true"],
+    "intervalstyle": ["postgres|iso_8601", "postgres(_verbose)?"],
+    "extra_float_digits": ["[0-1]", "-?1"],
+    "search_path": ["pg_catalog|public", "pg_catalog(,.*)?", r"(.*,\s*)?pg_catalog"],
+}
+#: Constants that are a part of a list above, mutated through it: replacing the module's name
+#: would change nothing, the list holds the object itself.
+GUARD_PARTS = {"_POSITIVE_MS": "LOCAL_SETTINGS"}
 
 #: The digest's constants: its by-type tables gain types that are not their own JSON form or
 #: have no entry; `_TO_JSON`'s conversions are also changed, and the encoder's settings flipped.
@@ -195,17 +222,40 @@ def _with(value: Any, extra: Any) -> Any:
 
 
 def guard_constants() -> list[ConstantMutant]:
-    """Every entry of every allow/deny list of the guard removed, and a step outside added."""
+    """Every entry of every allow/deny list of the guard removed, and a step outside added;
+    each pattern of LOCAL_SETTINGS changed one step."""
     from refsync import guard
 
-    lists = {n for n, v in vars(guard).items() if n.isupper() and isinstance(v, Collection)}
-    if unknown := sorted(lists - set(GUARD_ADDITIONS)):
+    constants = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
+    if unknown := sorted(constants - set(GUARD_ADDITIONS) - set(GUARD_PARTS)):
         raise RuntimeError(f"add the guard's {', '.join(unknown)} to GUARD_ADDITIONS")
-    return [
+    for part, whole in GUARD_PARTS.items():
+        if all(value is not getattr(guard, part) for value in getattr(guard, whole).values()):
+            raise RuntimeError(f"the guard's {part} is no part of {whole}: give it mutants")
+    mutants = [
         mutant
         for name, additions in GUARD_ADDITIONS.items()
         for mutant in _entry_mutants("refsync.guard", name, getattr(guard, name), additions)
     ]
+    return mutants + _pattern_mutants(guard.LOCAL_SETTINGS, LOCAL_SETTING_CHANGES)
+
+
+def _pattern_mutants(
+    settings: Mapping[str, re.Pattern[str]], changes: Mapping[str, list[str]]
+) -> list[ConstantMutant]:
+    """LOCAL_SETTINGS with one setting's pattern replaced: `~name=pattern`."""
+    if unknown := sorted(set(settings) ^ set(changes)):
+        raise RuntimeError(f"LOCAL_SETTING_CHANGES and LOCAL_SETTINGS differ: {unknown}")
+    out = []
+    for name, patterns in changes.items():
+        for pattern in patterns:
+            if pattern == settings[name].pattern:
+                raise ValueError(f"{name} is already {pattern!r}: the change changes nothing")
+            value = {**settings, name: re.compile(pattern)}
+            out.append(
+                ConstantMutant("refsync.guard", "LOCAL_SETTINGS", f"~{name}={pattern}", value)
+            )
+    return out
 
 
 def digest_constants() -> list[ConstantMutant]:

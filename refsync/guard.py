@@ -24,6 +24,8 @@ Simplifications, all in the strict direction:
   name-resolution is needed to know which columns of the business table are read.
 - A statement with any FOR UPDATE/SHARE clause must only mention writable relations,
   whatever its `OF` list says.
+- With nothing writable (dev, dry-run) BEGIN and START TRANSACTION may not say READ WRITE,
+  and SET TRANSACTION may never say it.
 - Type names in casts must be unqualified, in `pg_catalog`, or the row type of a readable
   or writable relation, so that no user-defined cast function is reached by name.
 """
@@ -166,7 +168,7 @@ def _check(statement: str, policy: Policy) -> None:
         _refuse(f"exactly one statement is allowed, got {len(parsed)}")
     stmt = parsed[0].stmt
     if isinstance(stmt, ast.TransactionStmt):
-        _check_transaction(stmt)
+        _check_transaction(stmt, policy)
     elif isinstance(stmt, ast.VariableSetStmt):
         _check_set(stmt)
     elif isinstance(stmt, ast.SelectStmt | ast.InsertStmt | ast.UpdateStmt):
@@ -191,26 +193,42 @@ def _to_dollar_params(statement: str) -> str:
     return re.sub(r"%.?", replace, statement, flags=re.DOTALL)
 
 
-def _check_transaction(stmt: ast.TransactionStmt) -> None:
+def _check_transaction(stmt: ast.TransactionStmt, policy: Policy) -> None:
     kinds = enums.TransactionStmtKind
     allowed = {kinds.TRANS_STMT_BEGIN, kinds.TRANS_STMT_START}
     if stmt.kind not in allowed | {kinds.TRANS_STMT_COMMIT, kinds.TRANS_STMT_ROLLBACK}:
         _refuse(f"transaction command {_enum_name(stmt.kind)} is not allowed")
-    _check_transaction_options(stmt.options or (), read_only=False)
+    # With nothing writable (dev, dry-run) a transaction may begin READ ONLY, or as the
+    # session says, never READ WRITE; psycopg's `BEGIN ISOLATION LEVEL ... READ ONLY` passes.
+    verb = "BEGIN" if stmt.kind == kinds.TRANS_STMT_BEGIN else "START TRANSACTION"
+    read_write = (
+        None
+        if policy.writable
+        else f"{verb} may only open a READ ONLY transaction (this connection is read-only)"
+    )
+    _check_transaction_options(stmt.options or (), read_write_refusal=read_write)
 
 
-def _check_transaction_options(options: tuple[ast.DefElem, ...], *, read_only: bool) -> None:
+def _check_transaction_options(
+    options: tuple[ast.DefElem, ...], *, read_write_refusal: str | None
+) -> None:
+    """Only the listed options; with a `read_write_refusal`, READ WRITE is refused with it."""
     for option in options:
         if option.defname not in TRANSACTION_OPTIONS:
             _refuse(f"transaction option {option.defname} is not allowed")
-        if read_only and option.defname == "transaction_read_only" and not _is_true(option.arg):
-            _refuse("SET TRANSACTION may only make a transaction READ ONLY")
+        if (
+            read_write_refusal is not None
+            and option.defname == "transaction_read_only"
+            and not _is_true(option.arg)
+        ):
+            _refuse(read_write_refusal)
 
 
 def _check_set(stmt: ast.VariableSetStmt) -> None:
     kinds = enums.VariableSetKind
     if stmt.kind == kinds.VAR_SET_MULTI and stmt.name == "TRANSACTION":
-        _check_transaction_options(stmt.args or (), read_only=True)
+        refusal = "SET TRANSACTION may only make a transaction READ ONLY"
+        _check_transaction_options(stmt.args or (), read_write_refusal=refusal)
         return
     name = (stmt.name or "").lower()
     if stmt.kind != kinds.VAR_SET_VALUE:

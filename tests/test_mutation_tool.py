@@ -58,15 +58,43 @@ def test_equivalent_mutants_name_what_exists() -> None:
 
 
 def test_every_guard_list_has_constant_mutants() -> None:
-    """Each allow/deny list of the guard loses each entry and gains its additions in turn."""
+    """Each allow/deny list of the guard loses each entry and gains its additions in turn; a
+    constant that is a part of a list (a pattern LOCAL_SETTINGS holds) is mutated through it."""
     mutants = mutation.guard_constants()
     lists = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
-    assert {m.name for m in mutants} == lists
+    assert {m.name for m in mutants} == lists - set(mutation.GUARD_PARTS)
+    assert set(mutation.GUARD_PARTS) <= lists
     for mutant in mutants:
         assert mutant.value != getattr(guard, mutant.name), mutant.key
     removed = {m.key for m in mutants if m.change.startswith("-")}
     assert "guard.TRUE_WORDS -'on'" in removed
     assert "guard.SETTABLE +'session_replication_role'" in {m.key for m in mutants}
+
+
+def test_every_local_setting_loses_its_name_and_has_its_pattern_changed() -> None:
+    """LOCAL_SETTINGS: each name removed, names one step outside added, and each pattern
+    replaced by wider and narrower ones (`~name=pattern`), each differing from the guard's."""
+    mutants = [m for m in mutation.guard_constants() if m.name == "LOCAL_SETTINGS"]
+    changed = {m.change.partition("=")[0].removeprefix("~") for m in mutants if m.change[0] == "~"}
+    removed = {m.change for m in mutants if m.change[0] == "-"}
+    assert changed == set(guard.LOCAL_SETTINGS)
+    assert removed == {f"-{name!r}" for name in guard.LOCAL_SETTINGS}
+    assert "+'session_replication_role'" in {m.change for m in mutants}
+    for mutant in mutants:
+        if mutant.change[0] == "~":
+            name, _, pattern = mutant.change[1:].partition("=")
+            assert mutant.value[name].pattern == pattern != guard.LOCAL_SETTINGS[name].pattern
+            others = {k: v for k, v in mutant.value.items() if k != name}
+            assert others == {k: v for k, v in guard.LOCAL_SETTINGS.items() if k != name}
+
+
+def test_pattern_changes_must_name_every_setting_and_change_it() -> None:
+    """A setting without changes, or a change equal to its pattern, is an error."""
+    settings = {"a": re.compile("x"), "b": re.compile("y")}
+    with pytest.raises(RuntimeError, match=r"differ: \['b'\]"):
+        mutation._pattern_mutants(settings, {"a": ["z"]})
+    with pytest.raises(ValueError, match="a is already 'x'"):
+        mutation._pattern_mutants(settings, {"a": ["x"], "b": ["z"]})
 
 
 def test_digest_constant_mutants_change_the_constants() -> None:
@@ -98,3 +126,15 @@ def test_score_leaves_equivalent_mutants_out() -> None:
     got = mutation.score("p", mutants, {"e", "a"}, (1.0, 2.0))
     assert (got.mutants, got.killed, got.survived, got.equivalent) == (5, 2, 2, 1)
     assert got.score == 50.0
+
+
+def test_a_new_guard_constant_or_a_loose_part_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new constant (a pattern too) without mutants stops the command, and so does a part
+    that its list no longer holds (mutating it through the list would miss it)."""
+    monkeypatch.setattr(guard, "_NEW_PATTERN", re.compile("x"), raising=False)
+    with pytest.raises(RuntimeError, match="add the guard's _NEW_PATTERN to GUARD_ADDITIONS"):
+        mutation.guard_constants()
+    monkeypatch.delattr(guard, "_NEW_PATTERN")
+    monkeypatch.setattr(guard, "_POSITIVE_MS", re.compile("[0-9]+"))
+    with pytest.raises(RuntimeError, match="_POSITIVE_MS is no part of LOCAL_SETTINGS"):
+        mutation.guard_constants()

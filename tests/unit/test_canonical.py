@@ -131,16 +131,24 @@ PROD_IDENTITY = {"fingerprint": "prod-fingerprint-ü-1", "system_identifier": "7
 DEFAULT_CONFIG = load_config(None).canonical()
 
 
+#: The user triggers the golden plan's writes fire, as `catalog.Trigger.label` words them.
+TRIGGERS = (
+    "service_categories: touch_ü (BEFORE UPDATE) runs public.touch()",
+    "services: audit (AFTER INSERT OR UPDATE) runs audit.log_change()",
+)
+
+
 def golden_form() -> dict[str, Any]:
-    return canonical(golden_plan(), copy.deepcopy(DEFAULT_CONFIG), PROD_IDENTITY)
+    return canonical(golden_plan(), copy.deepcopy(DEFAULT_CONFIG), PROD_IDENTITY, TRIGGERS)
 
 
 # --- the pinned encoding --------------------------------------------------------------------
 # Computed by `python -m tests.unit.test_canonical` (it prints both) and checked by hand
 # against SPEC 4.5. The operations' text depends on the plan alone; GOLDEN_DIGEST also
-# covers the default profile's canonical config, so it changes, on purpose, whenever
-# Config.canonical() does (a config key added or removed): then review the new
-# `load_config(None).canonical()` and paste the new digest here.
+# covers the default profile's canonical config and the triggers, so it changes, on purpose,
+# whenever Config.canonical() does (a config key added or removed) or the form gains a
+# member: then review the new `load_config(None).canonical()` and paste the new digest here.
+# Last changed when `protect` left the config and the form gained `triggers`.
 
 GOLDEN_OPERATIONS = [
     (
@@ -191,7 +199,7 @@ GOLDEN_OPERATIONS = [
         '"table":"services"}'
     ),
 ]
-GOLDEN_DIGEST = "45d5f2d6bd22db8a57b0edf9ec25085d59aa2fd515982b8f3dd1c591ebc62c62"
+GOLDEN_DIGEST = "dba484af06cc6833b3e6ce3d6da73fbc7387e3af3971014e74569ed4ead034de"
 
 
 def test_operation_texts_are_pinned() -> None:
@@ -221,9 +229,14 @@ def test_digest_is_sha256_of_the_documented_text() -> None:
 # --- every part of an operation moves the digest --------------------------------------------
 
 
-def _digest_of(plan: Plan, config: dict[str, Any] | None = None, **prod: str) -> str:
-    form = canonical(plan, config or copy.deepcopy(DEFAULT_CONFIG), PROD_IDENTITY | prod)
-    return digest(form)
+def _digest_of(
+    plan: Plan,
+    config: dict[str, Any] | None = None,
+    triggers: tuple[str, ...] = TRIGGERS,
+    **prod: str,
+) -> str:
+    config = config or copy.deepcopy(DEFAULT_CONFIG)
+    return digest(canonical(plan, config, PROD_IDENTITY | prod, triggers))
 
 
 def _with_table(plan: Plan, index: int, **changes: Any) -> Plan:
@@ -348,12 +361,57 @@ def test_what_is_not_written_does_not_move_the_digest() -> None:
 
 
 def test_an_empty_plan_has_a_digest_too() -> None:
-    """No operations still hashes the config and prod identity, as `[]`."""
+    """No operations and no triggers still hash the config and prod identity, as `[]`."""
     form = canonical(Plan(()), {"version": 1}, {"fingerprint": "f"})
     assert operation_texts(form) == []
-    text = '{"config":{"version":1},"operations":[],"prod":{"fingerprint":"f"}}'
+    text = '{"config":{"version":1},"operations":[],"prod":{"fingerprint":"f"},"triggers":[]}'
     assert digest(form) == hashlib.sha256(text.encode()).hexdigest()
     assert digest(form, []) == digest(form)
+
+
+# --- the triggers ---------------------------------------------------------------------------
+
+
+def test_triggers_are_a_member_of_the_form() -> None:
+    """The form holds the triggers as a JSON list in the order given (the catalog's), beside
+    the config, the prod identity and the operations, and nothing else."""
+    form = golden_form()
+    assert list(form) == ["config", "prod", "triggers", "operations"]
+    assert form["triggers"] == list(TRIGGERS)
+    assert type(form["triggers"]) is list
+    assert canonical(GOLDEN, {}, {})["triggers"] == []
+    given = list(TRIGGERS)
+    form = canonical(GOLDEN, {}, {}, given)
+    given.append("services: later (AFTER UPDATE) runs public.x()")
+    assert form["triggers"] == list(TRIGGERS), "the form holds its own copy"
+
+
+def test_triggers_are_hashed_as_written() -> None:
+    """The triggers hash as a JSON array of their labels, UTF-8 as is, in the form's text."""
+    form = canonical(Plan(()), {}, {}, ["t: ü (AFTER UPDATE) runs public.f()"])
+    text = (
+        '{"config":{},"operations":[],"prod":{},"triggers":["t: ü (AFTER UPDATE) runs public.f()"]}'
+    )
+    assert digest(form) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "triggers",
+    [
+        (),
+        TRIGGERS[:1],
+        TRIGGERS[::-1],
+        (*TRIGGERS, "services: late (AFTER UPDATE) runs public.late()"),
+        (TRIGGERS[0], TRIGGERS[1].replace("audit.log_change", "audit.log_changes")),
+        (TRIGGERS[0], TRIGGERS[1].replace("AFTER INSERT OR UPDATE", "AFTER UPDATE")),
+    ],
+    ids=["none", "one dropped", "reordered", "one added", "another function", "another event"],
+)
+def test_every_trigger_change_moves_the_digest(triggers: tuple[str, ...]) -> None:
+    """A trigger added, dropped or changed after the review gives the plan another digest, so
+    an apply would refuse it instead of firing a trigger nobody reviewed."""
+    assert _digest_of(GOLDEN, triggers=triggers) != GOLDEN_DIGEST
+    assert _digest_of(GOLDEN, triggers=TRIGGERS) == GOLDEN_DIGEST
 
 
 # --- to_json's two paths --------------------------------------------------------------------

@@ -46,6 +46,7 @@ FUNCTION_CALLS = {
     "has_table_privilege": "SELECT has_table_privilege(%s, %s)",
     "has_column_privilege": "SELECT has_column_privilege(%s, %s, %s)",
     "has_schema_privilege": "SELECT has_schema_privilege(%s, %s)",
+    "has_sequence_privilege": "SELECT has_sequence_privilege(%s, %s)",
     "has_database_privilege": "SELECT has_database_privilege(%s, %s)",
     "pg_has_role": "SELECT pg_has_role(%s, %s)",
     "lower": "SELECT lower(%s)",
@@ -62,6 +63,8 @@ FUNCTION_CALLS = {
     "version": "SELECT version()",
     "inet_server_addr": "SELECT inet_server_addr()",
     "inet_server_port": "SELECT inet_server_port()",
+    # Only as LOCAL_SETTINGS allows (see below), in a SELECT of set_config calls alone.
+    "set_config": "SELECT set_config('lock_timeout', '5000', true)",
 }
 
 #: Functions one step outside the list: each reads files, sleeps, takes session locks,
@@ -125,13 +128,21 @@ def test_function_name_with_a_database_part_is_refused() -> None:
 # --- settings current_setting() may read ----------------------------------------------------
 
 READABLE = [
+    "extra_float_digits",
+    "idle_in_transaction_session_timeout",
+    "intervalstyle",
     "lock_timeout",
+    "row_security",
+    "search_path",
     "server_encoding",
     "server_version_num",
+    "session_replication_role",
     "statement_timeout",
     "transaction_isolation",
+    "transaction_read_only",
 ]
-NOT_READABLE = ["data_directory", "search_path", "config_file", "app.secret"]
+#: Settings one step outside: file paths, the role, an application's own setting.
+NOT_READABLE = ["data_directory", "hba_file", "config_file", "role", "app.secret"]
 READABLE_REASON = "current_setting() may only read: " + ", ".join(READABLE)
 
 
@@ -153,6 +164,83 @@ def test_readable_setting_is_accepted(setting: str) -> None:
 def test_other_setting_is_not_readable(argument: str) -> None:
     """Another setting, a parameter, a number or nothing: current_setting() is refused."""
     assert refusal(f"SELECT current_setting({argument})") == READABLE_REASON
+
+
+# --- settings a transaction may give itself (set_config) -------------------------------------
+
+#: Timeout values at the edges of what set_config may set: 1 ms, what refsync sends, and the
+#: largest PostgreSQL takes (ten digits); then one step outside: off, signed, eleven digits,
+#: zero-padded, with a unit, a fraction or blanks.
+TIMEOUT_ON = ["1", "5000", "120000", "2147483647"]
+TIMEOUT_OFF = ["0", "00", "01", "-1", "+1", "10000000000", "5s", "1.5", " 5000", "5000 "]
+
+#: Each setting set_config(name, value, true) may set: the values it takes, and values one
+#: step outside, each refused (a weaker guarantee, another text format, a schema of the
+#: user's ahead of or after pg_catalog).
+LOCAL_SETTINGS: dict[str, tuple[list[str], list[str]]] = {
+    "lock_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "statement_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "idle_in_transaction_session_timeout": (TIMEOUT_ON, TIMEOUT_OFF),
+    "transaction_read_only": (["on", "true"], ["off", "false", "0", "no", "onn", "on,off"]),
+    "row_security": (["off"], ["on", "true", "force", "of"]),
+    "intervalstyle": (["postgres"], ["iso_8601", "sql_standard", "postgres_verbose"]),
+    "extra_float_digits": (["1"], ["0", "-1", "-15", "10", "3"]),
+    "search_path": (
+        ["pg_catalog"],
+        ["public", "evil", "evil, pg_catalog", "evil,pg_catalog", "pg_catalog, public",
+         "pg_catalog,public", '"$user", public', "pg_catalog "],
+    ),
+}  # fmt: skip
+#: In the order the reason lists them (the guard's order).
+LOCAL_NAMES = (
+    "lock_timeout, statement_timeout, idle_in_transaction_session_timeout,"
+    " transaction_read_only, row_security, intervalstyle, extra_float_digits, search_path"
+)
+#: Settings one step outside, whatever the value: each would switch off triggers and
+#: foreign keys, change the role or make later transactions writable.
+NOT_LOCAL = {
+    "session_replication_role": "replica",
+    "role": "postgres",
+    "default_transaction_read_only": "off",
+    "Row_Security": "off",
+    "row_security ": "off",
+}
+
+
+def test_local_setting_cases_covers_every_entry() -> None:
+    """Each setting a transaction may give itself has a case."""
+    assert set(LOCAL_SETTINGS) == set(guard.LOCAL_SETTINGS)
+
+
+def _set_config(name: str, value: str) -> str:
+    return f"SELECT set_config('{name}', '{value}', true)"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, (ok, _) in LOCAL_SETTINGS.items() for v in ok]
+)
+def test_local_setting_is_accepted(name: str, value: str) -> None:
+    """A listed setting may be set to each value its pattern takes, on either policy."""
+    check(_set_config(name, value), READ_ONLY)
+    check(_set_config(name, value), APPLY)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, (_, off) in LOCAL_SETTINGS.items() for v in off]
+)
+def test_local_setting_value_outside_its_pattern_is_refused(name: str, value: str) -> None:
+    """A value the pattern does not match in full is refused, naming the setting and value."""
+    assert refusal(_set_config(name, value)) == (
+        f"function set_config() may not set {name} to {value}"
+    )
+
+
+@pytest.mark.parametrize("name", list(NOT_LOCAL))
+def test_unlisted_local_setting_is_refused(name: str) -> None:
+    """Any other setting, in any other spelling, is refused whatever its value."""
+    assert refusal(_set_config(name, NOT_LOCAL[name])) == (
+        f"function set_config() may only set: {LOCAL_NAMES} (by literal name)"
+    )
 
 
 # --- operators ------------------------------------------------------------------------------
@@ -519,8 +607,8 @@ def test_transaction_option_is_accepted(option: str) -> None:
 
 @pytest.mark.parametrize("statement", ["BEGIN READ WRITE", "START TRANSACTION READ WRITE"])
 def test_a_transaction_may_begin_read_write(statement: str) -> None:
-    """BEGIN may open a writable transaction: the apply needs one (the server enforces
-    read-only where the session says so)."""
+    """BEGIN may open a writable transaction where the policy may write: the apply needs
+    one (a read-only policy refuses it: test_guard_rules)."""
     check(statement, APPLY)
 
 

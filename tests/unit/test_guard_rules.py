@@ -8,6 +8,8 @@ as the engine does; refused ones break exactly one rule.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from refsync.errors import GuardError
@@ -134,6 +136,62 @@ def test_other_transaction_commands_are_refused(statement: str, kind: str) -> No
     assert refusal(statement) == f"transaction command {kind} is not allowed"
 
 
+#: What psycopg sends to open a transaction (`Connection._get_tx_start_command`): refsync's
+#: read-only connections (dev, dry-run) and its apply connection.
+PSYCOPG_READ_ONLY_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+PSYCOPG_APPLY_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        PSYCOPG_READ_ONLY_BEGIN,
+        "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE",
+        "BEGIN READ ONLY",
+        "START TRANSACTION READ ONLY, ISOLATION LEVEL READ COMMITTED",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION NOT DEFERRABLE",
+    ],
+)
+def test_a_read_only_connection_begins_read_only_or_as_the_session_says(statement: str) -> None:
+    """With nothing writable, a transaction may begin READ ONLY, or with options that leave
+    it as the session says (an isolation level, DEFERRABLE), on either policy."""
+    check(statement, READ_ONLY)
+    check(statement, APPLY)
+
+
+@pytest.mark.parametrize(
+    ("statement", "verb"),
+    [
+        ("BEGIN READ WRITE", "BEGIN"),
+        ("BEGIN TRANSACTION READ WRITE", "BEGIN"),
+        ("START TRANSACTION READ WRITE", "START TRANSACTION"),
+        (PSYCOPG_APPLY_BEGIN, "BEGIN"),
+        ("BEGIN READ ONLY, READ WRITE", "BEGIN"),
+        (
+            "START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE, DEFERRABLE",
+            "START TRANSACTION",
+        ),
+    ],
+)
+def test_a_read_only_connection_never_begins_read_write(statement: str, verb: str) -> None:
+    """With nothing writable (dev, dry-run), BEGIN and START TRANSACTION may not open a
+    READ WRITE transaction, whatever else they say; the apply's policy may."""
+    assert refusal(statement, READ_ONLY) == (
+        f"{verb} may only open a READ ONLY transaction (this connection is read-only)"
+    )
+    check(statement, APPLY)
+
+
+def test_set_transaction_read_write_is_refused_on_either_policy() -> None:
+    """SET TRANSACTION may never make a transaction writable, not even on the apply's
+    connection (which begins READ WRITE, as above)."""
+    for policy in (READ_ONLY, APPLY):
+        assert refusal("SET TRANSACTION READ WRITE", policy) == (
+            "SET TRANSACTION may only make a transaction READ ONLY"
+        )
+
+
 # --- SET forms ------------------------------------------------------------------------------
 
 
@@ -182,6 +240,83 @@ def test_setting_names_are_case_insensitive() -> None:
     assert refusal("SET Search_Path = evil") == "SET search_path is not allowed"
 
 
+# --- set_config: a transaction's own settings -----------------------------------------------
+
+#: What each transaction sends right after BEGIN (refsync.db.TransactionSettings).
+SETTINGS_SELECT = (
+    "SELECT pg_catalog.set_config('lock_timeout', '5000', true),"
+    " pg_catalog.set_config('search_path', 'pg_catalog', true),"
+    " set_config('row_security', 'off', true) AS r"
+)
+TAKES = "function set_config() takes exactly (name, value, true)"
+LOCAL = "function set_config() must be local to the transaction (is_local = true)"
+ALONE = "set_config() may only be called in a SELECT of set_config() calls alone"
+NON_LITERAL = "function set_config() may not set lock_timeout to a non-literal"
+ONLY_SET = (
+    "function set_config() may only set: lock_timeout, statement_timeout,"
+    " idle_in_transaction_session_timeout, transaction_read_only, row_security,"
+    " intervalstyle, extra_float_digits, search_path (by literal name)"
+)
+
+
+def test_a_select_of_set_config_calls_is_accepted() -> None:
+    """Several local settings in one SELECT of nothing else, on either policy."""
+    check(SETTINGS_SELECT, READ_ONLY)
+    check(SETTINGS_SELECT, APPLY)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ("'lock_timeout', '5000'", TAKES),
+        ("'lock_timeout', '5000', true, true", TAKES),
+        ("'lock_timeout', '5000', VARIADIC ARRAY[true]", TAKES),
+        ("'lock_timeout', '5000', false", LOCAL),
+        ("'lock_timeout', '5000', 'true'", LOCAL),
+        ("'lock_timeout', '5000', 1", LOCAL),
+        ("'lock_timeout', '5000', NULL", LOCAL),
+        ("'lock_timeout', '5000', %s", LOCAL),
+        ("'lock_timeout', %s, true", NON_LITERAL),
+        ("'lock_timeout', NULL, true", NON_LITERAL),
+        ("'lock_timeout', '5000'::text, true", NON_LITERAL),
+        ("%s, '5000', true", ONLY_SET),
+        ("NULL, '5000', true", ONLY_SET),
+        ("'lock_' || 'timeout', '5000', true", ONLY_SET),
+    ],
+)  # fmt: skip
+def test_set_config_arguments(arguments: str, reason: str) -> None:
+    """A literal name and value, then the literal true: nothing a parameter or an expression
+    could turn into another setting, a weaker value, or a session-wide one."""
+    assert refusal(f"SELECT set_config({arguments})") == reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT set_config('lock_timeout', '5000', true) FROM ONLY public.services",
+        "SELECT set_config('lock_timeout', '5000', true) WHERE true",
+        "SELECT set_config('lock_timeout', '5000', true) GROUP BY 1",
+        "SELECT set_config('lock_timeout', '5000', true) HAVING true",
+        "SELECT 1, set_config('lock_timeout', '5000', true)",
+        "SELECT set_config('lock_timeout', '5000', true), now()",
+        "SELECT lower(set_config('lock_timeout', '5000', true))",
+        "SELECT (SELECT set_config('lock_timeout', '5000', true))",
+        "SELECT set_config('lock_timeout', '5000', true)"
+        " UNION SELECT set_config('lock_timeout', '5000', true)",
+        'SELECT "id" FROM ONLY "public"."services"'
+        " WHERE set_config('lock_timeout', '5000', true) = '5000'",
+        'UPDATE ONLY "public"."services"'
+        " SET \"name\" = set_config('lock_timeout', '5000', true) WHERE true",
+        'INSERT INTO "public"."services" ("id")'
+        " VALUES (set_config('lock_timeout', '5000', true))",
+    ],
+)
+def test_set_config_stands_alone(statement: str) -> None:
+    """set_config only as the whole of a SELECT of set_config calls: a filter, a table, a
+    union or any other call beside it could run it for some rows, or not at all."""
+    assert refusal(statement) == ALONE
+
+
 # --- relations ------------------------------------------------------------------------------
 
 
@@ -219,7 +354,102 @@ def test_a_relation_may_be_known_by_any_role_in_the_policy() -> None:
     only_writable = Policy(readable=frozenset(), column_readable={}, writable=frozenset({SERVICES}))
     check('SELECT "id" FROM ONLY "public"."services"', only_writable)
     only_columns = Policy(readable=frozenset(), column_readable={BOOKINGS: frozenset({"x"})})
-    check('SELECT "x" FROM ONLY "public"."bookings"', only_columns)
+    check('SELECT b."x" FROM ONLY "public"."bookings" AS b', only_columns)
+
+
+# --- ONLY: never an inheritance child or partition --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "shown"),
+    [
+        ('SELECT "id" FROM "public"."services"', "public.services"),
+        ('SELECT "id" FROM "public"."services" *', "public.services"),
+        (
+            'SELECT "id" FROM ONLY "public"."services" WHERE "id" IN'
+            ' (SELECT "id" FROM "public"."service_categories")',
+            "public.service_categories",
+        ),
+        (
+            'SELECT s."id" FROM ONLY "public"."services" AS s'
+            ' JOIN "public"."database_metadata" AS m ON true',
+            "public.database_metadata",
+        ),
+        ('SELECT "id" FROM "public"."services" FOR UPDATE', "public.services"),
+        ('UPDATE "public"."services" SET "name" = %s WHERE "id" = %s', "public.services"),
+        (
+            'UPDATE ONLY "public"."services" AS t SET "name" = c."name"'
+            ' FROM "public"."service_categories" AS c WHERE t."id" = c."id"',
+            "public.service_categories",
+        ),
+        (
+            'INSERT INTO "public"."services" ("id") SELECT c."id"'
+            ' FROM "public"."service_categories" AS c',
+            "public.service_categories",
+        ),
+        ('SELECT b."serviceId" FROM "public"."bookings" AS b', "public.bookings"),
+    ],
+)
+def test_every_table_is_named_with_only(statement: str, shown: str) -> None:
+    """A table a SELECT, UPDATE or row lock names without ONLY would reach its inheritance
+    children and partitions too: refused, wherever it stands in the statement."""
+    assert refusal(statement) == (
+        f"relation {shown} must be named with ONLY (no inheritance children)"
+    )
+
+
+def test_catalog_relations_and_insert_targets_need_no_only() -> None:
+    """Catalog relations are read as they are; an INSERT writes its target table alone (and
+    cannot be written with ONLY)."""
+    check("SELECT c.oid FROM pg_catalog.pg_class AS c", READ_ONLY)
+    check("SELECT 1 FROM information_schema.columns", READ_ONLY)
+    check('INSERT INTO "public"."services" ("id") VALUES (%s)', APPLY)
+    check(
+        'INSERT INTO "public"."services" ("id") SELECT c."id"'
+        ' FROM ONLY "public"."service_categories" AS c',
+        APPLY,
+    )
+
+
+#: Apply, with bookings partitioned: its foreign key covers every partition.
+PARTITIONED = Policy(
+    readable=APPLY.readable,
+    column_readable=APPLY.column_readable,
+    writable=APPLY.writable,
+    immutable=APPLY.immutable,
+    with_children=frozenset({BOOKINGS}),
+)
+
+
+def test_partitioned_business_table_is_read_whole() -> None:
+    """A business table with partitions is read without ONLY, on either policy; any other
+    table still needs ONLY."""
+    statement = (
+        'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+        ' AND r."id" IN (SELECT b."serviceId" FROM "public"."bookings" AS b)'
+    )
+    check(statement, PARTITIONED)
+    check(statement, replace(PARTITIONED, writable=frozenset()))
+    check(statement.replace('FROM "public"', 'FROM ONLY "public"'), PARTITIONED)
+    assert refusal(statement.replace("FROM ONLY", "FROM"), PARTITIONED) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
+
+
+def test_partitioned_table_is_never_locked_or_written_whole() -> None:
+    """Read whole, never locked; and a writable table needs ONLY even when it has partitions
+    (a write reaches one table)."""
+    assert refusal('SELECT b."serviceId" FROM "public"."bookings" AS b FOR SHARE', PARTITIONED) == (
+        "FOR UPDATE/SHARE would lock public.bookings, which is not writable"
+    )
+    both = replace(PARTITIONED, with_children=frozenset({SERVICES}))
+    check('SELECT "id" FROM ONLY "public"."services"', both)
+    assert refusal('SELECT "id" FROM "public"."services"', both) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
+    assert refusal('UPDATE "public"."services" SET "name" = %s WHERE true', both) == (
+        "relation public.services must be named with ONLY (no inheritance children)"
+    )
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -389,29 +619,119 @@ def test_other_types_are_refused(cast: str, shown: str) -> None:
     )
 
 
+# --- the primary keys' own types and operators ------------------------------------------
+
+#: Apply, with a citext primary key: its type and equality operator live in `public`.
+KEYED = replace(
+    APPLY,
+    key_types=frozenset({("public", "citext")}),
+    key_operators=frozenset({("public", "=")}),
+)
+#: The protection read as the engine writes it for a key of its own type and operator.
+PROTECTION = (
+    'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+    ' AND r."id" OPERATOR("public".=) ANY'
+    ' (SELECT b."serviceId"::"public"."citext" FROM ONLY "public"."bookings" AS b)'
+)
+
+
+def test_key_type_and_operator_are_allowed_by_the_policy() -> None:
+    """The key's own type may be cast to and its own equality operator used, as a quantified
+    subquery's operator or a plain one; without them in the policy, both are refused."""
+    check(PROTECTION, KEYED)
+    check('SELECT %s::"public"."citext" OPERATOR(public.=) %s::public.citext', KEYED)
+    assert refusal(PROTECTION, replace(KEYED, key_types=frozenset())) == (
+        "type public.citext is neither built in nor a readable table's row type"
+    )
+    assert refusal(PROTECTION, replace(KEYED, key_operators=frozenset())) == (
+        "operator public.= is not on the allowlist"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("%s OPERATOR(public.<>) %s", "operator public.<> is not on the allowlist"),
+        ("%s OPERATOR(other.=) %s", "operator other.= is not on the allowlist"),
+        ("%s OPERATOR(public.~) %s", "operator public.~ is not on the allowlist"),
+        (
+            "%s::other.citext",
+            "type other.citext is neither built in nor a readable table's row type",
+        ),
+        ("%s::public.text", "type public.text is neither built in nor a readable table's row type"),
+        (
+            "%s::db.public.citext",
+            "type db.public.citext is neither built in nor a readable table's row type",
+        ),
+    ],
+)
+def test_only_the_keys_own_type_and_operator(expression: str, reason: str) -> None:
+    """Another operator or schema than the key's, or another type, stays refused."""
+    assert refusal(f"SELECT {expression}", KEYED) == reason
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        ("OPERATOR(public.=) ANY", "operator public.= is not on the allowlist"),
+        ("OPERATOR(pg_catalog.~) ANY", "operator pg_catalog.~ is not on the allowlist"),
+        ("~ ANY", "operator ~ is not on the allowlist"),
+        ("!~ ALL", "operator !~ is not on the allowlist"),
+        ("~ SOME", "operator ~ is not on the allowlist"),
+    ],
+)
+def test_quantified_subquery_operator_is_checked(operator: str, reason: str) -> None:
+    """`x op ANY/ALL (SELECT ...)` carries its operator on the subquery: checked as any other."""
+    statement = (
+        f'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."name" {operator}'
+        ' (SELECT c."name" FROM ONLY "public"."service_categories" AS c)'
+    )
+    assert refusal(statement) == reason
+
+
+@pytest.mark.parametrize("operator", ["= ANY", "<> ALL", "OPERATOR(pg_catalog.=) ANY", "IN"])
+def test_quantified_subquery_with_a_built_in_operator(operator: str) -> None:
+    """Built-in operators (and IN, which names none) are accepted before a subquery."""
+    check(
+        f'SELECT r."id" FROM ONLY "public"."services" AS r WHERE r."name" {operator}'
+        ' (SELECT c."name" FROM ONLY "public"."service_categories" AS c)',
+        APPLY,
+    )
+
+
 # --- business tables ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "statement",
     [
-        'SELECT DISTINCT "serviceId" FROM ONLY "public"."bookings" WHERE "serviceId" = ANY(%s)',
+        'SELECT DISTINCT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' WHERE b."serviceId" = ANY(%s)',
         'SELECT b."serviceId", count(*) FROM ONLY "public"."bookings" AS b'
         ' WHERE b."serviceId" = ANY(%s::text[]) GROUP BY b."serviceId"',
-        'SELECT "serviceId" FROM ONLY "public"."bookings" JOIN pg_catalog.pg_class ON true',
-        'SELECT public.bookings."serviceId" FROM ONLY "public"."bookings"',
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" b JOIN pg_catalog.pg_class c ON true',
+        # beside reference tables, whose columns are not limited (the engine's protection read)
+        'SELECT r."id", r."name" FROM ONLY "public"."services" AS r WHERE r."id" = ANY(%s)'
+        ' AND r."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)',
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' JOIN ONLY "public"."services" AS s ON s."id" = b."serviceId"'
+        ' JOIN ONLY "public"."database_metadata" AS m ON m."id" = s."id"',
     ],
 )
 def test_business_read_of_allowed_columns(statement: str) -> None:
-    """A business table's allowed columns may be read, with catalog relations beside it."""
+    """A business table's allowed columns may be read by alias, with catalog and reference
+    tables beside it, each under an alias of its own."""
     check(statement, READ_ONLY)
+
+
+ONLY_SERVICE_ID = "(allowed: serviceId)"
 
 
 @pytest.mark.parametrize(
     ("statement", "reason"),
     [
         (
-            'SELECT * FROM ONLY "public"."bookings"',
+            'SELECT * FROM ONLY "public"."bookings" AS b',
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
@@ -419,65 +739,153 @@ def test_business_read_of_allowed_columns(statement: str) -> None:
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
-            'SELECT (ROW("serviceId")).* FROM ONLY "public"."bookings"',
+            'SELECT (ROW(b."serviceId")).* FROM ONLY "public"."bookings" AS b',
             "* is never selected in a statement reading business table public.bookings",
         ),
         (
+            'SELECT * FROM ONLY "public"."bookings"',
+            "* is never selected in a statement reading business table public.bookings",
+        ),
+        # a whole row is a one-part column reference
+        (
             'SELECT b FROM ONLY "public"."bookings" AS b',
-            "whole-row reference b to business table public.bookings",
+            "column b in a statement reading business table public.bookings"
+            " must be written alias.column",
+        ),
+        (
+            'SELECT to_jsonb(b) FROM ONLY "public"."bookings" AS b',
+            "column b in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
             'SELECT bookings FROM ONLY "public"."bookings" AS b',
-            "whole-row reference bookings to business table public.bookings",
+            "column bookings in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT to_jsonb(bookings) FROM ONLY "public"."bookings"',
-            "whole-row reference bookings to business table public.bookings",
+            'SELECT "serviceId" FROM ONLY "public"."bookings" AS b',
+            "column serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
+        ),
+        # the table's name is not an alias, and a three-part name is not alias.column
+        (
+            'SELECT bookings."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column bookings.serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT "status" FROM ONLY "public"."bookings"',
-            "column status of business table public.bookings is not readable (allowed: serviceId)",
+            'SELECT public.bookings."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column public.bookings.serviceId in a statement reading business table"
+            " public.bookings must be written alias.column",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" WHERE ctid = %s',
-            "column ctid of business table public.bookings is not readable (allowed: serviceId)",
+            'SELECT x."serviceId" FROM ONLY "public"."bookings" AS b',
+            "column x.serviceId in a statement reading business table public.bookings"
+            " must be written alias.column",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" AS b("serviceId")',
+            'SELECT b."status" FROM ONLY "public"."bookings" AS b',
+            f"column status of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b WHERE b.ctid = %s',
+            f"column ctid of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        (
+            'SELECT r."id" FROM ONLY "public"."services" AS r'
+            ' WHERE r."id" IN (SELECT b."status" FROM ONLY "public"."bookings" AS b)',
+            f"column status of business table public.bookings is not readable {ONLY_SERVICE_ID}",
+        ),
+        # every relation needs an alias, each its own
+        (
+            'SELECT "serviceId" FROM ONLY "public"."bookings"',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            " JOIN pg_catalog.pg_class ON true",
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT r."id" FROM ONLY "public"."services"'
+            ' WHERE "id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT s."id" FROM ONLY "public"."services" AS s'
+            ' WHERE s."id" IN (SELECT s."serviceId" FROM ONLY "public"."bookings" AS s)',
+            "every relation in a statement reading business table public.bookings needs an alias",
+        ),
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b("serviceId")',
             "column alias lists could rename columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings" NATURAL JOIN pg_catalog.pg_class',
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            " NATURAL JOIN pg_catalog.pg_class AS c",
             "NATURAL/USING joins compare hidden columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings"'
-            ' JOIN pg_catalog.pg_class USING ("serviceId")',
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            ' JOIN ONLY "public"."services" AS s USING ("id")',
             "NATURAL/USING joins compare hidden columns of business table public.bookings",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."bookings"'
-            ' JOIN ONLY "public"."provider_services" USING ("serviceId")',
-            "business table public.bookings must be the only table read,"
-            " found also public.provider_services",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b,'
+            " pg_catalog.unnest(%s::text[]) AS u",
+            "a statement reading business table public.bookings reads tables only",
         ),
         (
-            'SELECT "id" FROM ONLY "public"."services"'
-            ' WHERE "id" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
-            "business table public.bookings must be the only table read,"
-            " found also public.services",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b, (SELECT 1 AS a) AS x',
+            "a statement reading business table public.bookings reads tables only",
+        ),
+        # one business table, once
+        (
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+            ' JOIN ONLY "public"."provider_services" AS p ON p."serviceId" = b."serviceId"',
+            "a statement may read one business table once, found 2",
         ),
         (
-            'SELECT "serviceId" FROM ONLY "public"."provider_services"'
-            ' WHERE "serviceId" IN (SELECT "serviceId" FROM ONLY "public"."bookings")',
-            "business table public.provider_services must be the only table read,"
-            " found also public.bookings",
+            'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b,'
+            ' ONLY "public"."bookings" AS c',
+            "a statement may read one business table once, found 2",
         ),
     ],
 )
 def test_business_read_rules(statement: str, reason: str) -> None:
-    """Only the allowed columns of one business table, by name, in a plain SELECT."""
+    """Only the allowed columns of one business table, by alias and name, in a plain SELECT."""
     assert refusal(statement, READ_ONLY) == reason
+
+
+def test_business_read_beside_a_table_that_is_not_readable() -> None:
+    """A business table is read beside reference (readable) tables only: a table the policy
+    only lets this connection write is no reference table here."""
+    policy = Policy(
+        readable=frozenset({METADATA}),
+        column_readable={BOOKINGS: frozenset({"serviceId"})},
+        writable=frozenset({SERVICES}),
+    )
+    statement = (
+        'SELECT s."id" FROM ONLY "public"."services" AS s'
+        ' WHERE s."id" IN (SELECT b."serviceId" FROM ONLY "public"."bookings" AS b)'
+    )
+    beside = (
+        "business table public.bookings may be read only beside reference tables,"
+        " found also public.services"
+    )
+    assert refusal(statement, policy) == beside
+    check(statement.replace('"services"', '"database_metadata"'), policy)
+    # wherever it stands: after the business table, after a catalog relation
+    after = (
+        'SELECT b."serviceId" FROM ONLY "public"."bookings" AS b'
+        ' JOIN ONLY "public"."services" AS s ON s."id" = b."serviceId"'
+    )
+    assert refusal(after, policy) == beside
+    after_catalog = (
+        'SELECT b."serviceId" FROM pg_catalog.pg_class AS c, ONLY "public"."services" AS s,'
+        ' ONLY "public"."bookings" AS b'
+    )
+    assert refusal(after_catalog, policy) == beside
 
 
 def test_allowed_columns_are_listed_sorted() -> None:
@@ -486,7 +894,7 @@ def test_allowed_columns_are_listed_sorted() -> None:
         readable=frozenset({METADATA}),
         column_readable={BOOKINGS: frozenset({"serviceId", "providerId", "bookedAt"})},
     )
-    assert refusal('SELECT "status" FROM ONLY "public"."bookings"', policy) == (
+    assert refusal('SELECT b."status" FROM ONLY "public"."bookings" AS b', policy) == (
         "column status of business table public.bookings is not readable"
         " (allowed: bookedAt, providerId, serviceId)"
     )
