@@ -99,7 +99,8 @@ _TABLE_FACTS = sql.SQL(
         WHERE i.indrelid = c.oid AND i.indisprimary)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)"""
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) AND c.relname = ANY(%s)
+ORDER BY n.nspname, c.relname"""
 )
 
 #: User functions a write to a configured table would run besides its triggers: in column
@@ -505,7 +506,8 @@ def _read_table_facts(
             equality[relation] = KeyEquality(
                 key["type_schema"], key["type"], key["op_schema"], key["op"], key["category"] == "N"
             )
-    return tuple(triggers), equality
+    # The digest covers the triggers: their order must not depend on the catalog's.
+    return tuple(sorted(triggers, key=lambda t: (t.relation, t.name))), equality
 
 
 def _refuse_called_functions(db: Database, config: Config, params: list[list[str]]) -> None:
