@@ -502,6 +502,16 @@ def _read_table_facts(
                 continue
             timing = next((w for bit, w in _TRIGGER_TIMING.items() if tgtype & bit), "AFTER")
             triggers.append(Trigger(relation, trig["name"], timing, events, trig["function"]))
+        if key and key["op"] != "=":
+            # Every built-in and extension key type compares with `=`; an operator class
+            # whose equality is named otherwise is refused rather than spliced into SQL.
+            raise SafetyError(
+                f"{db.side}: the primary key of `{label}` compares with the operator "
+                f"`{key['op']}` (its index's operator class), not `=`; refsync cannot tell "
+                "which rows business data uses",
+                fix="use a key type whose default equality is `=`, or keep the table out of "
+                "the config",
+            )
         if key:
             equality[relation] = KeyEquality(
                 key["type_schema"], key["type"], key["op_schema"], key["op"], key["category"] == "N"
@@ -784,7 +794,8 @@ _COMPARABLE_FAMILIES = (
 
 def _comparable(value_type: str, key_type: str) -> bool:
     """A `protected_by` column's values can be compared with a primary key of `key_type`."""
-    a, b = (t.split("(")[0].removeprefix("public.") for t in (value_type, key_type))
+    # Without typmods or schema: citext may live in `public` or an `extensions` schema.
+    a, b = (t.split("(")[0].rsplit(".", 1)[-1] for t in (value_type, key_type))
     return a == b or any(a in family and b in family for family in _COMPARABLE_FAMILIES)
 
 

@@ -204,12 +204,11 @@ def _referencing(  # noqa: PLR0917 - one query's six parts, each used once
         )
     query = sql.SQL(
         "SELECT r.{pk} FROM {ref} AS r WHERE r.{pk} = ANY(%s) "
-        "AND r.{pk} OPERATOR({op_schema}.{op}) ANY (SELECT {value} FROM {business} AS b)"
+        "AND r.{pk} OPERATOR({op_schema}.=) ANY (SELECT {value} FROM {business} AS b)"
     ).format(
         pk=sql.Identifier(pk),
         ref=only(relation),
         op_schema=sql.Identifier(equality.operator_schema),
-        op=sql.SQL(equality.operator),
         value=value,
         # A partitioned business table is read with its partitions: its foreign key covers
         # them all, and its grants are the ones the role holds.
