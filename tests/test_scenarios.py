@@ -6,10 +6,13 @@ plan again.
 schema.sql runs as superuser on both databases before dev.sql/prod.sql: it creates the
 scenario's own tables (next to the marketplace tables of the template) and grants the two
 roles exactly the least privileges SPEC section 5 describes. An expected.json with `refuse`
-expects that message from a SafetyError, or from a UsageError when `"exit": 2`."""
+expects that message from a SafetyError, or from a UsageError when `"exit": 2`. Its `digest`
+pins the plan's digest (prod identity and `now()` timestamps fixed, see `pinned_digest`), so
+a change to the diff or the canonical form that alters what a reviewer approves fails here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import pytest
 from refsync.config import Config, load_config
 from refsync.engine import Outcome, run
 from refsync.errors import RefsyncError, SafetyError, UsageError
-from refsync.plan import Plan, show_key
+from refsync.plan import Plan, digest, show_key
 from tests.fixtures.pg import DbPair
 
 SCENARIOS = sorted(p for p in (Path(__file__).parent / "scenarios").iterdir() if p.is_dir())
@@ -37,6 +40,33 @@ def summarize(plan: Plan) -> dict[str, Any]:
         }
         for t in plan.tables
     }
+
+
+#: A fixed prod identity: the server's own (system identifier, fingerprint) changes per run.
+PINNED_PROD = {"system_identifier": "0", "fingerprint": "pinned-prod-fingerprint"}
+
+
+def _pinned(value: Any) -> Any:
+    """`value` with the timestamps the databases' `now()` defaults wrote replaced by "now"."""
+    if isinstance(value, dict):
+        return {k: _pinned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pinned(v) for v in value]
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            written = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if abs(written.replace(tzinfo=None) - dt.datetime.now()) < dt.timedelta(days=1):
+            return "now"
+    return value
+
+
+def pinned_digest(outcome: Outcome) -> str:
+    """The plan's digest with what changes per run fixed (the prod server's identity, the
+    `now()` timestamps): config, triggers and every write with old and new values, as the
+    apply checks them. A refactoring must not change it."""
+    return digest(_pinned({**outcome.canonical, "prod": PINNED_PROD}))
 
 
 REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
@@ -79,6 +109,7 @@ def test_scenario(scenario: Path, dbpair: DbPair) -> None:
 
     planned = plan_and_apply(dbpair, config)
     assert summarize(planned.plan) == expected["plan"]
+    assert pinned_digest(planned) == expected["digest"]
 
     applied = plan_and_apply(dbpair, config, planned.digest)
     assert applied.written is not None
