@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import TableLayout
+from refsync.catalog import Layout
 from refsync.db import Database
 from refsync.errors import OperationalError
 from refsync.plan import Create, Key, Plan, Ref, key_index, key_of, scoped_values, to_json
@@ -31,8 +31,10 @@ class Written:
     updated: int
 
 
-def _populate(lay: TableLayout) -> sql.Composable:
-    return sql.SQL("jsonb_populate_recordset(NULL::{}, %s::jsonb) AS v").format(rel(lay.relation))
+def _populate(layout: Layout) -> sql.Composable:
+    return sql.SQL("jsonb_populate_recordset(NULL::{}, %s::jsonb) AS v").format(
+        rel(layout.relation)
+    )
 
 
 def _payload(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -45,14 +47,14 @@ def _payload(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def write(
     db: Database,
-    layouts: Sequence[TableLayout],
+    layouts: Sequence[Layout],
     plan: Plan,
     prod_rows: Mapping[str, Sequence[Row]],
 ) -> Written:
     """Insert then update, table by table in config order (parents first)."""
     # key -> prod id, to remap reference columns, and prod id -> key, to key the rows an
     # insert returns: keyed exactly as the plan keyed them (a key scoped by a parent too).
-    parents = {table for lay in layouts for table in lay.references.values()}
+    parents = {table for layout in layouts for table in layout.references.values()}
     indexed = key_index(layouts, prod_rows, parents)
     ids: dict[str, dict[Key, Any]] = {name: by_key for name, (by_key, _) in indexed.items()}
     keys_by_pk = {name: by_pk for name, (_, by_pk) in indexed.items()}
@@ -69,69 +71,69 @@ def write(
         return value
 
     inserted = updated = 0
-    for lay, table in zip(layouts, plan.tables, strict=True):
-        for wave in _waves(lay, table.creates):
+    for layout, table in zip(layouts, plan.tables, strict=True):
+        for wave in _waves(layout, table.creates):
             rows = [{c: resolve(v) for c, v in create.values.items()} for create in wave]
             columns = list(wave[0].values)
-            targets = [*columns, *lay.touch]
+            targets = [*columns, *layout.touch]
             values: list[sql.Composable] = [
                 sql.SQL("v.{}").format(sql.Identifier(c)) for c in columns
             ]
-            values += [sql.SQL("now()") for _ in lay.touch]
+            values += [sql.SQL("now()") for _ in layout.touch]
             query = sql.SQL(
                 "INSERT INTO {t} ({targets}) SELECT {values} FROM {src} RETURNING {ret}"
             ).format(
-                t=rel(lay.relation),
+                t=rel(layout.relation),
                 targets=cols(targets),
                 values=sql.SQL(", ").join(values),
-                src=_populate(lay),
-                ret=cols((lay.pk, *lay.match)),
+                src=_populate(layout),
+                ret=cols((layout.pk, *layout.match)),
             )
-            returned = db.execute(query, [_payload(rows)], relation=lay.config.label)
-            _verify(lay, "inserted", len(rows), len(returned))
-            slug = lay.config.match.slug_from is not None
-            for pk, *match in returned if lay.name in parents else ():
-                key = key_of(scoped_values(lay, match, keys_by_pk), slug)
+            returned = db.execute(query, [_payload(rows)], relation=layout.config.label)
+            _verify(layout, "inserted", len(rows), len(returned))
+            slug = layout.config.match.slug_from is not None
+            for pk, *match in returned if layout.name in parents else ():
+                key = key_of(scoped_values(layout, match, keys_by_pk), slug)
                 if key is not None:
-                    ids[lay.name][key] = pk
-                    keys_by_pk[lay.name][pk] = key
+                    ids[layout.name][key] = pk
+                    keys_by_pk[layout.name][pk] = key
             inserted += len(returned)
         if table.updates:
             # Each row carries its primary key and only the columns that changed; a column a
             # row does not carry keeps its prod value (`e.value ? 'col'`), so an unchanged
             # value is never rewritten, not even through a lossy round trip.
             payload = [
-                {lay.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}}
+                {layout.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}}
                 for u in table.updates
             ]
             sets = [
                 sql.SQL("{c} = CASE WHEN e.value ? {name} THEN v.{c} ELSE t.{c} END").format(
                     c=sql.Identifier(c), name=sql.Literal(c)
                 )
-                for c in lay.compare
+                for c in layout.compare
             ]
-            sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in lay.touch]
+            sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in layout.touch]
             query = sql.SQL(
                 "UPDATE {only} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
                 "LATERAL jsonb_populate_record(NULL::{t}, e.value) AS v "
                 "WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
             ).format(
-                only=only(lay.relation),
-                t=rel(lay.relation),
+                only=only(layout.relation),
+                t=rel(layout.relation),
                 sets=sql.SQL(", ").join(sets),
-                pk=sql.Identifier(lay.pk),
+                pk=sql.Identifier(layout.pk),
             )
-            returned = db.execute(query, [_payload(payload)], relation=lay.config.label)
-            _verify(lay, "updated", len(payload), len(returned))
+            returned = db.execute(query, [_payload(payload)], relation=layout.config.label)
+            _verify(layout, "updated", len(payload), len(returned))
             updated += len(returned)
     return Written(inserted, updated)
 
 
-def _waves(lay: TableLayout, creates: Sequence[Create]) -> list[list[Create]]:
+def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:
     """Creates in dependency order within one table: a row after the parent it points at."""
     if not creates:
         return []
-    self_refs = [c for c, t in lay.references.items() if t == lay.name]
+    self_refs = [c for c, t in layout.references.items() if t == layout.name]
     if not self_refs:
         return [list(creates)]
     pending = {c.key: c for c in creates}
@@ -147,7 +149,7 @@ def _waves(lay: TableLayout, creates: Sequence[Create]) -> list[list[Create]]:
         ]
         if not ready:
             raise OperationalError(
-                f"{lay.name}: the rows to create point at each other in a cycle: "
+                f"{layout.name}: the rows to create point at each other in a cycle: "
                 + ", ".join("/".join(map(str, k)) for k in sorted(pending)[:10]),
                 fix="break the cycle in dev; nothing was written",
             )
@@ -157,9 +159,9 @@ def _waves(lay: TableLayout, creates: Sequence[Create]) -> list[list[Create]]:
     return waves
 
 
-def _verify(lay: TableLayout, what: str, expected: int, got: int) -> None:
+def _verify(layout: Layout, what: str, expected: int, got: int) -> None:
     if expected != got:
         raise OperationalError(
-            f"{lay.name}: {what} {got} rows, the plan said {expected}; rolled back",
+            f"{layout.name}: {what} {got} rows, the plan said {expected}; rolled back",
             fix="re-run the plan; prod changed underneath the apply",
         )

@@ -217,7 +217,7 @@ class Referrer:
 
 
 @dataclass(frozen=True)
-class TableShape:
+class Shape:
     relation: Relation
     columns: Mapping[str, Column]
     primary_key: tuple[str, ...]
@@ -261,7 +261,7 @@ class Trigger:
 @dataclass(frozen=True)
 class Catalog:
     side: str
-    tables: Mapping[Relation, TableShape]
+    tables: Mapping[Relation, Shape]
     #: reference relation -> business columns that point at it (foreign keys + protected_by)
     referrers: Mapping[Relation, tuple[Referrer, ...]]
     #: user triggers an INSERT or UPDATE of a reference table fires
@@ -339,9 +339,7 @@ def read_catalog(db: Database, config: Config) -> Catalog:
                 )
             )
     shapes = {
-        t.relation: TableShape(
-            t.relation, columns[t.relation], primary[t.relation], fks[t.relation]
-        )
+        t.relation: Shape(t.relation, columns[t.relation], primary[t.relation], fks[t.relation])
         for t in config.tables
     }
     _add_protected_by(db, config, shapes, referrers)
@@ -544,7 +542,7 @@ def _refuse_called_functions(db: Database, config: Config, params: list[list[str
 def _add_protected_by(
     db: Database,
     config: Config,
-    shapes: Mapping[Relation, TableShape],
+    shapes: Mapping[Relation, Shape],
     referrers: dict[Relation, list[Referrer]],
 ) -> None:
     """Add the `protected_by` columns; one that does not exist is an error, never ignored.
@@ -608,7 +606,7 @@ TextKind = Literal["numeric", "json"]
 
 
 @dataclass(frozen=True)
-class TableLayout:
+class Layout:
     """How one table is read, compared and written, agreed between dev and prod."""
 
     config: TableConfig
@@ -645,7 +643,7 @@ class TableLayout:
 _TOUCH_NAMES = {"updatedat", "updated_at"}
 
 
-def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
+def build_layouts(config: Config, dev: Catalog, prod: Catalog) -> list[Layout]:
     """Check dev and prod agree on every column refsync reads or writes (schema drift refuses)."""
     names = {t.relation: t.name for t in config.tables}
     out = []
@@ -767,7 +765,7 @@ def layout(config: Config, dev: Catalog, prod: Catalog) -> list[TableLayout]:
         }
         strict = frozenset(c for c in plain if p.columns[c].base_type in ("json[]", "jsonb[]"))
         out.append(
-            TableLayout(
+            Layout(
                 table,
                 pk,
                 pk_from_prod,
@@ -799,7 +797,7 @@ def _comparable(value_type: str, key_type: str) -> bool:
     return a == b or any(a in family and b in family for family in _COMPARABLE_FAMILIES)
 
 
-def _touched(table: TableConfig, dev: TableShape, prod: TableShape) -> tuple[str, ...]:
+def _touched(table: TableConfig, dev: Shape, prod: Shape) -> tuple[str, ...]:
     """updatedAt-style columns both sides share: set to now() on insert and update."""
     return tuple(
         c

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from refsync import guard
 from refsync.apply import Written, write
-from refsync.catalog import Catalog, TableLayout, layout, read_catalog
+from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Row, Timeouts
 from refsync.errors import SafetyError
@@ -51,7 +51,7 @@ class Outcome:
     prod: Identity
     dev_fingerprint: str
     prod_fingerprint: str
-    layouts: tuple[TableLayout, ...]
+    layouts: tuple[Layout, ...]
     written: Written | None
     round_trips: dict[str, int]
     #: What the prod role may do beyond what refsync needs (warned about, never refused).
@@ -130,7 +130,7 @@ def run(
 
 def _preflight(
     config: Config,
-    layouts: Sequence[TableLayout],
+    layouts: Sequence[Layout],
     prod_cat: Catalog,
     *,
     dev: Database,
@@ -149,19 +149,21 @@ def _preflight(
     dev_needs = list(fp_needs)
     prod_needs = list(fp_needs)
     defaults_of: dict[tuple[str, str], set[str]] = {}
-    for lay in layouts:
-        schema, name = lay.relation
-        inserted = {*lay.insert, *lay.touch} | ({lay.pk} if not lay.pk_from_prod else set())
+    for layout in layouts:
+        schema, name = layout.relation
+        inserted = {*layout.insert, *layout.touch} | (
+            {layout.pk} if not layout.pk_from_prod else set()
+        )
         dev_needs += [(schema, "", "", "USAGE")]
-        dev_needs += [(schema, name, c, "SELECT") for c in lay.dev_read]
+        dev_needs += [(schema, name, c, "SELECT") for c in layout.dev_read]
         prod_needs += [(schema, "", "", "USAGE")]
-        prod_needs += [(schema, name, c, "SELECT") for c in lay.prod_read]
+        prod_needs += [(schema, name, c, "SELECT") for c in layout.prod_read]
         prod_needs += [(schema, name, c, "INSERT") for c in sorted(inserted)]
-        prod_needs += [(schema, name, c, "UPDATE") for c in (*lay.compare, *lay.touch)]
+        prod_needs += [(schema, name, c, "UPDATE") for c in (*layout.compare, *layout.touch)]
         prod_needs += [
-            (*r.relation, r.column, "SELECT") for r in prod_cat.referrers[lay.relation]
-        ] + [(r.relation[0], "", "", "USAGE") for r in prod_cat.referrers[lay.relation]]
-        defaults_of[lay.relation] = set(prod_cat.tables[lay.relation].columns) - inserted
+            (*r.relation, r.column, "SELECT") for r in prod_cat.referrers[layout.relation]
+        ] + [(r.relation[0], "", "", "USAGE") for r in prod_cat.referrers[layout.relation]]
+        defaults_of[layout.relation] = set(prod_cat.tables[layout.relation].columns) - inserted
     lacking = [
         missing_privileges(dev, dev_id.user, dev_needs),
         missing_privileges(prod, prod_id.user, prod_needs, defaults_of),
@@ -178,7 +180,7 @@ def _preflight(
 
 
 def _read_both(
-    dev: Database, prod: Database, layouts: Sequence[TableLayout], log: Log
+    dev: Database, prod: Database, layouts: Sequence[Layout], log: Log
 ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
     """Read dev in a worker thread while this thread reads prod: each side's server time and
     row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
@@ -221,24 +223,24 @@ def _read_both(
 
 def _read_all(
     db: Database,
-    layouts: Sequence[TableLayout],
+    layouts: Sequence[Layout],
     log: Log,
     stop: threading.Event | None = None,
 ) -> dict[str, list[Row]]:
     """One SELECT per table: the columns this side needs, nothing else. Returns early (with
     what it has) once `stop` is set: the caller is leaving with an error of its own."""
     out = {}
-    for lay in layouts:
+    for layout in layouts:
         if stop is not None and stop.is_set():
             break
         start = time.perf_counter()
 
-        def progress(rows: int, seconds: float, name: str = lay.name) -> None:
+        def progress(rows: int, seconds: float, name: str = layout.name) -> None:
             log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
 
-        out[lay.name] = read_rows(db, lay, progress)
+        out[layout.name] = read_rows(db, layout, progress)
         log(
-            f"read {db.side} {lay.name}: {len(out[lay.name]):,} rows "
+            f"read {db.side} {layout.name}: {len(out[layout.name]):,} rows "
             f"in {time.perf_counter() - start:.2f}s"
         )
     return out
@@ -263,13 +265,13 @@ def _run(
 
     dev_cat = read_catalog(dev, config)
     prod_cat = read_catalog(prod, config)
-    layouts = layout(config, dev_cat, prod_cat)
+    layouts = build_layouts(config, dev_cat, prod_cat)
     prod.policy = _full_policy(config, prod_cat, writable=apply)
     missing = _preflight(
         config, layouts, prod_cat, dev=dev, dev_id=dev_id, prod=prod, prod_id=prod_id, apply=apply
     )
 
-    dev_pk = {lay.name: dev_cat.tables[lay.relation].primary_key[0] for lay in layouts}
+    dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
     prod_identity = {
         "fingerprint": prod_fp,
         "system_identifier": prod_id.system_identifier,
@@ -298,17 +300,17 @@ def _run(
         # next statements (the protection check included) see everything committed before.
         moved = False
         locked: dict[str, set[Any]] = {}
-        for lay, table in zip(layouts, plan.tables, strict=True):
-            locked[lay.name] = {u.pk for u in table.updates}
+        for layout, table in zip(layouts, plan.tables, strict=True):
+            locked[layout.name] = {u.pk for u in table.updates}
             if table.updates:
-                pk_i = lay.prod_read.index(lay.pk)
-                fresh = {r[pk_i]: r for r in lock_rows(prod, lay, [u.pk for u in table.updates])}
+                pk_i = layout.prod_read.index(layout.pk)
+                fresh = {r[pk_i]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
                 before = [u.prod_row for u in table.updates]
                 after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
                 # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
                 if repr(after) != repr(before):
                     moved = True
-                    prod_rows[lay.name] = [fresh.get(r[pk_i], r) for r in prod_rows[lay.name]]
+                    prod_rows[layout.name] = [fresh.get(r[pk_i], r) for r in prod_rows[layout.name]]
         if moved:
             # The plan is a pure function of the rows: only a row that changed since it was
             # read can change it, so an unchanged prod needs no second diff.

@@ -21,7 +21,7 @@ from itertools import compress, repeat
 from operator import attrgetter, itemgetter, ne, or_
 from typing import Any, Literal, cast
 
-from refsync.catalog import TableLayout
+from refsync.catalog import Layout
 from refsync.errors import SafetyError
 from refsync.escape import visible
 from refsync.slug import slugify, slugify_many
@@ -125,13 +125,13 @@ def show_key(key: Key) -> str:
 
 
 def scoped_values(
-    lay: TableLayout, values: Sequence[Any], parent_keys: Mapping[str, Mapping[Any, Key | None]]
+    layout: Layout, values: Sequence[Any], parent_keys: Mapping[str, Mapping[Any, Key | None]]
 ) -> list[Any]:
     """A row's match values with each reference column replaced by the match key of the row
     it points at (ids differ per side, keys do not); None where it points at no keyed row."""
     return [
-        parent_keys[lay.references[c]].get(v) if c in lay.references and v is not None else v
-        for c, v in zip(lay.match, values, strict=True)
+        parent_keys[layout.references[c]].get(v) if c in layout.references and v is not None else v
+        for c, v in zip(layout.match, values, strict=True)
     ]
 
 
@@ -217,26 +217,26 @@ _UNSEEN: Any = object()
 def _index(
     rows: Sequence[Row],
     cols: Sequence[str],
-    lay: TableLayout,
+    layout: Layout,
     pk: str,
     slugs: _Slugs,
     *,
     parents: Mapping[str, _Side],
 ) -> _Side:
     # These loops run once per row on both sides; they stay in C (map, zip, dict) where they can.
-    match = itemgetter(*(cols.index(c) for c in lay.match))
+    match = itemgetter(*(cols.index(c) for c in layout.match))
     keys: list[Key | None]
-    if any(c in lay.references for c in lay.match):
+    if any(c in layout.references for c in layout.match):
         # A key scoped by a parent: the parent's key stands for its id (parents come first).
-        parent_keys = {t: parents[t].key_by_pk for t in lay.references.values() if t in parents}
-        positions = [cols.index(c) for c in lay.match]
+        parent_keys = {t: parents[t].key_by_pk for t in layout.references.values() if t in parents}
+        positions = [cols.index(c) for c in layout.match]
         keys = [
-            key_of(scoped_values(lay, [row[i] for i in positions], parent_keys), False)
+            key_of(scoped_values(layout, [row[i] for i in positions], parent_keys), False)
             for row in rows
         ]
-    elif lay.config.match.slug_from is not None:
+    elif layout.config.match.slug_from is not None:
         keys = slugs.keys_of(list(map(match, rows)))
-    elif len(lay.match) == 1:
+    elif len(layout.match) == 1:
         keys = [None if v is None or v == "" else (v,) for v in map(match, rows)]
     else:
         keys = [key_of(values, False) for values in map(match, rows)]
@@ -260,54 +260,60 @@ def _index(
 
 
 def key_index(
-    layouts: Sequence[TableLayout], rows: Mapping[str, Sequence[Row]], tables: set[str]
+    layouts: Sequence[Layout], rows: Mapping[str, Sequence[Row]], tables: set[str]
 ) -> dict[str, tuple[dict[Key, Any], dict[Any, Key | None]]]:
     """For the named tables of prod rows (and the tables their keys are scoped by): match
     key -> primary key (None for a key several rows share) and primary key -> match key,
     keyed exactly as `diff` keys them."""
     needed = set(tables)
-    for lay in reversed(layouts):
-        if lay.name in needed:
-            needed |= {t for c, t in lay.references.items() if c in lay.match}
+    for layout in reversed(layouts):
+        if layout.name in needed:
+            needed |= {t for c, t in layout.references.items() if c in layout.match}
     sides: dict[str, _Side] = {}
     out = {}
-    for lay in layouts:
-        if lay.name not in needed:
+    for layout in layouts:
+        if layout.name not in needed:
             continue
-        side = _index(rows[lay.name], lay.prod_read, lay, lay.pk, _Slugs(), parents=sides)
-        sides[lay.name] = side
+        side = _index(
+            rows[layout.name], layout.prod_read, layout, layout.pk, _Slugs(), parents=sides
+        )
+        sides[layout.name] = side
         by_key = {k: r[side.pk_i] for k, r in side.by_key.items()}
         by_key.update(dict.fromkeys(side.dupes))
-        out[lay.name] = (by_key, dict(side.key_by_pk))
+        out[layout.name] = (by_key, dict(side.key_by_pk))
     return out
 
 
 def diff(
-    layouts: Sequence[TableLayout],
+    layouts: Sequence[Layout],
     dev_rows: Mapping[str, Sequence[Row]],
     prod_rows: Mapping[str, Sequence[Row]],
     dev_pk: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare dev and prod row sets table by table (parents first). Pure."""
-    dev_pk = dev_pk or {lay.name: lay.pk for lay in layouts}
+    dev_pk = dev_pk or {layout.name: layout.pk for layout in layouts}
     dev: dict[str, _Side] = {}
     prod: dict[str, _Side] = {}
     problems: list[str] = []
-    for lay in layouts:
+    for layout in layouts:
         slugs = _Slugs()
-        dev[lay.name] = d = _index(
-            dev_rows[lay.name], lay.dev_read, lay, dev_pk[lay.name], slugs, parents=dev
+        dev[layout.name] = d = _index(
+            dev_rows[layout.name], layout.dev_read, layout, dev_pk[layout.name], slugs, parents=dev
         )
-        prod[lay.name] = _index(
-            prod_rows[lay.name], lay.prod_read, lay, lay.pk, slugs, parents=prod
+        prod[layout.name] = _index(
+            prod_rows[layout.name], layout.prod_read, layout, layout.pk, slugs, parents=prod
         )
-        what = "slug of " + lay.match[0] if lay.config.match.slug_from else ", ".join(lay.match)
+        what = (
+            "slug of " + layout.match[0]
+            if layout.config.match.slug_from
+            else ", ".join(layout.match)
+        )
         for row in d.unkeyed[:20]:
-            pk_value = row[lay.dev_read.index(dev_pk[lay.name])]
-            problems.append(f"{lay.name}: row {pk_value!r} has an empty {what}")
+            pk_value = row[layout.dev_read.index(dev_pk[layout.name])]
+            problems.append(f"{layout.name}: row {pk_value!r} has an empty {what}")
         for key, rows in sorted(d.dupes.items()):
-            ids = [r[lay.dev_read.index(dev_pk[lay.name])] for r in rows]
-            problems.append(f"{lay.name}: key `{show_key(key)}` is shared by dev rows {ids}")
+            ids = [r[layout.dev_read.index(dev_pk[layout.name])] for r in rows]
+            problems.append(f"{layout.name}: key `{show_key(key)}` is shared by dev rows {ids}")
     if problems:
         raise SafetyError(
             "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
@@ -319,8 +325,8 @@ def diff(
 
     tables: list[TablePlan] = []
     created: dict[str, set[Key]] = {}
-    for lay in layouts:
-        plan, created[lay.name] = _diff_table(lay, dev, prod, created, dev_pk[lay.name])
+    for layout in layouts:
+        plan, created[layout.name] = _diff_table(layout, dev, prod, created, dev_pk[layout.name])
         tables.append(plan)
     return Plan(tuple(tables))
 
@@ -342,20 +348,20 @@ def _resolve(
 
 
 def _diff_table(
-    lay: TableLayout,
+    layout: Layout,
     dev: Mapping[str, _Side],
     prod: Mapping[str, _Side],
     created: dict[str, set[Key]],
     dev_pk: str,
 ) -> tuple[TablePlan, set[Key]]:
-    d, p = dev[lay.name], prod[lay.name]
-    di = {c: lay.dev_read.index(c) for c in lay.dev_read}
-    pi = {c: lay.prod_read.index(c) for c in lay.prod_read}
+    d, p = dev[layout.name], prod[layout.name]
+    di = {c: layout.dev_read.index(c) for c in layout.dev_read}
+    pi = {c: layout.prod_read.index(c) for c in layout.prod_read}
 
     # How a raw value becomes a plan value, per column: a pointer becomes a Ref to its row's
     # match key (ids differ per side), a numeric read as text a Decimal, anything else stays.
     def converter(side: Mapping[str, _Side], col: str) -> Callable[[Any], Any] | None:
-        target = lay.references.get(col)
+        target = layout.references.get(col)
         if target is not None:
             keys = side[target].key_by_pk
 
@@ -366,14 +372,14 @@ def _diff_table(
                 return Ref(target, key if key is not None else ())
 
             return to_ref
-        kind = lay.as_text.get(col)
+        kind = layout.as_text.get(col)
         if kind == "numeric":
             return _decimal_or_null
         if kind == "json":
             return _json_or_null
         return None
 
-    inserted = [(c, di[c], converter(dev, c)) for c in lay.insert]
+    inserted = [(c, di[c], converter(dev, c)) for c in layout.insert]
     # (column, dev index, prod index, dev converter, prod converter, raw == proves nothing:
     # a pointer, whose ids differ per side, or JSON in an array, where true == 1)
     compared = [
@@ -383,36 +389,36 @@ def _diff_table(
             pi[c],
             converter(dev, c),
             converter(prod, c),
-            c in lay.references or c in lay.strict,
+            c in layout.references or c in layout.strict,
         )
-        for c in lay.compare
+        for c in layout.compare
     ]
 
     # Most rows are unchanged: find the few that are not in one pass in C (map, itemgetter,
     # compress) with no object kept per row. Per dev row, its prod twin (or a row of
     # stand-ins); the plain compared columns as one tuple each side, and each reference column
     # as the match key of the row it points at (ids differ per side, keys do not). Dev and prod
-    # share every column's type (layout() refuses drift), and json/jsonb arrive as text (where
+    # share every column's type (build_layouts refuses drift), and json/jsonb arrive as text (where
     # Python's == would take true for 1), so == here implies _same; only the rows that differ
     # take the per-column path below. A table that compares no plain column is checked on its
     # match columns too, so a missing twin always differs.
     # Dev has no unkeyed or shared keys here (diff() refused them), so d.keys are its keys.
     keys = cast(list[Key], d.keys)
     lookup = p.by_key if not p.dupes else {k: r for k, r in p.by_key.items() if k not in p.dupes}
-    absent: Row = (_ABSENT,) * len(lay.prod_read)
+    absent: Row = (_ABSENT,) * len(layout.prod_read)
     twins: list[Row] = list(map(lookup.get, keys, repeat(absent)))
-    plain = [c for c in lay.compare if c not in lay.references and c not in lay.strict]
-    plain = plain or list(lay.match)
+    plain = [c for c in layout.compare if c not in layout.references and c not in layout.strict]
+    plain = plain or list(layout.match)
     differs = map(
         ne,
         map(itemgetter(*(di[c] for c in plain)), d.rows),
         map(itemgetter(*(pi[c] for c in plain)), twins),
     )
-    for c in lay.strict:  # JSON inside arrays: compared by type, a Python call per row
+    for c in layout.strict:  # JSON inside arrays: compared by type, a Python call per row
         unlike = map(_differ, map(itemgetter(di[c]), d.rows), map(itemgetter(pi[c]), twins))
         differs = map(or_, differs, unlike)
-    for c, t in lay.references.items():
-        if c in lay.compare:
+    for c, t in layout.references.items():
+        if c in layout.compare:
             dev_keys, prod_keys = dev[t].pointer_keys.get, prod[t].pointer_keys.get
             moved = map(
                 ne,
@@ -431,7 +437,7 @@ def _diff_table(
         if prod_row is None:
             dev_id = row[di[dev_pk]]
             values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
-            if not lay.pk_from_prod:
+            if not layout.pk_from_prod:
                 if dev_id in p.pks:
                     owner = p.key_by_pk[dev_id]
                     skips.append(
@@ -443,7 +449,7 @@ def _diff_table(
                         )
                     )
                     continue
-                values = {lay.pk: dev_id, **values}
+                values = {layout.pk: dev_id, **values}
             creates[key] = Create(key, values)
             continue
         if key in p_dupes:
@@ -468,7 +474,7 @@ def _diff_table(
                 changes[col] = (old, new)
         if not changes:
             continue  # equal by _same after all: counted as unchanged below
-        updates.append(Update(key, prod_row[pi[lay.pk]], changes, prod_row))
+        updates.append(Update(key, prod_row[pi[layout.pk]], changes, prod_row))
     unchanged = len(d.by_key) - len(creates) - len(updates) - len(skips)
     updates.sort(key=attrgetter("key"))
 
@@ -476,13 +482,13 @@ def _diff_table(
     # chain (a self-referencing tree) loses every descendant of a missing parent too.
     made = set(creates)
     while True:
-        created[lay.name] = made
+        created[layout.name] = made
         dropped = False
         for key in sorted(made):
             why = next(
                 (
                     w
-                    for c in lay.references
+                    for c in layout.references
                     if (w := _resolve(creates[key].values.get(c), prod, created))
                 ),
                 None,
@@ -495,7 +501,7 @@ def _diff_table(
             break
     # New rows of a self-referencing table that point at each other in a cycle can never be
     # inserted parents first: skip them here rather than approve a plan apply cannot write.
-    self_refs = [c for c, target in lay.references.items() if target == lay.name]
+    self_refs = [c for c, target in layout.references.items() if target == layout.name]
     if self_refs:
         pending = set(made)
         while True:
@@ -528,7 +534,7 @@ def _diff_table(
             (
                 why
                 for c, (_, new) in update.changes.items()
-                if c in lay.references and (why := _resolve(new, prod, created))
+                if c in layout.references and (why := _resolve(new, prod, created))
             ),
             None,
         )
@@ -542,7 +548,7 @@ def _diff_table(
     matched += sum(len(rows) for k, rows in p.dupes.items() if k in d.by_key)
     prod_only = len(p.rows) - matched
     plan = TablePlan(
-        lay.name,
+        layout.name,
         tuple(creates[k] for k in sorted(made)),
         tuple(writable),
         tuple(sorted(skips, key=lambda s: s.key)),

@@ -390,7 +390,7 @@ def skip_warnings(outcome: Outcome) -> Iterator[tuple[str, Skip]]:
 #: Width of the console tables, as a runner's log shows them.
 CONSOLE_WIDTH = 120
 #: Rows of each kind the log lists per table: a glance. The job summary lists 200 per
-#: section and the plan file every one (rich takes about 0.15 ms a row to lay out).
+#: section and the plan file every one (rich takes about 0.15 ms a row to layout out).
 CONSOLE_ROWS = 20
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Catalog, KeyEquality, Referrer, Relation, TableLayout
+from refsync.catalog import Catalog, KeyEquality, Layout, Referrer, Relation
 from refsync.config import Config, FingerprintConfig
 from refsync.db import Database, Identity, Row
 from refsync.errors import SafetyError, UsageError
@@ -142,26 +142,30 @@ def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Co
 
 
 def read_rows(
-    db: Database, lay: TableLayout, progress: Callable[[int, float], None] | None = None
+    db: Database, layout: Layout, progress: Callable[[int, float], None] | None = None
 ) -> list[Row]:
     """Every row of a reference table, the columns this side compares: one streamed SELECT.
     `progress` hears (rows so far, seconds) while a long read goes on."""
-    columns = lay.dev_read if db.side == "dev" else lay.prod_read
+    columns = layout.dev_read if db.side == "dev" else layout.prod_read
     return db.execute(
-        sql.SQL("SELECT {} FROM {}").format(select_list(columns, lay.as_text), only(lay.relation)),
-        relation=lay.config.label,
+        sql.SQL("SELECT {} FROM {}").format(
+            select_list(columns, layout.as_text), only(layout.relation)
+        ),
+        relation=layout.config.label,
         stream=True,
         progress=progress,
     )
 
 
-def lock_rows(db: Database, lay: TableLayout, pks: Sequence[Any]) -> list[Row]:
+def lock_rows(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:
     """Lock the prod rows about to be updated and return their current values, read as the
     snapshot read them (`read_rows`)."""
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
-        select_list(lay.prod_read, lay.as_text), only(lay.relation), sql.Identifier(lay.pk)
+        select_list(layout.prod_read, layout.as_text),
+        only(layout.relation),
+        sql.Identifier(layout.pk),
     )
-    return db.execute(query, [list(pks)], relation=lay.config.label)
+    return db.execute(query, [list(pks)], relation=layout.config.label)
 
 
 def referenced(

@@ -18,7 +18,7 @@ import pytest
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
 from refsync import engine
-from refsync.catalog import layout, read_catalog
+from refsync.catalog import build_layouts, read_catalog
 from refsync.config import load_config
 from refsync.db import Database, Timeouts
 from refsync.main import TerminatedError
@@ -306,7 +306,7 @@ def test_a_stopped_reader_starts_no_further_read(dbpair: DbPair) -> None:
     db = Database.connect(dbpair.dev_url, "dev", policy, read_only=True, timeouts=Timeouts())
     try:
         catalog = read_catalog(db, config)
-        layouts = layout(config, catalog, catalog)
+        layouts = build_layouts(config, catalog, catalog)
         before = db.round_trips
         stop = threading.Event()
         stop.set()

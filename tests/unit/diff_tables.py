@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from refsync.catalog import TableLayout, TextKind
+from refsync.catalog import Layout, TextKind
 from refsync.config import Match, TableConfig
 from refsync.plan import Plan, Row, diff
 
@@ -24,7 +24,7 @@ def layout(
     pk_from_prod: bool = False,
     as_text: Mapping[str, TextKind] | None = None,
     strict: Sequence[str] = (),
-) -> TableLayout:
+) -> Layout:
     """A layout as `catalog.layout` makes it: dev reads its primary key, the match, compared
     and inserted columns; prod its primary key, the match and compared columns."""
     key = Match(slug_from=match[0]) if slug else Match(column=list(match))
@@ -32,7 +32,7 @@ def layout(
         name=name, match=key, compare=list(compare), references=dict(references or {})
     )
     inserted = tuple(insert if insert is not None else dict.fromkeys((*match, *compare)))
-    return TableLayout(
+    return Layout(
         config=config,
         pk=pk,
         pk_from_prod=pk_from_prod,
@@ -57,7 +57,7 @@ def rows(columns: Sequence[str], *records: Mapping[str, Any]) -> list[Row]:
 
 
 def plan(
-    tables: Sequence[TableLayout],
+    tables: Sequence[Layout],
     dev: Mapping[str, Sequence[Mapping[str, Any]]],
     prod: Mapping[str, Sequence[Mapping[str, Any]]],
     dev_pk: Mapping[str, str] | None = None,
