@@ -19,10 +19,9 @@ from psycopg import sql
 from refsync.catalog import Layout
 from refsync.db import Database
 from refsync.errors import OperationalError
-from refsync.plan import Create, Key, Plan, Ref, key_index, key_of, scoped_values, to_json
+from refsync.model import Key, Row
+from refsync.plan import Create, Plan, Ref, key_index, key_of, scoped_values, to_json
 from refsync.snapshot import cols, only, rel
-
-Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ from psycopg import sql
 from refsync.config import Config, TableConfig
 from refsync.db import Database
 from refsync.errors import SafetyError, UsageError
-
-Relation = tuple[str, str]
+from refsync.model import Relation
 
 _COLUMNS = sql.SQL(
     """SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),

@@ -31,10 +31,10 @@ from psycopg.types.string import TextLoader
 
 from refsync import guard
 from refsync.errors import OperationalError, SafetyError, UsageError
+from refsync.model import Row
 from refsync.secrets import describe_url, scrub
 
 Side = Literal["dev", "prod"]
-Row = tuple[Any, ...]
 #: Rows per chunk of a streamed read: large enough that the per-chunk cost vanishes, small
 #: enough that psycopg builds rows while the server is still sending (libpq's chunked mode).
 STREAM_CHUNK = 5000

@@ -41,8 +41,7 @@ from pglast import ast, enums, parse_sql
 from pglast.parser import ParseError
 
 from refsync.errors import GuardError
-
-Relation = tuple[str, str]  # (schema, table), exactly as PostgreSQL stores the names
+from refsync.model import Relation
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,9 @@ from typing import Any, Literal, cast
 from refsync.catalog import Layout
 from refsync.errors import SafetyError
 from refsync.escape import visible
+from refsync.model import Key, Row
 from refsync.slug import slugify, slugify_many
 
-Key = tuple[Any, ...]
-Row = tuple[Any, ...]
 SkipKind = Literal["protected", "ambiguous", "id-taken", "parent-missing"]
 
 

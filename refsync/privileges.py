@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from refsync.db import Database
-
-Relation = tuple[str, str]
+from refsync.model import Relation
 
 #: Roles the current user is, or may act as.
 _ROLES = sql.SQL(

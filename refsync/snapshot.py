@@ -9,10 +9,11 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Catalog, KeyEquality, Layout, Referrer, Relation
+from refsync.catalog import Catalog, KeyEquality, Layout, Referrer
 from refsync.config import Config, FingerprintConfig
-from refsync.db import Database, Identity, Row
+from refsync.db import Database, Identity
 from refsync.errors import SafetyError, UsageError
+from refsync.model import Relation, Row
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,

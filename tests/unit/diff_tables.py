@@ -8,7 +8,8 @@ from typing import Any
 
 from refsync.catalog import Layout, TextKind
 from refsync.config import Match, TableConfig
-from refsync.plan import Plan, Row, diff
+from refsync.model import Row
+from refsync.plan import Plan, diff
 
 
 def layout(
