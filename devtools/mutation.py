@@ -53,8 +53,6 @@ DOC = ROOT / "docs" / "mutation.md"
 EQUIVALENT_SECTION = "## Equivalent mutants"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
-#: The digest's functions in refsync/plan.py; every other function there is the diff's.
-DIGEST_FUNCTIONS = frozenset({"to_json", "_to_json", "canonical", "operation_texts", "digest"})
 #: Tests whose only job is to fail when a list gains an entry without a test case of its own.
 #: They would kill every constant mutant by comparison alone, so the constants pass leaves
 #: them out: a constant mutant counts as killed only when behaviour changed.
@@ -98,8 +96,7 @@ class ConstantMutant:
 @dataclass(frozen=True)
 class Part:
     name: str
-    source: str  # the file mutmut mutates
-    owns: Callable[[str], bool]  # which of its functions (by qualified name) are this part's
+    sources: tuple[str, ...]  # the files mutmut mutates (every function in them)
     tests: tuple[str, ...]  # what the constants pass runs
     constants: Callable[[], list[ConstantMutant]]
 
@@ -260,15 +257,15 @@ def _pattern_mutants(
 
 def digest_constants() -> list[ConstantMutant]:
     """The digest's by-type tables and JSON encoder settings, one entry at a time."""
-    from refsync import plan
+    from refsync import digest
 
-    m = "refsync.plan"
+    m = "refsync.digest"
     out = [
         mutant
         for name, additions in DIGEST_ADDITIONS.items()
-        for mutant in _entry_mutants(m, name, getattr(plan, name), additions)
+        for mutant in _entry_mutants(m, name, getattr(digest, name), additions)
     ]
-    table = plan._TO_JSON
+    table = digest._TO_JSON
     out += [
         ConstantMutant(m, "_TO_JSON", f"~{_show(kind)}: repr", {**table, kind: repr})
         for kind in sorted(table, key=_show)
@@ -281,25 +278,26 @@ def digest_constants() -> list[ConstantMutant]:
 
 # --- the parts ------------------------------------------------------------------------------
 
+#: The diff's modules, in the order a row meets them (refsync/model.py holds only data classes
+#: and properties, which mutmut does not mutate).
+DIFF_SOURCES = ("refsync/keys.py", "refsync/compare.py", "refsync/diff.py", "refsync/ordering.py")
+
 PARTS = {
     "guard": Part(
         "guard",
-        "refsync/guard.py",
-        lambda function: True,
+        ("refsync/guard.py",),
         ("tests/unit/test_guard_lists.py", "tests/unit/test_guard_rules.py", "tests/test_guard.py"),
         guard_constants,
     ),
     "diff": Part(
         "diff",
-        "refsync/plan.py",
-        lambda function: function not in DIGEST_FUNCTIONS,
+        DIFF_SOURCES,
         (),
         list,
     ),
     "digest": Part(
         "digest",
-        "refsync/plan.py",
-        lambda function: function in DIGEST_FUNCTIONS,
+        ("refsync/digest.py",),
         ("tests/unit/test_canonical.py", "tests/test_digest.py"),
         digest_constants,
     ),
@@ -331,9 +329,11 @@ def _module(source: str) -> str:
 
 def run_mutmut(part: Part, log: Path) -> list[Mutant]:
     """Run (or re-run) every mutmut mutant of the part; return their outcomes."""
-    module = _module(part.source)
-    owned = {mangled: name for name, mangled in _functions(part.source) if part.owns(name)}
-    patterns = [f"{module}.{mangled}__mutmut_*" for mangled in owned]
+    patterns = [
+        f"{_module(source)}.{mangled}__mutmut_*"
+        for source in part.sources
+        for _, mangled in _functions(source)
+    ]
     with log.open("w") as out:
         # Our own venv's mutmut with patterns built from the part's function names.
         proc = subprocess.run(
@@ -346,7 +346,17 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-30:]
         raise RuntimeError("mutmut failed:\n" + "\n".join(tail))
-    meta = json.loads((MUTANTS / (part.source + ".meta")).read_text())
+    out_mutants = []
+    for source in part.sources:
+        out_mutants += _outcomes(source)
+    return out_mutants
+
+
+def _outcomes(source: str) -> list[Mutant]:
+    """The outcome of every mutmut mutant of one file, keyed as the report prints them."""
+    module = _module(source)
+    owned = {mangled: name for name, mangled in _functions(source)}
+    meta = json.loads((MUTANTS / (source + ".meta")).read_text())
     out_mutants = []
     seen: dict[str, int] = {}
     for name, code in sorted(meta["exit_code_by_key"].items(), key=lambda item: _number(item[0])):
@@ -354,7 +364,7 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
         if mangled not in owned:
             continue
         status = _KILLED_CODES.get(code) or _OTHER_CODES.get(code, "suspicious")
-        removed, added = _changed_lines(name, part.source)
+        removed, added = _changed_lines(name, source)
         key = _function_key(f"{module}.{owned[mangled]}", removed, added)
         # The same change on two equal lines of one function: the second is `key#2`.
         seen[key] = seen.get(key, 0) + 1

@@ -18,9 +18,11 @@ from psycopg import sql
 
 from refsync.catalog import Layout
 from refsync.db import Database
+from refsync.digest import to_json
 from refsync.errors import OperationalError
-from refsync.model import Key, Row
-from refsync.plan import Create, Plan, Ref, key_index, key_of, scoped_values, to_json
+from refsync.keys import key_index, key_of, scoped_values
+from refsync.model import Create, Key, Plan, Ref, Row
+from refsync.ordering import creation_waves, self_references
 from refsync.snapshot import cols, only, rel
 
 
@@ -130,31 +132,13 @@ def write(
 
 def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:
     """Creates in dependency order within one table: a row after the parent it points at."""
-    if not creates:
-        return []
-    self_refs = [c for c, t in layout.references.items() if t == layout.name]
-    if not self_refs:
-        return [list(creates)]
-    pending = {c.key: c for c in creates}
-    waves: list[list[Create]] = []
-    while pending:
-        ready = [
-            c
-            for c in pending.values()
-            if not any(
-                isinstance(p := c.values.get(col), Ref) and p.key in pending and p.key != c.key
-                for col in self_refs
-            )
-        ]
-        if not ready:
-            raise OperationalError(
-                f"{layout.name}: the rows to create point at each other in a cycle: "
-                + ", ".join("/".join(map(str, k)) for k in sorted(pending)[:10]),
-                fix="break the cycle in dev; nothing was written",
-            )
-        waves.append(ready)
-        for c in ready:
-            del pending[c.key]
+    waves, cyclic = creation_waves(creates, self_references(layout))
+    if cyclic:
+        raise OperationalError(
+            f"{layout.name}: the rows to create point at each other in a cycle: "
+            + ", ".join("/".join(map(str, k)) for k in cyclic[:10]),
+            fix="break the cycle in dev; nothing was written",
+        )
     return waves
 
 

@@ -21,9 +21,10 @@ from refsync.apply import Written, write
 from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Timeouts
+from refsync.diff import diff, protect
+from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import SafetyError
-from refsync.model import Row
-from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
+from refsync.model import Plan, Row
 from refsync.privileges import Missing, Need, excess_privileges, missing_privileges
 from refsync.snapshot import (
     check_distinct,

@@ -23,7 +23,7 @@ from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
-from refsync.plan import show_key
+from refsync.keys import show_key
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 from refsync.secrets import raw_secrets, scrub
 

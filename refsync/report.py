@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from refsync import __version__
+from refsync.digest import to_json
 from refsync.engine import Outcome
 from refsync.escape import code, md, visible
-from refsync.plan import Create, Ref, Skip, TablePlan, Update, show_key, to_json
+from refsync.keys import show_key
+from refsync.model import Create, Ref, Skip, TablePlan, Update
 
 PLAN_SCHEMA_VERSION = 1
 #: Records listed per summary section; the rest is counted and left to the plan file.

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from refsync.plan import Ref, digest, operation_texts, to_json
+from refsync.digest import digest, operation_texts, to_json
+from refsync.model import Ref
 
 FORM: dict[str, Any] = {
     "prod": {"system_identifier": "7", "fingerprint": "prod-ü-1234567890"},
@@ -44,7 +45,8 @@ def test_digest_from_operation_texts_is_the_same() -> None:
 def _plan_digest(new_price: str = "95.00", old_price: str = "85.00", skip: bool = False) -> str:
     from decimal import Decimal
 
-    from refsync.plan import Plan, Skip, TablePlan, Update, canonical
+    from refsync.digest import canonical
+    from refsync.model import Plan, Skip, TablePlan, Update
 
     update = Update(("tv",), "p1", {"price": (Decimal(old_price), Decimal(new_price))}, ())
     skips = (Skip(("x",), "protected", "in use by bookings.serviceId"),) if skip else ()

@@ -83,8 +83,8 @@ def test_image_ships_compiled_bytecode(image: str) -> None:
     """refsync's modules load from bytecode compiled at build time: a run in the image (which
     never writes bytecode) does not compile them again."""
     script = (
-        "import importlib.util, os, sys; sys.path.insert(0, '/app'); import refsync.plan; "
-        "print(os.path.exists(importlib.util.cache_from_source(refsync.plan.__file__)))"
+        "import importlib.util, os, sys; sys.path.insert(0, '/app'); import refsync.diff; "
+        "print(os.path.exists(importlib.util.cache_from_source(refsync.diff.__file__)))"
     )
     proc = subprocess.run(
         [

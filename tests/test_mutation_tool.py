@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from devtools import mutation
-from refsync import guard, plan
+from refsync import compare, diff, digest, guard, keys, ordering
 
-KEY = re.compile(r"(guard|plan)\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
-CONSTANT = re.compile(r"(guard|plan)\.([A-Z_]+) ([-+~])(\S+)")
+KEY = re.compile(r"(guard|keys|compare|diff|ordering|digest)\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
+CONSTANT = re.compile(r"(guard|keys|compare|diff|ordering|digest)\.([A-Z_]+) ([-+~])(\S+)")
 
 
 def test_equivalent_list_parses_items_with_several_keys_over_several_lines(
@@ -27,24 +27,31 @@ def test_equivalent_list_parses_items_with_several_keys_over_several_lines(
         "## Equivalent mutants\n"
         "- `guard._walk 11111111`, `guard._walk 22222222`,\n"
         "  `guard._walk 33333333` (a change): why it is equivalent\n"
-        "- `plan._TO_JSON -tuple`: why; `plan.not 44444444` in prose is not a key\n"
+        "- `digest._TO_JSON -tuple`: why; `digest.not 44444444` in prose is not a key\n"
         "Text between items.\n"
-        "  - `plan.indented 55555555`: not an item of the list\n"
+        "  - `digest.indented 55555555`: not an item of the list\n"
     )
     assert mutation.equivalent_keys(doc) == {
         "guard._walk 11111111": "(a change): why it is equivalent",
         "guard._walk 22222222": "(a change): why it is equivalent",
         "guard._walk 33333333": "(a change): why it is equivalent",
-        "plan._TO_JSON -tuple": "why; `plan.not 44444444` in prose is not a key",
+        "digest._TO_JSON -tuple": "why; `digest.not 44444444` in prose is not a key",
     }
 
 
 def test_equivalent_mutants_name_what_exists() -> None:
     """Every listed key names a function (or method) or a constant entry of the source."""
-    keys = mutation.equivalent_keys()
-    assert keys, "docs/mutation.md lists no equivalent mutant"
-    modules = {"guard": guard, "plan": plan}
-    for key, why in keys.items():
+    listed = mutation.equivalent_keys()
+    assert listed, "docs/mutation.md lists no equivalent mutant"
+    modules = {
+        "guard": guard,
+        "keys": keys,
+        "compare": compare,
+        "diff": diff,
+        "ordering": ordering,
+        "digest": digest,
+    }
+    for key, why in listed.items():
         assert why, f"`{key}` says no why"
         if found := KEY.fullmatch(key):
             owner: object = modules[found[1]]
@@ -100,7 +107,7 @@ def test_pattern_changes_must_name_every_setting_and_change_it() -> None:
 def test_digest_constant_mutants_change_the_constants() -> None:
     """Each digest constant mutant differs from the constant it replaces."""
     for mutant in mutation.digest_constants():
-        original = getattr(plan, mutant.name)
+        original = getattr(digest, mutant.name)
         if mutant.name == "_CANONICAL_JSON":
             assert vars(mutant.value) != vars(original), mutant.key
         else:

@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 
 from refsync.config import Config, load_config
+from refsync.digest import digest
 from refsync.engine import Outcome, run
 from refsync.errors import RefsyncError, SafetyError, UsageError
-from refsync.plan import Plan, digest, show_key
+from refsync.keys import show_key
+from refsync.model import Plan
 from tests.fixtures.pg import DbPair
 
 SCENARIOS = sorted(p for p in (Path(__file__).parent / "scenarios").iterdir() if p.is_dir())

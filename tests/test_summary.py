@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from refsync.db import Identity
 from refsync.engine import Outcome
-from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update
+from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
 from tests.fixtures.gfm import render, shown
 

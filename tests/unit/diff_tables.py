@@ -1,5 +1,5 @@
 """Hand-built table layouts and rows for the diff's unit tests: what `catalog.layout` and
-`snapshot.read_rows` would hand `plan.diff`, without a database."""
+`snapshot.read_rows` would hand `diff.diff`, without a database."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from refsync.catalog import Layout, TextKind
 from refsync.config import Match, TableConfig
-from refsync.model import Row
-from refsync.plan import Plan, diff
+from refsync.diff import diff
+from refsync.model import Plan, Row
 
 
 def layout(

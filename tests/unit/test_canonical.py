@@ -24,19 +24,8 @@ import pytest
 from psycopg.types.range import Range
 
 from refsync.config import load_config
-from refsync.plan import (
-    Create,
-    Plan,
-    Ref,
-    Skip,
-    TablePlan,
-    Update,
-    _to_json,
-    canonical,
-    digest,
-    operation_texts,
-    to_json,
-)
+from refsync.digest import _to_json, canonical, digest, operation_texts, to_json
+from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 
 # --- the golden plan ------------------------------------------------------------------------
 

@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from refsync.plan import (
-    Plan,
-    TablePlan,
-    _decimal_or_null,
-    _differ,
-    _is_nan,
-    _json_or_null,
-    _same,
-)
+from refsync.compare import decimal_or_null, differ, is_nan, json_or_null, same
+from refsync.model import Plan, TablePlan
 
 NAN = float("nan")
 
@@ -87,16 +80,16 @@ DIFFERENT: list[tuple[Any, Any]] = [
 @pytest.mark.parametrize(("a", "b"), SAME)
 def test_same(a: Any, b: Any) -> None:
     """Equal by value and type."""
-    assert _same(a, b)
-    assert _same(b, a)
-    assert not _differ(a, b)
+    assert same(a, b)
+    assert same(b, a)
+    assert not differ(a, b)
 
 
 @pytest.mark.parametrize(("a", "b"), DIFFERENT)
 def test_different(a: Any, b: Any) -> None:
     """Different by value or by type."""
-    assert not _same(a, b)
-    assert _differ(a, b)
+    assert not same(a, b)
+    assert differ(a, b)
 
 
 @pytest.mark.parametrize(
@@ -117,17 +110,17 @@ def test_different(a: Any, b: Any) -> None:
 )
 def test_is_nan(value: Any, nan: bool) -> None:
     """NaN is a float or numeric NaN; text that says NaN is text."""
-    assert _is_nan(value) is nan
+    assert is_nan(value) is nan
 
 
 def test_numeric_and_json_text_become_values() -> None:
     """numeric text becomes an exact Decimal (its scale kept), JSON text data; NULL stays."""
-    assert repr(_decimal_or_null("10.50")) == "Decimal('10.50')"
-    assert _decimal_or_null(None) is None
-    assert _json_or_null('{"a": [1, 1.5, true, null]}') == {"a": [1, 1.5, True, None]}
-    assert repr(_json_or_null("1.0")) == "1.0"
-    assert _json_or_null("null") is None
-    assert _json_or_null(None) is None
+    assert repr(decimal_or_null("10.50")) == "Decimal('10.50')"
+    assert decimal_or_null(None) is None
+    assert json_or_null('{"a": [1, 1.5, true, null]}') == {"a": [1, 1.5, True, None]}
+    assert repr(json_or_null("1.0")) == "1.0"
+    assert json_or_null("null") is None
+    assert json_or_null(None) is None
 
 
 def test_plan_lookups_and_counts() -> None:

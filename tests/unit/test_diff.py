@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from refsync.diff import protect
 from refsync.errors import SafetyError
-from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update, key_of, protect, show_key
+from refsync.keys import key_of, show_key
+from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from tests.unit.diff_tables import layout, plan
 
 CATEGORIES = layout(

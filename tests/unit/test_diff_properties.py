@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refsync.plan import Plan
+from refsync.model import Plan
 from refsync.slug import slugify
 from tests.unit.diff_tables import layout, plan
 

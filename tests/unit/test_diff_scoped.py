@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from refsync.errors import SafetyError
-from refsync.plan import Create, Ref, Skip, TablePlan, Update, key_index, scoped_values, show_key
+from refsync.keys import key_index, scoped_values, show_key
+from refsync.model import Create, Ref, Skip, TablePlan, Update
 from tests.unit.diff_tables import layout, plan, rows
 
 TYPES = layout("provider_types", compare=("name",))

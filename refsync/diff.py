@@ -1,0 +1,295 @@
+"""The diff: a pure function from the two sides' rows to the plan.
+
+`diff` indexes each table's rows by match key on both sides (parents first: a scoped key and
+a pointer need their parent's keys), refuses dev rows it cannot match unambiguously, then
+plans each table in named steps:
+
+1. find the dev rows that may differ from their prod twin (`compare.changed_rows`);
+2. sort those into creates, updates (the columns that differ, old and new) and skips (an id
+   already taken in prod, a key several prod rows share);
+3. drop creates whose parent is neither in prod nor created, until none is left;
+4. skip new rows that point at each other in a cycle (`ordering`);
+5. skip updates that would point at a parent that will not exist;
+6. count the prod rows no dev row matches.
+
+`protect` then turns the updates of rows business data points at into skips. No database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import compress, repeat
+from operator import attrgetter
+from typing import Any, cast
+
+from refsync.catalog import Layout
+from refsync.compare import ABSENT, Compared, changed_rows, changes, compared_columns, converter
+from refsync.errors import SafetyError
+from refsync.keys import Side, Slugs, index, show_key
+from refsync.model import Create, Key, Plan, Ref, Row, Skip, TablePlan, Update
+from refsync.ordering import creation_waves, self_references
+
+#: At most this many dev rows are named when dev cannot be matched.
+_PROBLEMS_SHOWN = 50
+
+
+def diff(
+    layouts: Sequence[Layout],
+    dev_rows: Mapping[str, Sequence[Row]],
+    prod_rows: Mapping[str, Sequence[Row]],
+    dev_pk: Mapping[str, str] | None = None,
+) -> Plan:
+    """Compare dev and prod row sets table by table (parents first). Pure."""
+    dev_pk = dev_pk or {layout.name: layout.pk for layout in layouts}
+    dev: dict[str, Side] = {}
+    prod: dict[str, Side] = {}
+    problems: list[str] = []
+    for layout in layouts:
+        slugs = Slugs()
+        name = layout.name
+        dev[name] = index(dev_rows[name], layout.dev_read, layout, dev_pk[name], slugs, parents=dev)
+        prod[name] = index(
+            prod_rows[name], layout.prod_read, layout, layout.pk, slugs, parents=prod
+        )
+        problems += _unmatchable(layout, dev[name], dev_pk[name])
+    if problems:
+        _refuse_unmatchable(problems)
+    tables: list[TablePlan] = []
+    created: dict[str, set[Key]] = {}
+    for layout in layouts:
+        plan, created[layout.name] = _diff_table(layout, dev, prod, created, dev_pk[layout.name])
+        tables.append(plan)
+    return Plan(tuple(tables))
+
+
+def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:
+    """The dev rows without a key (the first 20) and the keys several dev rows share."""
+    slugged = layout.config.match.slug_from is not None
+    what = "slug of " + layout.match[0] if slugged else ", ".join(layout.match)
+    pk_at = layout.dev_read.index(dev_pk)
+    found = [f"{layout.name}: row {row[pk_at]!r} has an empty {what}" for row in dev.unkeyed[:20]]
+    for key, rows in sorted(dev.dupes.items()):
+        ids = [r[pk_at] for r in rows]
+        found.append(f"{layout.name}: key `{show_key(key)}` is shared by dev rows {ids}")
+    return found
+
+
+def _refuse_unmatchable(problems: list[str]) -> None:
+    more = len(problems) - _PROBLEMS_SHOWN
+    raise SafetyError(
+        "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
+        + "\n  ".join(problems[:_PROBLEMS_SHOWN])
+        + (f"\n  … and {more} more" if more > 0 else ""),
+        fix="rename or remove the duplicates in dev (every row needs a distinct, non-empty "
+        "match key), then re-run",
+    )
+
+
+@dataclass
+class _Sorted:
+    """Step 2's result: the changed dev rows sorted into creates, updates and skips."""
+
+    creates: dict[Key, Create] = field(default_factory=dict)
+    updates: list[Update] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+
+
+def _diff_table(
+    layout: Layout,
+    dev: Mapping[str, Side],
+    prod: Mapping[str, Side],
+    created: dict[str, set[Key]],
+    dev_pk: str,
+) -> tuple[TablePlan, set[Key]]:
+    """One table's plan, and the keys it creates (its children's parents may be among them)."""
+    dev_side, prod_side = dev[layout.name], prod[layout.name]
+    # Dev has no unkeyed or shared keys here (diff() refused them), so its keys are keys.
+    keys = cast(list[Key], dev_side.keys)
+    # Per dev row, its unique prod twin, or a row of stand-ins.
+    lookup = prod_side.by_key
+    if prod_side.dupes:
+        lookup = {k: r for k, r in lookup.items() if k not in prod_side.dupes}
+    absent: Row = (ABSENT,) * len(layout.prod_read)
+    twins: list[Row] = list(map(lookup.get, keys, repeat(absent)))
+
+    differs = changed_rows(layout, dev_side.rows, twins, dev, prod)
+    # Dev keys in row order: the outputs are sorted below, cheaper than sorting every key.
+    changed = compress(zip(keys, dev_side.rows, strict=True), differs)
+    found = _sort_changed(layout, changed, dev, prod, dev_pk)
+    unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
+    found.updates.sort(key=attrgetter("key"))
+
+    made = _drop_missing_parents(layout, found, prod, created)
+    _skip_cycles(layout, found, made)
+    writable = _writable_updates(layout, found, prod, created)
+    plan = TablePlan(
+        layout.name,
+        tuple(found.creates[k] for k in sorted(made)),
+        tuple(writable),
+        tuple(sorted(found.skips, key=lambda s: s.key)),
+        unchanged,
+        _prod_only(keys, twins, absent, dev_side, prod_side),
+    )
+    return plan, made
+
+
+def _sort_changed(
+    layout: Layout,
+    changed: Iterable[tuple[Key, Row]],
+    dev: Mapping[str, Side],
+    prod: Mapping[str, Side],
+    dev_pk: str,
+) -> _Sorted:
+    """Step 2: each changed dev row becomes a create, an update or a skip."""
+    prod_side = prod[layout.name]
+    inserted = [(c, layout.dev_read.index(c), converter(layout, dev, c)) for c in layout.insert]
+    compared = compared_columns(layout, dev, prod)
+    pk_at, prod_pk_at = layout.dev_read.index(dev_pk), layout.prod_read.index(layout.pk)
+    found = _Sorted()
+    for key, row in changed:
+        prod_row = prod_side.by_key.get(key)
+        if prod_row is None:
+            values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
+            made = _create(layout, key, row[pk_at], values, prod_side)
+            if isinstance(made, Skip):
+                found.skips.append(made)
+            else:
+                found.creates[key] = made
+        elif key in prod_side.dupes:
+            shared = len(prod_side.dupes[key])
+            why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
+            found.skips.append(Skip(key, "ambiguous", why))
+        elif update := _update(compared, key, row, prod_row, prod_pk_at):
+            found.updates.append(update)
+        # else: the same by `same` after all, counted as unchanged
+    return found
+
+
+def _create(
+    layout: Layout, key: Key, dev_id: Any, values: dict[str, Any], prod: Side
+) -> Create | Skip:
+    """A new row; its dev id too when prod does not generate ids, unless prod uses that id."""
+    if layout.pk_from_prod:
+        return Create(key, values)
+    if dev_id in prod.pks:
+        owner = prod.key_by_pk[dev_id]
+        shown = show_key(owner) if owner else "a row without key"
+        return Skip(key, "id-taken", f"id {dev_id!r} is already used in prod by `{shown}`")
+    return Create(key, {layout.pk: dev_id, **values})
+
+
+def _update(
+    compared: Sequence[Compared], key: Key, row: Row, prod_row: Row, prod_pk_at: int
+) -> Update | None:
+    found = changes(compared, prod_row, row)
+    return Update(key, prod_row[prod_pk_at], found, prod_row) if found else None
+
+
+def _resolve(
+    ref: Ref | None, prod: Mapping[str, Side], created: Mapping[str, set[Key]]
+) -> str | None:
+    """Why a reference cannot be written, or None when its target exists or will."""
+    if ref is None:
+        return None
+    if ref.key == ():
+        return f"its {ref.table} row does not exist in dev (dangling pointer)"
+    found = prod[ref.table].count(ref.key)
+    if found == 1 or (not found and ref.key in created.get(ref.table, set())):
+        return None
+    if found > 1:
+        return f"its {ref.table} `{show_key(ref.key)}` is ambiguous in prod"
+    return f"its {ref.table} `{show_key(ref.key)}` is neither in prod nor created by this plan"
+
+
+def _drop_missing_parents(
+    layout: Layout, found: _Sorted, prod: Mapping[str, Side], created: dict[str, set[Key]]
+) -> set[Key]:
+    """Step 3: the creates left once every create whose parent is neither in prod nor
+    created is dropped, until none is left: a chain (a self-referencing tree) loses every
+    descendant of a missing parent too. `created[layout.name]` is that same set throughout,
+    so a row sees its parents' fate as soon as it is known."""
+    made = set(found.creates)
+    created[layout.name] = made
+    dropped = True
+    while dropped:
+        dropped = False
+        for key in sorted(made):
+            values = found.creates[key].values
+            why = next(
+                (w for c in layout.references if (w := _resolve(values.get(c), prod, created))),
+                None,
+            )
+            if why:
+                made.discard(key)
+                found.skips.append(Skip(key, "parent-missing", why))
+                dropped = True
+    return made
+
+
+def _skip_cycles(layout: Layout, found: _Sorted, made: set[Key]) -> None:
+    """Step 4: new rows of a self-referencing table that point at each other in a cycle can
+    never be inserted parents first: skip them here rather than approve a plan apply cannot
+    write."""
+    self_refs = self_references(layout)
+    if not self_refs:
+        return
+    _, cyclic = creation_waves([found.creates[k] for k in made], self_refs)
+    for key in cyclic:
+        made.discard(key)
+        found.skips.append(
+            Skip(
+                key,
+                "parent-missing",
+                "its new parent rows point back at it (a cycle); break the cycle in dev",
+            )
+        )
+
+
+def _writable_updates(
+    layout: Layout, found: _Sorted, prod: Mapping[str, Side], created: Mapping[str, set[Key]]
+) -> list[Update]:
+    """Step 5: an update may point at a parent only once it is known which parents will
+    exist; the others become skips (with the changes they would have made)."""
+    writable = []
+    for update in found.updates:
+        blocked = next(
+            (
+                why
+                for c, (_, new) in update.changes.items()
+                if c in layout.references and (why := _resolve(new, prod, created))
+            ),
+            None,
+        )
+        if blocked:
+            found.skips.append(Skip(update.key, "parent-missing", blocked, update.changes))
+        else:
+            writable.append(update)
+    return writable
+
+
+def _prod_only(keys: list[Key], twins: list[Row], absent: Row, dev: Side, prod: Side) -> int:
+    """Step 6: prod rows no dev row matches: all of them but the unique twins found and the
+    rows of shared keys that dev has (counted from the stand-ins, without another set)."""
+    matched = len(keys) - twins.count(absent)
+    matched += sum(len(rows) for k, rows in prod.dupes.items() if k in dev.by_key)
+    return len(prod.rows) - matched
+
+
+def protect(plan: Plan, referenced: Mapping[str, Mapping[Any, Sequence[str]]]) -> Plan:
+    """Turn each update of a row that business data points at into a skip naming the tables."""
+    tables = []
+    for table in plan.tables:
+        used = referenced.get(table.name, {})
+        keep, skips = [], list(table.skips)
+        for update in table.updates:
+            by = used.get(update.pk)
+            if by:
+                why = f"in use by {', '.join(sorted(by))}"
+                skips.append(Skip(update.key, "protected", why, update.changes))
+            else:
+                keep.append(update)
+        tables.append(
+            replace(table, updates=tuple(keep), skips=tuple(sorted(skips, key=lambda s: s.key)))
+        )
+    return Plan(tuple(tables))

@@ -1,0 +1,158 @@
+"""The plan's canonical form and its digest: what a reviewer approves, byte for byte.
+
+The canonical form is a JSON object with four members:
+
+- `config`: the effective config (`Config.canonical()`);
+- `prod`: the prod identity (system identifier, fingerprint...);
+- `triggers`: the user triggers the writes fire, sorted labels;
+- `operations`: one object per write, in plan order (tables parents first; a table's
+  creates in key order, then its updates in key order):
+  `{"table", "op": "create", "key", "values"}` or
+  `{"table", "op": "update", "key", "id", "changes": {column: {"old", "new"}}}`.
+
+Values take their JSON form by type (`to_json`): text, integers, booleans and NULL as
+themselves; a Decimal as its string (scale kept: "10.00"); a finite float as a JSON number,
+NaN and the infinities as "NaN", "Infinity", "-Infinity"; dates, times and timestamps in ISO
+8601; a UUID as its string; bytes as "\\x" and hex; an interval as "<seconds> seconds"; a
+pointer (`Ref`) as `{"ref": table, "key": [...]}`; a key, list or tuple as a list; a dict
+with its keys as strings; anything else as `str()`.
+
+The digest is the SHA-256, in lower-case hex, of the UTF-8 bytes of
+`json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+allow_nan=False)`. The plan file writes each operation as the same text
+(`operation_texts`), so the digest can be checked from the file alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from refsync.model import Plan, Ref
+
+#: Types that are their own JSON form (exact types: a subclass takes the checks below).
+_JSON_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def to_json(value: Any) -> Any:
+    """A value in the canonical JSON form used by the digest and the plan file."""
+    if type(value) in _JSON_AS_IS:
+        return value
+    convert = _TO_JSON.get(type(value))
+    return convert(value) if convert is not None else _to_json(value)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Ref):
+        return {"ref": value.table, "key": [to_json(k) for k in value.key]}
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, float):
+        # A number stays a JSON number (inside jsonb too, where a string would change its
+        # type); NaN and the infinities, which JSON lacks, travel as float8's input text.
+        return value if math.isfinite(value) else repr(value).replace("inf", "Infinity")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, dt.timedelta):
+        return f"{value.total_seconds()} seconds"
+    return str(value)
+
+
+#: The common exact types straight to their conversion (the same as `_to_json`'s): a plan
+#: converts tens of thousands of keys, pointers, prices and timestamps.
+_TO_JSON: dict[type, Any] = {
+    tuple: lambda v: [to_json(k) for k in v],
+    Ref: lambda v: {"ref": v.table, "key": [to_json(k) for k in v.key]},
+    decimal.Decimal: str,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    uuid.UUID: str,
+}
+
+
+def canonical(
+    plan: Plan,
+    config: dict[str, Any],
+    prod_identity: Mapping[str, Any],
+    triggers: Sequence[str] = (),
+) -> dict[str, Any]:
+    """What the digest covers: config, prod identity, the user triggers the writes fire,
+    every write with old and new values. A trigger added after the review changes it."""
+    # Most values (text, integers, booleans, NULL) are their own JSON form: the type test
+    # inline spares a call per value on a large plan.
+    as_is = _JSON_AS_IS
+    operations: list[dict[str, Any]] = []
+    for table in plan.tables:
+        name = table.name
+        for c in table.creates:
+            operations.append(
+                {
+                    "table": name,
+                    "op": "create",
+                    "key": to_json(c.key),
+                    "values": {
+                        k: v if type(v) in as_is else to_json(v) for k, v in c.values.items()
+                    },
+                }
+            )
+        for u in table.updates:
+            operations.append(
+                {
+                    "table": name,
+                    "op": "update",
+                    "key": to_json(u.key),
+                    "id": u.pk if type(u.pk) in as_is else to_json(u.pk),
+                    "changes": {
+                        k: {"old": to_json(o), "new": to_json(n)} for k, (o, n) in u.changes.items()
+                    },
+                }
+            )
+    return {
+        "config": config,
+        "prod": dict(prod_identity),
+        "triggers": list(triggers),
+        "operations": operations,
+    }
+
+
+#: The digest's text: sorted keys, no spaces, UTF-8 as is, no NaN.
+_CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def operation_texts(canonical_form: Mapping[str, Any]) -> list[str]:
+    """Each operation as the digest's text; the plan file writes these same strings."""
+    return [_CANONICAL_JSON.encode(op) for op in canonical_form["operations"]]
+
+
+def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None = None) -> str:
+    """SHA-256 of `json.dumps(canonical_form, sort_keys=True, separators=(",", ":"))`.
+
+    `operations` are `operation_texts(canonical_form)` when the caller has them already: the
+    text hashed is the same, built from the operations' texts instead of encoding them again.
+    """
+    ops = operation_texts(canonical_form) if operations is None else operations
+    encode = _CANONICAL_JSON.encode
+    members = [
+        encode(k) + ":" + ("[" + ",".join(ops) + "]" if k == "operations" else encode(v))
+        for k, v in sorted(canonical_form.items())
+    ]
+    text = "{" + ",".join(members) + "}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
