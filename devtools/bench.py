@@ -3,6 +3,10 @@
     python3 tasks.py bench                       # 1k, 10k and 100k services
     python3 tasks.py bench --sizes 1000,10000    # chosen sizes
     python3 tasks.py bench --with-1m             # adds 1,000,000 services (no row-by-row there)
+    python3 tasks.py bench --with-1m --wide      # and the largest size with 2 KB descriptions
+
+The wide variant pads every service's description to about 2 KB on both sides (a compared
+column), to show whether memory grows with the width of the compared columns.
 
 For each size it makes a dev database and a seeded prod *template* on one embedded server
 (``devtools.seed.seed_scale``: 5% new, 5% changed, 2% protected), then times every contender
@@ -219,11 +223,20 @@ class Measured:
     stdout: str
 
 
+#: The wide variant's description per service, in bytes (`--wide`).
+WIDE_BYTES = 2048
+
+
 @dataclass(frozen=True)
 class Row:
     size: int
     contender: str
     measured: Measured
+    wide: bool = False  # every description padded to WIDE_BYTES
+
+    @property
+    def label(self) -> str:
+        return f"{self.size:,}" + (" (2 KB descriptions)" if self.wide else "")
 
 
 _TRIPS = re.compile(r"round trips: dev (\d+), prod (\d+)")
@@ -286,12 +299,12 @@ class Bench:
         finally:
             self.server.stop()
 
-    def prepare(self, size: int) -> tuple[str, str, dict[str, int]]:
+    def prepare(self, size: int, wide: bool = False) -> tuple[str, str, dict[str, int]]:
         """Create and seed ``bench_dev_<n>_<tag>`` and the prod template ``bench_tpl_<n>_<tag>``
         (the tag keeps two benchmarks on one shared server apart)."""
         from devtools import roles, seed
 
-        tag = self.dev_role.rsplit("_", 1)[-1]
+        tag = self.dev_role.rsplit("_", 1)[-1] + ("_wide" if wide else "")
         dev_db, tpl_db = f"bench_dev_{size}_{tag}", f"bench_tpl_{size}_{tag}"
         for name in (dev_db, tpl_db):
             self.server.drop_database(name)
@@ -304,7 +317,15 @@ class Bench:
             roles.grant_prod(prod, tpl_db, self.prod_role)
             seed.set_fingerprint(dev, "dev", f"bench-dev-{size}-fingerprint")
             seed.set_fingerprint(prod, "prod", f"bench-prod-{size}-fingerprint")
-            counts = seed.seed_scale(dev, prod, size, new=0.05, changed=0.05, protected=0.02)
+            counts = seed.seed_scale(
+                dev,
+                prod,
+                size,
+                new=0.05,
+                changed=0.05,
+                protected=0.02,
+                description_bytes=WIDE_BYTES if wide else 0,
+            )
             # The old script looked rows up by name; without an index on it every lookup is a
             # scan and the baseline would be quadratic. Every contender gets the same indexes.
             prod.execute('CREATE INDEX bench_services_name ON "services" ("name")')
@@ -369,10 +390,11 @@ class Bench:
             ).fetchone()
         return str(row[0]) if row else ""
 
-    def measure(self, size: int) -> list[Row]:
+    def measure(self, size: int, wide: bool = False) -> list[Row]:
         started = time.perf_counter()
-        dev_db, tpl_db, counts = self.prepare(size)
-        _progress(f"{_fmt_size(size)}: seeded in {time.perf_counter() - started:.1f}s: {counts}")
+        dev_db, tpl_db, counts = self.prepare(size, wide)
+        seconds = time.perf_counter() - started
+        _progress(f"{_fmt_size(size)}{' wide' if wide else ''}: seeded in {seconds:.1f}s: {counts}")
         results: dict[str, list[Measured]] = {}
         contents: dict[str, str] = {}
 
@@ -404,7 +426,7 @@ class Bench:
             self.server.drop_database(prod)
 
         # The baseline is the slow one; once is enough to know how slow.
-        if size <= BASELINE_MAX:
+        if size <= BASELINE_MAX and not wide:
             prod = self.fresh_prod(tpl_db)
             record("row-by-row", self.other("baseline", dev_db, prod))
             contents["baseline"] = self.content(prod)
@@ -419,7 +441,7 @@ class Bench:
         for name in (dev_db, tpl_db):
             self.server.drop_database(name)
         order = ("refsync plan", "floor plan", "refsync apply", "floor apply", "row-by-row")
-        return [Row(size, name, _median(results[name])) for name in order if name in results]
+        return [Row(size, name, _median(results[name]), wide) for name in order if name in results]
 
 
 def _median(runs: list[Measured]) -> Measured:
@@ -436,11 +458,11 @@ def table(rows: Sequence[Row]) -> str:
         "| services | contender | seconds | peak MiB | round trips (dev / prod) |",
         "|---:|---|---:|---:|---:|",
     ]
-    by: dict[tuple[int, str], Measured] = {(r.size, r.contender): r.measured for r in rows}
+    by: dict[tuple[str, str], Measured] = {(r.label, r.contender): r.measured for r in rows}
     for r in rows:
         m = r.measured
         lines.append(
-            f"| {r.size:,} | {r.contender} | {m.seconds:.2f} | {m.peak_mib:.0f} | "
+            f"| {r.label} | {r.contender} | {m.seconds:.2f} | {m.peak_mib:.0f} | "
             f"{m.dev_trips:,} / {m.prod_trips:,} |"
         )
     lines += [
@@ -449,11 +471,11 @@ def table(rows: Sequence[Row]) -> str:
         "| apply: row-by-row / refsync |",
         "|---:|---:|---:|---:|",
     ]
-    for size in dict.fromkeys(r.size for r in rows):
+    for size in dict.fromkeys(r.label for r in rows):
         plan, apply = by[(size, "refsync plan")], by[(size, "refsync apply")]
         baseline = by.get((size, "row-by-row"))
         lines.append(
-            f"| {size:,} | {plan.seconds / by[(size, 'floor plan')].seconds:.2f}× | "
+            f"| {size} | {plan.seconds / by[(size, 'floor plan')].seconds:.2f}× | "
             f"{apply.seconds / by[(size, 'floor apply')].seconds:.2f}× | "
             + (f"{baseline.seconds / apply.seconds:.1f}× |" if baseline else "not run |")
         )
@@ -498,9 +520,13 @@ that refsync's apply and the baseline leave the same services behind.
 
 
 def _memory_note(rows: Sequence[Row]) -> str:
-    peak = {r.size: r.measured.peak_mib for r in rows if r.contender == "refsync apply"}
+    peak = {
+        r.size: r.measured.peak_mib for r in rows if r.contender == "refsync apply" and not r.wide
+    }
+    wide = {r.label: r.measured.peak_mib for r in rows if r.contender == "refsync apply" and r.wide}
     lines = ["## Memory (refsync apply, peak RSS)", ""]
     lines += [f"- {size:,} services: {mib:.0f} MiB (measured)" for size, mib in peak.items()]
+    lines += [f"- {label} services: {mib:.0f} MiB (measured)" for label, mib in wide.items()]
     if 1_000_000 not in peak and {10_000, 100_000} <= peak.keys():
         per_row = (peak[100_000] - peak[10_000]) / 90_000
         estimate = peak[100_000] + per_row * 900_000
@@ -512,7 +538,15 @@ def _memory_note(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+#: The hand-written section of RESULTS that a new measurement keeps as it is: what each
+#: attempt at speed or memory bought, including the ones that were reverted.
+ATTEMPTS = "## What each attempt bought"
+
+
 def write_results(rows: Sequence[Row], command: str, pg_version: str, repeat: int) -> str:
+    kept = ""
+    if RESULTS.exists() and ATTEMPTS in RESULTS.read_text():
+        kept = "\n" + RESULTS.read_text()[RESULTS.read_text().index(ATTEMPTS) :]
     text = (
         "# Benchmark\n\n"
         f"Measured {dt.date.today().isoformat()} with:\n\n"
@@ -524,7 +558,7 @@ def write_results(rows: Sequence[Row], command: str, pg_version: str, repeat: in
         "child process, interpreter start and imports included; peak MiB is that "
         "process's maximum resident set size.\n\n"
         f"{table(rows)}\n\n"
-        f"{_memory_note(rows)}\n\n{_METHOD}"
+        f"{_memory_note(rows)}\n\n{_METHOD}{kept}"
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(text)
@@ -535,6 +569,11 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python3 tasks.py bench", description=__doc__)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--with-1m", action="store_true", help="also measure 1,000,000 services")
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help=f"also measure the largest size with {WIDE_BYTES}-byte descriptions",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {RESULTS}")
     parser.add_argument("--contender", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
@@ -554,6 +593,8 @@ def main(argv: Sequence[str]) -> int:
         try:
             for size in sizes:
                 rows += bench.measure(size)
+            if args.wide:
+                rows += bench.measure(max(sizes), wide=True)
         finally:
             bench.stop()
     print(table(rows))

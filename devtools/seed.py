@@ -375,12 +375,15 @@ def seed_scale(
     changed: float = 0.05,
     protected: float = 0.02,
     seed: int = 0,
+    description_bytes: int = 0,
 ) -> dict[str, int]:
     """Fill dev and prod with ``services`` generated services; return the expected counts.
 
     Bands of the per-row hash: [0, new) exist only in dev; [new, new+changed) differ in
     price and description in prod; protected rows straddle the end of the changed band so
     half of them are also changed. Dev ids are ``d_<n>``, prod ids ``p_<n>``.
+    ``description_bytes`` pads every service's description (both sides alike, so an unchanged
+    row stays unchanged) to about that many bytes: the benchmark's wide variant.
     """
     params: dict[str, Any] = {
         "n": services,
@@ -390,6 +393,9 @@ def seed_scale(
         "changed_end": new + changed,
         "prot_lo": new + changed - protected / 2,
         "prot_hi": new + changed + protected / 2,
+        "pad": " " + "lorem ipsum dolor sit amet " * (description_bytes // 27)
+        if description_bytes
+        else "",
     }
     dev_conn.execute(
         """INSERT INTO "service_categories"
@@ -410,7 +416,7 @@ def seed_scale(
     dev_conn.execute(
         """INSERT INTO "services"
              ("id", "name", "description", "price", "categoryId", "createdAt", "updatedAt")
-           SELECT 'd_' || n, 'Service ' || n, 'Description of service ' || n,
+           SELECT 'd_' || n, 'Service ' || n, 'Description of service ' || n || %(pad)s,
                   10 + (n::int8 * 7919 %% 50000) / 100.0, 'dc_' || ((n - 1) / 50 + 1),
                   '2025-06-01', '2025-06-01'
            FROM generate_series(1, %(n)s) AS n""",
@@ -421,7 +427,7 @@ def seed_scale(
              ("id", "name", "description", "price", "categoryId", "createdAt", "updatedAt")
            SELECT 'p_' || n, 'Service ' || n,
                   CASE WHEN b < %(changed_end)s THEN 'Old description of service ' || n
-                       ELSE 'Description of service ' || n END,
+                       ELSE 'Description of service ' || n END || %(pad)s,
                   10 + (n::int8 * 7919 %% 50000) / 100.0
                      + CASE WHEN b < %(changed_end)s THEN 5 ELSE 0 END,
                   'pc_' || ((n - 1) / 50 + 1), '2025-02-10', '2025-02-10'

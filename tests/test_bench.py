@@ -18,7 +18,10 @@ from devtools.bench import RESULTS, ROOT
 def test_bench_runs_every_contender_and_agrees_with_the_baseline() -> None:
     before = RESULTS.read_text()
     proc = subprocess.run(
-        [sys.executable, "-m", "devtools.bench", "--sizes", "300", "--repeat", "1", "--no-write"],
+        [
+            *(sys.executable, "-m", "devtools.bench", "--sizes", "300", "--repeat", "1"),
+            *("--wide", "--no-write"),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -46,4 +49,7 @@ def test_bench_runs_every_contender_and_agrees_with_the_baseline() -> None:
     assert rows["refsync plan"][1] < rows["refsync apply"][1] < 40
     assert rows["row-by-row"][1] > 600  # a SELECT and counts per row
     assert re.search(r"^\| 300 \| [\d.]+× \| [\d.]+× \| [\d.]+× \|$", proc.stdout, re.MULTILINE)
+    # The wide variant (2 KB descriptions) ran every contender but the row-by-row baseline.
+    wide = re.findall(r"^\| 300 \(2 KB descriptions\) \| ([a-z -]+) \|", proc.stdout, re.MULTILINE)
+    assert wide == ["refsync plan", "floor plan", "refsync apply", "floor apply"], proc.stdout
     assert RESULTS.read_text() == before  # --no-write kept the committed figures
