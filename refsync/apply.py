@@ -21,7 +21,7 @@ from refsync.db import Database
 from refsync.errors import OperationalError
 from refsync.model import Key, Row
 from refsync.plan import Create, Plan, Ref, key_index, key_of, scoped_values, to_json
-from refsync.snapshot import cols, only, rel
+from refsync.sqlparts import cols, only, rel
 
 
 @dataclass(frozen=True)
