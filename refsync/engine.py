@@ -20,12 +20,14 @@ from refsync import guard
 from refsync.apply import Written, write
 from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
 from refsync.config import Config
-from refsync.db import Database, Identity, Timeouts
+from refsync.db import Database
 from refsync.errors import SafetyError
 from refsync.model import Row
 from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
 from refsync.privileges import Missing, Need, excess_privileges, missing_privileges
+from refsync.session import Timeouts
 from refsync.snapshot import (
+    Identity,
     check_distinct,
     fingerprint,
     identity,

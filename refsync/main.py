@@ -19,13 +19,13 @@ from typing import TextIO
 
 from refsync import github, pr_comment
 from refsync.config import load_config
-from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
 from refsync.plan import show_key
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
 from refsync.secrets import raw_secrets, scrub
+from refsync.session import Timeouts
 
 PLAN_FILE = "refsync-plan.json"
 #: Warning annotations GitHub shows per step (it drops the rest without a word).

@@ -5,13 +5,14 @@ business data points at. One statement per table per side; one per referencing c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
 
 from refsync.catalog import Catalog, KeyEquality, Layout, Referrer
 from refsync.config import Config, FingerprintConfig
-from refsync.db import Database, Identity
+from refsync.db import Database, Side
 from refsync.errors import SafetyError, UsageError
 from refsync.model import Relation, Row
 from refsync.sqlparts import only, rel, select_list
@@ -38,6 +39,23 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE con.contype = 'f' AND n.nspname = %s AND c.relname = %s
 ORDER BY 1"""
 )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a connection reached: shown in the summary, hashed into the digest (prod)."""
+
+    side: Side
+    host: str
+    port: str
+    database: str
+    user: str
+    system_identifier: str
+    database_oid: int
+    server_version: int
+
+    def display(self) -> str:
+        return f"{self.database} on {self.host}:{self.port} as {self.user}"
 
 
 def identity(db: Database, host: str, port: str) -> Identity:
