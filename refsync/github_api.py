@@ -5,7 +5,7 @@ fails closed) and `refsync.pr_comment` (the opt-in plan comment, which never fai
 `call` raises `ApiError`s that say what happened, and each user turns them into its own
 messages. The token goes only to an https API (`api_base`; plain http only for a loopback
 host, a local fake of the API in tests) and is never replayed to wherever a redirect points
-(`no_redirect_opener`). Stdlib only; urllib.request is imported on the first call, so a
+(`_no_redirect_opener`). Stdlib only; urllib.request is imported on the first call, so a
 plan that speaks no HTTP does not pay for it at start-up.
 """
 
@@ -85,7 +85,7 @@ def api_base(api_url: str) -> str:
     )
 
 
-def no_redirect_opener() -> urllib.request.OpenerDirector:
+def _no_redirect_opener() -> urllib.request.OpenerDirector:
     # Imported here: only apply's approval check and the opt-in comment speak HTTP, and
     # urllib.request (with http.client) would add to every plan's start-up.
     import urllib.request  # noqa: PLC0415
@@ -112,7 +112,7 @@ def call(
     `payload`, when given, is sent as JSON. Raises `StatusError`, `UnreachableError` or
     `TooLargeError`; never follows a redirect."""
     import urllib.error  # noqa: PLC0415 - only apply and the comment speak HTTP
-    import urllib.request  # noqa: PLC0415 - see no_redirect_opener
+    import urllib.request  # noqa: PLC0415 - see _no_redirect_opener
 
     headers = {
         "Accept": "application/vnd.github+json",
@@ -127,7 +127,7 @@ def call(
         url, data=data, method=method, headers=headers
     )
     try:
-        with no_redirect_opener().open(request, timeout=timeout) as response:
+        with _no_redirect_opener().open(request, timeout=timeout) as response:
             body: bytes = response.read(MAX_BODY + 1)
     except urllib.error.HTTPError as exc:
         raise StatusError(exc.code, _detail(exc)) from None
