@@ -23,7 +23,7 @@ from refsync.errors import OperationalError
 from refsync.keys import key_index, key_of, scoped_values
 from refsync.model import Create, Key, Plan, Ref, Row
 from refsync.ordering import creation_waves, self_references
-from refsync.snapshot import cols, only, rel
+from refsync.sqlparts import cols, only, rel
 
 
 @dataclass(frozen=True)

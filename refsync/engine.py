@@ -20,13 +20,15 @@ from refsync import guard
 from refsync.apply import Written, write
 from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
 from refsync.config import Config
-from refsync.db import Database, Identity, Timeouts
+from refsync.db import Database
 from refsync.diff import diff, protect
 from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import SafetyError
 from refsync.model import Plan, Row
 from refsync.privileges import Missing, Need, excess_privileges, missing_privileges
+from refsync.session import Timeouts
 from refsync.snapshot import (
+    Identity,
     check_distinct,
     fingerprint,
     identity,

@@ -27,7 +27,7 @@ case-insensitive). A value such as ``"x\\n::warning::forged"`` would otherwise s
 command line. The design: every line refsync writes goes through a `LineGate`, which makes
 each line inert (`inert`): control and format characters (so no CR or LF of data) become
 visible, a line that would start with ``::`` gets a backslash before it, and ``##[``
-becomes ``##\\[``. Only `refsync.github.Workflow` writes command lines past the gate, and
+becomes ``##\\[``. Only `refsync.runner.Workflow` writes command lines past the gate, and
 it escapes their data (`command_data`, `command_property`) so a value stays on its line.
 
 Why not ``::stop-commands::<token>`` around untrusted output: its on/off state is shared by
@@ -159,7 +159,7 @@ class LineGate(io.TextIOBase, TextIO):
 
     A partial line is held until its newline (or `end_line`), so a line is always judged
     whole, as the runner reads it. `command_line` is the one way past the gate, for the
-    command lines `refsync.github.Workflow` builds from escaped data."""
+    command lines `refsync.runner.Workflow` builds from escaped data."""
 
     def __init__(self, raw: TextIO) -> None:
         super().__init__()

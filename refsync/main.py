@@ -17,15 +17,18 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from refsync import github, pr_comment
+from refsync import pr_comment
+from refsync.approval import verify_approval
 from refsync.config import load_config
-from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
+from refsync.inputs import read_inputs, secret_input_values
 from refsync.keys import show_key
 from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+from refsync.runner import Workflow, append_summary, env_path, write_outputs
 from refsync.secrets import raw_secrets, scrub
+from refsync.session import Timeouts
 
 PLAN_FILE = "refsync-plan.json"
 #: Warning annotations GitHub shows per step (it drops the rest without a word).
@@ -41,7 +44,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
-    wf = github.Workflow(stdout)
+    wf = Workflow(stdout)
     err = LineGate(stderr)
     try:
         return _main(env, wf, err)
@@ -50,11 +53,11 @@ def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
         err.end_line()
 
 
-def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
-    secrets = raw_secrets(github.secret_input_values(env))
+def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
+    secrets = raw_secrets(secret_input_values(env))
     for secret in secrets:
         wf.mask(secret)
-    summary_path = github.env_path(env, "GITHUB_STEP_SUMMARY")
+    summary_path = env_path(env, "GITHUB_STEP_SUMMARY")
     signal.signal(signal.SIGTERM, _on_sigterm)
 
     def log(message: str) -> None:
@@ -63,12 +66,12 @@ def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
         wf.console.flush()
 
     try:
-        inputs = github.read_inputs(env)
+        inputs = read_inputs(env)
         config = load_config(inputs.config)
         timeouts = Timeouts.from_env(env)
         approvers: tuple[str, ...] = ()
         if inputs.mode == "apply":
-            approval = github.verify_approval(
+            approval = verify_approval(
                 api_url=env.get("GITHUB_API_URL", ""),
                 repository=env.get("GITHUB_REPOSITORY", ""),
                 run_id=env.get("GITHUB_RUN_ID", ""),
@@ -94,9 +97,7 @@ def _main(env: Mapping[str, str], wf: github.Workflow, err: LineGate) -> int:
         text = scrub(str(exc), secrets)
         wf.error(text, title=exc.title)
         err.write(f"{exc.title}: {visible(text, keep=chr(10))}\n")
-        github.append_summary(
-            summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n"
-        )
+        append_summary(summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n")
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         text = scrub(f"{type(exc).__name__}: {exc}", secrets)
@@ -130,7 +131,7 @@ def _report(
     outcome: Outcome,
     *,
     env: Mapping[str, str],
-    wf: github.Workflow,
+    wf: Workflow,
     summary_path: Path | None,
     approvers: tuple[str, ...],
     log: Callable[[str], None],
@@ -176,8 +177,8 @@ def _report(
             )
     console_report(outcome, wf.console)
     markdown = summary(outcome, approvers)
-    github.append_summary(summary_path, markdown)
-    github.write_outputs(github.env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
+    append_summary(summary_path, markdown)
+    write_outputs(env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
     log(f"plan digest: {outcome.digest}")
     log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
     if pr_token is not None:

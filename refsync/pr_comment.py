@@ -21,9 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from refsync import __version__
 from refsync.errors import ApprovalError
-from refsync.github import api_base, no_redirect_opener
+from refsync.github_api import StatusError, TooLargeError, UnreachableError, api_base, call
 
 #: GitHub refuses a comment body over 65,536 characters.
 COMMENT_LIMIT = 65_536
@@ -31,6 +30,7 @@ COMMENT_LIMIT = 65_536
 MAX_PAGES = 30
 _EVENTS = ("pull_request", "pull_request_target")
 _TIMEOUT = 10.0
+_JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -153,30 +153,16 @@ def _find(where: Target, repo: str, token: str) -> int | None:
 
 
 def _call(method: str, url: str, token: str, payload: object = None) -> object:
-    import urllib.error  # noqa: PLC0415 - only this opt-in step speaks HTTP in a plan
-    import urllib.request  # noqa: PLC0415
-
-    data = None if payload is None else json.dumps(payload).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - api_base allows https (or loopback http)
-        url,
-        data=data,
-        method=method,
-        headers={
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {token}",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "User-Agent": f"refsync/{__version__}",
-            "Content-Type": "application/json",
-        },
-    )
+    # Every call is sent as JSON; an empty answer is None.
     try:
-        with no_redirect_opener().open(request, timeout=_TIMEOUT) as response:
-            raw = response.read(4 * 1024 * 1024)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _ApiError(f"{method} answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise _ApiError(f"{method} failed: {getattr(exc, 'reason', exc)}") from None
+        raw = call(method, url, token, timeout=_TIMEOUT, payload=payload, content_type=_JSON)
+    except StatusError as exc:
+        raise _ApiError(f"{method} answered HTTP {exc.status}") from None
+    except UnreachableError as exc:
+        raise _ApiError(f"{method} failed: {exc.reason}") from None
+    except TooLargeError:
+        # Longer than anything GitHub answers here; cut off there, it would not parse either.
+        raise _ApiError(f"{method} did not answer JSON") from None
     try:
         return json.loads(raw) if raw else None
     except ValueError:

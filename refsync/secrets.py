@@ -30,7 +30,7 @@ from psycopg.conninfo import conninfo_to_dict
 from refsync.errors import UsageError
 
 if TYPE_CHECKING:
-    from refsync.github import Inputs
+    from refsync.inputs import Inputs
 
 _URL_SCHEMES = ("postgresql", "postgres")
 #: The fields a connection error names, and that both readers must agree on.

@@ -4,16 +4,18 @@ business data points at. One statement per table per side; one per referencing c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
 
 from refsync.catalog import Catalog, KeyEquality, Layout, Referrer
 from refsync.config import Config, FingerprintConfig
-from refsync.db import Database, Identity
+from refsync.db import Database, Side
 from refsync.errors import SafetyError, UsageError
 from refsync.model import Relation, Row
+from refsync.sqlparts import only, rel, select_list
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,
@@ -39,25 +41,26 @@ ORDER BY 1"""
 )
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a connection reached: shown in the summary, hashed into the digest (prod)."""
+
+    side: Side
+    host: str
+    port: str
+    database: str
+    user: str
+    system_identifier: str
+    database_oid: int
+    server_version: int
+
+    def display(self) -> str:
+        return f"{self.database} on {self.host}:{self.port} as {self.user}"
+
+
 def identity(db: Database, host: str, port: str) -> Identity:
     [(database, user, sysid, oid, version)] = db.execute(_IDENTITY)
     return Identity(db.side, host, port, database, user, sysid, oid, version)
-
-
-def rel(relation: Relation) -> sql.Composable:
-    return sql.Identifier(*relation)
-
-
-def only(relation: Relation) -> sql.Composable:
-    """The relation without its inheritance children or partitions, as every read, lock and
-    update of a configured table names it (the statement guard refuses it otherwise)."""
-    return sql.SQL("ONLY {}").format(sql.Identifier(*relation))
-
-
-def cols(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
-    if prefix is None:
-        return sql.SQL(", ").join(sql.Identifier(c) for c in names)
-    return sql.SQL(", ").join(sql.Identifier(prefix, c) for c in names)
 
 
 def fingerprint(db: Database, fp: FingerprintConfig) -> str:
@@ -132,14 +135,6 @@ def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> 
             "dev and prod carry the same fingerprint; one was probably restored from the other",
             fix="give each database its own fingerprint value in its metadata row",
         )
-
-
-def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Composable:
-    """The columns to read, those in `as_text` as their text (`"price"::text`)."""
-    return sql.SQL(", ").join(
-        sql.SQL("{}::text").format(sql.Identifier(c)) if c in as_text else sql.Identifier(c)
-        for c in columns
-    )
 
 
 def read_rows(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from refsync.github import INPUT_NAMES, read_inputs
+from refsync.inputs import INPUT_NAMES, read_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -11,8 +11,8 @@ import pytest
 from devtools.fake_github import SCENARIOS, FakeGitHub, Scenario
 from devtools.pgserver import StatementLog
 from devtools.runner import run_entrypoint
+from refsync.approval import Approval, verify_approval
 from refsync.errors import ApprovalError
-from refsync.github import Approval, verify_approval
 from tests.fixtures.faults import closed_port, plan_inputs
 from tests.fixtures.pg import DbPair
 

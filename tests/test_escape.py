@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refsync.escape import LineGate, code, inert, md, pre, visible
-from refsync.github import Workflow
+from refsync.runner import Workflow
 from tests.fixtures.gfm import render, shown
 from tests.fixtures.workflow import command_name, commands
 

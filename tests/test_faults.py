@@ -20,8 +20,9 @@ from devtools.runner import RunResult, run_entrypoint, runner_env
 from refsync import engine
 from refsync.catalog import build_layouts, read_catalog
 from refsync.config import load_config
-from refsync.db import Database, Timeouts
+from refsync.db import Database
 from refsync.main import TerminatedError
+from refsync.session import Timeouts
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import (
     Background,

@@ -1,4 +1,4 @@
-"""Action inputs, workflow commands and file commands (refsync.github)."""
+"""Action inputs (refsync.inputs), workflow commands and file commands (refsync.runner)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,8 @@ import pytest
 
 from refsync.errors import UsageError
 from refsync.escape import command_data, command_property
-from refsync.github import (
-    INPUT_NAMES,
-    Inputs,
-    Workflow,
-    append_summary,
-    read_inputs,
-    write_outputs,
-)
+from refsync.inputs import INPUT_NAMES, Inputs, read_inputs
+from refsync.runner import Workflow, append_summary, write_outputs
 from refsync.secrets import secrets_to_mask
 
 DEV = "postgresql://dev_user:dev%40secret@dev-db.internal:5432/app_dev"

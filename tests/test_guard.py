@@ -293,7 +293,7 @@ def test_partitioned_business_table_is_read_whole_but_never_locked() -> None:
         check('SELECT b."serviceId" FROM "public"."bookings" b FOR SHARE', PARTITIONED)
 
 
-# Each transaction's own settings (refsync.db.TransactionSettings): set with set_config(...,
+# Each transaction's own settings (refsync.session.TransactionSettings): set with set_config(...,
 # true) right after BEGIN, then read back with current_setting before any data statement.
 TRANSACTION_SETTINGS = [
     "SELECT pg_catalog.set_config('lock_timeout', '5000', true),"

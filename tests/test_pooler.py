@@ -16,7 +16,8 @@ from psycopg import sql
 from devtools import seed
 from devtools.pgbouncer import PgBouncer
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database
+from refsync.session import Timeouts
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import FINGERPRINT, REFERENCE, both_checksums, plan
 

@@ -9,8 +9,9 @@ from psycopg import sql
 
 from devtools import seed
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database
 from refsync.privileges import excess_privileges
+from refsync.session import Timeouts
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import FINGERPRINT, REFERENCE, plan
 

@@ -13,7 +13,8 @@ from devtools import seed
 from devtools.fake_github import FakeGitHub
 from devtools.runner import run_entrypoint
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database
+from refsync.session import Timeouts
 from tests.fixtures.pg import DbPair
 
 SERVICES = 12_000
@@ -95,7 +96,7 @@ def test_without_chunked_rows_the_read_is_one_fetch(
         try:
             rows = db.execute(query, stream=True, progress=lambda rows, seconds: heard.append(rows))
             # The read is still one statement; the transaction's settings and their
-            # read-back (refsync.db.TransactionSettings) come before it.
+            # read-back (refsync.session.TransactionSettings) come before it.
             assert db.round_trips == 1 + 2
             return rows
         finally:

@@ -13,8 +13,9 @@ from psycopg import sql
 from devtools import seed
 from devtools.pgserver import StatementLog
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database
 from refsync.errors import RefsyncError
+from refsync.session import Timeouts
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import (
     FINGERPRINT,

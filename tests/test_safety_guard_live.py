@@ -9,8 +9,9 @@ from psycopg import sql
 
 from devtools.pgserver import StatementLog
 from refsync import guard
-from refsync.db import Database, Timeouts
+from refsync.db import Database
 from refsync.errors import GuardError
+from refsync.session import Timeouts
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import FINGERPRINT, REFERENCE
 
@@ -58,7 +59,8 @@ def test_refused_statement_never_reaches_the_server(
         assert reason in refused.value.message
         assert "nothing was sent to the database" in str(refused.value)
         db.execute(sql.SQL(CONTROL))  # proves the session and the log are live
-        # The transaction's own settings, then their read-back (refsync.db.TransactionSettings).
+        # The transaction's own settings, then their read-back
+        # (refsync.session.TransactionSettings).
         own = [
             q.as_string() for q in (db.settings.set_statement(), db.settings.read_back_statement())
         ]

@@ -16,7 +16,9 @@ from psycopg import sql
 from devtools import seed
 from devtools.pgserver import StatementLog
 from refsync import guard
-from refsync.db import Database, Timeouts, TransactionSettings, pooler_hint
+from refsync.db import Database
+from refsync.db_errors import pooler_hint
+from refsync.session import Timeouts, TransactionSettings
 from tests.fixtures import faults
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import (

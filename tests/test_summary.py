@@ -8,10 +8,10 @@ import io
 import json
 from decimal import Decimal
 
-from refsync.db import Identity
 from refsync.engine import Outcome
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
+from refsync.snapshot import Identity
 from tests.fixtures.gfm import render, shown
 
 MIB = 1024 * 1024

@@ -242,7 +242,7 @@ def test_setting_names_are_case_insensitive() -> None:
 
 # --- set_config: a transaction's own settings -----------------------------------------------
 
-#: What each transaction sends right after BEGIN (refsync.db.TransactionSettings).
+#: What each transaction sends right after BEGIN (refsync.session.TransactionSettings).
 SETTINGS_SELECT = (
     "SELECT pg_catalog.set_config('lock_timeout', '5000', true),"
     " pg_catalog.set_config('search_path', 'pg_catalog', true),"
