@@ -22,15 +22,11 @@ from __future__ import annotations
 import contextlib
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from refsync.errors import UsageError
-
-if TYPE_CHECKING:
-    from refsync.inputs import Inputs
 
 _URL_SCHEMES = ("postgresql", "postgres")
 #: The fields a connection error names, and that both readers must agree on.
@@ -201,12 +197,6 @@ def raw_secrets(values: Iterable[str]) -> list[str]:
     for value in values:
         found += _url_secrets(value) if "://" in value else [value]
     return sorted(dict.fromkeys(v for v in found if v), key=len, reverse=True)
-
-
-def secrets_to_mask(inputs: Inputs) -> list[str]:
-    """Every secret of validated inputs: both URLs' forms and the token."""
-    values = [inputs.dev_database_url, inputs.prod_database_url]
-    return raw_secrets([*values, *([inputs.github_token] if inputs.github_token else [])])
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:

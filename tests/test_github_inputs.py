@@ -10,9 +10,9 @@ import pytest
 
 from refsync.errors import UsageError
 from refsync.escape import command_data, command_property
-from refsync.inputs import INPUT_NAMES, Inputs, read_inputs
+from refsync.inputs import INPUT_NAMES, Inputs, read_inputs, secret_input_values
 from refsync.runner import Workflow, append_summary, write_outputs
-from refsync.secrets import secrets_to_mask
+from refsync.secrets import raw_secrets
 
 DEV = "postgresql://dev_user:dev%40secret@dev-db.internal:5432/app_dev"
 PROD = "postgres://prod_user:pr0d-secret@prod-db.internal/app"
@@ -201,18 +201,22 @@ def test_every_action_input_is_known() -> None:
     )
 
 
-def test_secrets_to_mask() -> None:
-    """Full URLs, their userinfo, passwords (raw and URL-decoded) and the token are masked."""
-    masked = secrets_to_mask(read_inputs(runner_env()))
+def test_masked_secrets() -> None:
+    """Full URLs, their userinfo, passwords (raw and URL-decoded) and the token are masked:
+    what main masks, from the raw inputs, and they are valid inputs."""
+    env = runner_env()
+    read_inputs(env)
+    masked = raw_secrets(secret_input_values(env))
     assert set(masked) == set(SECRETS)
     assert len(masked) == len(set(masked))
 
 
-def test_secrets_to_mask_query_password_and_no_token() -> None:
+def test_masked_secrets_query_password_and_no_token() -> None:
     """A password given as a query parameter is masked; a missing token is not an entry."""
     url = "postgresql://u@db.internal/app?password=q-secret"
-    inputs = read_inputs({"INPUT_DEV-DATABASE-URL": url, "INPUT_PROD-DATABASE-URL": PROD})
-    masked = secrets_to_mask(inputs)
+    env = {"INPUT_DEV-DATABASE-URL": url, "INPUT_PROD-DATABASE-URL": PROD}
+    read_inputs(env)
+    masked = raw_secrets(secret_input_values(env))
     assert "q-secret" in masked
     assert "" not in masked
     assert TOKEN not in masked
