@@ -16,9 +16,9 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Layout
 from refsync.db import Database
 from refsync.errors import OperationalError
+from refsync.layouts import Layout
 from refsync.model import Key, Row
 from refsync.plan import Create, Plan, Ref, key_index, key_of, scoped_values, to_json
 from refsync.snapshot import cols, only, rel

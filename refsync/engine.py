@@ -18,10 +18,11 @@ from psycopg import sql
 
 from refsync import guard
 from refsync.apply import Written, write
-from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
+from refsync.catalog import Catalog, read_catalog
 from refsync.config import Config
 from refsync.db import Database, Identity, Timeouts
 from refsync.errors import SafetyError
+from refsync.layouts import Layout, build_layouts
 from refsync.model import Row
 from refsync.plan import Plan, canonical, diff, digest, operation_texts, protect
 from refsync.privileges import Missing, Need, excess_privileges, missing_privileges

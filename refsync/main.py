@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TextIO
 
 from refsync import github, pr_comment
-from refsync.config import load_config
+from refsync.config_file import load_config
 from refsync.db import Timeouts
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError

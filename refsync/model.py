@@ -1,5 +1,5 @@
 """The data every stage passes on: relation names, rows, match keys (and, from the diff on,
-the plan itself). Plain types, no behaviour, no database."""
+the plan itself). Plain types, no database; and how a relation is named in messages."""
 
 from __future__ import annotations
 
@@ -11,3 +11,9 @@ Relation = tuple[str, str]
 Row = tuple[Any, ...]
 #: A row's match key: its match values, or its slug, or (scoped) its parent's key first.
 Key = tuple[Any, ...]
+
+
+def relation_label(relation: Relation) -> str:
+    """A relation as messages and the plan name it: `table`, or `schema.table` outside public."""
+    schema, name = relation
+    return name if schema == "public" else f"{schema}.{name}"

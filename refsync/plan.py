@@ -21,9 +21,9 @@ from itertools import compress, repeat
 from operator import attrgetter, itemgetter, ne, or_
 from typing import Any, Literal, cast
 
-from refsync.catalog import Layout
 from refsync.errors import SafetyError
 from refsync.escape import visible
+from refsync.layouts import Layout
 from refsync.model import Key, Row
 from refsync.slug import slugify, slugify_many
 

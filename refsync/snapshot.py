@@ -9,11 +9,14 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Catalog, KeyEquality, Layout, Referrer
+from refsync.catalog import Catalog
 from refsync.config import Config, FingerprintConfig
 from refsync.db import Database, Identity
 from refsync.errors import SafetyError, UsageError
+from refsync.layouts import Layout
 from refsync.model import Relation, Row
+from refsync.referrers import Referrer
+from refsync.table_facts import KeyEquality
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,

@@ -18,9 +18,10 @@ import pytest
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
 from refsync import engine
-from refsync.catalog import build_layouts, read_catalog
-from refsync.config import load_config
+from refsync.catalog import read_catalog
+from refsync.config_file import load_config
 from refsync.db import Database, Timeouts
+from refsync.layouts import build_layouts
 from refsync.main import TerminatedError
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from refsync.catalog import Layout, TextKind
 from refsync.config import Match, TableConfig
+from refsync.layouts import Layout, TextKind
 from refsync.model import Row
 from refsync.plan import Plan, diff
 
