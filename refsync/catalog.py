@@ -210,6 +210,7 @@ def _read_constraints(
 def _require_single_column_keys(
     side: str, config: Config, primary: Mapping[Relation, tuple[str, ...]]
 ) -> None:
+    """refsync identifies the rows it updates by a one-column primary key."""
     for table in config.tables:
         pk = primary.get(table.relation, ())
         if len(pk) != 1:
