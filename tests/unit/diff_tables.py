@@ -1,4 +1,4 @@
-"""Hand-built table layouts and rows for the diff's unit tests: what `catalog.layout` and
+"""Hand-built table layouts and rows for the diff's unit tests: what `layouts.build_layouts` and
 `snapshot.read_rows` would hand `plan.diff`, without a database."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def layout(
     as_text: Mapping[str, TextKind] | None = None,
     strict: Sequence[str] = (),
 ) -> Layout:
-    """A layout as `catalog.layout` makes it: dev reads its primary key, the match, compared
+    """A layout as `layouts.build_layouts` makes it: dev reads its primary key, the match, compared
     and inserted columns; prod its primary key, the match and compared columns."""
     key = Match(slug_from=match[0]) if slug else Match(column=list(match))
     config = TableConfig(
