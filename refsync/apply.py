@@ -16,11 +16,11 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Layout
 from refsync.db import Database
 from refsync.digest import to_json
 from refsync.errors import OperationalError
 from refsync.keys import key_index, key_of, scoped_values
+from refsync.layouts import Layout
 from refsync.model import Create, Key, Plan, Ref, Row
 from refsync.ordering import creation_waves, self_references
 from refsync.sqlparts import cols, only, rel

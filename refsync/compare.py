@@ -18,8 +18,8 @@ from itertools import repeat
 from operator import itemgetter, ne, or_
 from typing import Any
 
-from refsync.catalog import Layout
 from refsync.keys import DANGLING, Side
+from refsync.layouts import Layout
 from refsync.model import Ref, Row
 
 #: The values of a missing prod twin in the fast comparison: equal only to itself.

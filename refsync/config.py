@@ -1,20 +1,18 @@
-"""The config file of SPEC section 4.3: parsed from YAML, validated by pydantic, frozen.
+"""The config of SPEC section 4.3 as pydantic models, frozen, and the rules an entry
+follows beyond its types (names listed once, parents first, no key both excluded and used).
 
-The default profile is `refsync/profiles/default.yml`, loaded exactly like a user's file.
-Every error is a UsageError (exit 2) naming the offending key and the fix.
+A broken rule is a ConfigProblemError naming the key at fault and the fix; `config_file`
+reads the YAML and turns every problem into one UsageError (exit 2).
 """
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from refsync.errors import UsageError
+from refsync.model import relation_label
 
 
 def _no_nul(value: str) -> str:
@@ -109,7 +107,7 @@ class TableConfig(_Frozen):
 
     @property
     def label(self) -> str:
-        return self.name if self.schema_ == "public" else f"{self.schema_}.{self.name}"
+        return relation_label(self.relation)
 
     def protected_by_columns(self) -> list[tuple[str, str, str]]:
         """`[schema.]table.column` entries as (schema, table, column)."""
@@ -149,25 +147,7 @@ class Config(_Frozen):
             names[table.name] = i
             relations[table.relation] = i
         for i, table in enumerate(self.tables):
-            for j, (schema, name, column) in enumerate(table.protected_by_columns()):
-                key = f"tables[{i}].protected_by[{j}]"
-                if (schema, name) in relations:
-                    k = relations[(schema, name)]
-                    raise ConfigProblemError(
-                        f"tables[{k}].name",
-                        f"`{_label(schema, name)}` is listed as reference data, but "
-                        f"`{key}` ({table.name}) names `{name}.{column}` as business data "
-                        "pointing at it",
-                        f"a business table is never synced: remove `tables[{k}]` "
-                        f"({_label(schema, name)}), or remove the `{key}` entry if it is "
-                        "reference data after all",
-                    )
-                if (schema, name) == self.fingerprint.relation:
-                    raise ConfigProblemError(
-                        key,
-                        f"`{name}` is the fingerprint table, not business data",
-                        f"remove `{table.protected_by[j]}` from {table.name}.protected_by",
-                    )
+            _check_protected_by(self, i, table, relations)
         return self
 
     def table(self, name: str) -> TableConfig:
@@ -181,30 +161,35 @@ class Config(_Frozen):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _label(schema: str, name: str) -> str:
-    return name if schema == "public" else f"{schema}.{name}"
+def _check_protected_by(
+    config: Config, i: int, table: TableConfig, relations: Mapping[tuple[str, str], int]
+) -> None:
+    """A `protected_by` entry names business data: not a listed table, not the fingerprint."""
+    for j, (schema, name, column) in enumerate(table.protected_by_columns()):
+        key = f"tables[{i}].protected_by[{j}]"
+        if (schema, name) in relations:
+            k = relations[(schema, name)]
+            raise ConfigProblemError(
+                f"tables[{k}].name",
+                f"`{relation_label((schema, name))}` is listed as reference data, but "
+                f"`{key}` ({table.name}) names `{name}.{column}` as business data "
+                "pointing at it",
+                f"a business table is never synced: remove `tables[{k}]` "
+                f"({relation_label((schema, name))}), or remove the `{key}` entry if it is "
+                "reference data after all",
+            )
+        if (schema, name) == config.fingerprint.relation:
+            raise ConfigProblemError(
+                key,
+                f"`{name}` is the fingerprint table, not business data",
+                f"remove `{table.protected_by[j]}` from {table.name}.protected_by",
+            )
 
 
 def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[str, int]) -> None:
     """The rules one table entry follows, given the entries before it."""
     where = f"tables[{i}]"
-    if table.name in earlier:
-        first = earlier[table.name]
-        other = config.tables[first].schema_ != table.schema_
-        raise ConfigProblemError(
-            f"{where}.name",
-            f"`{table.name}` is already listed as tables[{first}]"
-            + (" (in another schema)" if other else ""),
-            "list each table once; `references` name tables by `name`, so names must be unique "
-            "across schemas",
-        )
-    if table.relation == config.fingerprint.relation:
-        raise ConfigProblemError(
-            f"{where}.name",
-            f"`{table.label}` is the fingerprint table; it is never synced as reference data",
-            f"remove tables[{i}], or point `fingerprint.table` at the table holding the "
-            "environment row",
-        )
+    _check_name(config, i, table, earlier)
     for field_name, columns in (("compare", table.compare), ("exclude", table.exclude)):
         for j, column in enumerate(columns):
             if column in columns[:j]:
@@ -213,6 +198,44 @@ def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[st
                     f"`{column}` is listed twice",
                     f"list `{column}` once in {table.name}.{field_name}",
                 )
+    _check_references(config, where, table, earlier)
+    _check_exclude(where, table)
+    for j, entry in enumerate(table.protected_by):
+        parts = entry.split(".")
+        if not 2 <= len(parts) <= 3 or "" in parts:
+            raise ConfigProblemError(
+                f"{where}.protected_by[{j}]",
+                f"`{entry}` must be `table.column` or `schema.table.column`",
+                "write e.g. `protected_by: [bookings.serviceId]`",
+            )
+
+
+def _check_name(config: Config, i: int, table: TableConfig, earlier: Mapping[str, int]) -> None:
+    """A table is listed once (by name, across schemas), and is not the fingerprint table."""
+    if table.name in earlier:
+        first = earlier[table.name]
+        other = config.tables[first].schema_ != table.schema_
+        raise ConfigProblemError(
+            f"tables[{i}].name",
+            f"`{table.name}` is already listed as tables[{first}]"
+            + (" (in another schema)" if other else ""),
+            "list each table once; `references` name tables by `name`, so names must be unique "
+            "across schemas",
+        )
+    if table.relation == config.fingerprint.relation:
+        raise ConfigProblemError(
+            f"tables[{i}].name",
+            f"`{table.label}` is the fingerprint table; it is never synced as reference data",
+            f"remove tables[{i}], or point `fingerprint.table` at the table holding the "
+            "environment row",
+        )
+
+
+def _check_references(
+    config: Config, where: str, table: TableConfig, earlier: Mapping[str, int]
+) -> None:
+    """Each reference names a table listed earlier (parents first) or this one, and a match
+    key column does not point at this same table."""
     for column, target in table.references.items():
         key = f"{where}.references.{column}"
         if target != table.name and target not in earlier:
@@ -233,171 +256,21 @@ def _check_table(config: Config, i: int, table: TableConfig, earlier: Mapping[st
                 "scope the key by another listed table, or match on columns whose values are "
                 "the same in dev and prod (a slug, code or key)",
             )
+
+
+def _check_exclude(where: str, table: TableConfig) -> None:
+    """An excluded column is not also matched, compared or a reference."""
     for j, column in enumerate(table.exclude):
-        if column in table.match.columns or column in table.compare or column in table.references:
-            used = (
-                "match"
-                if column in table.match.columns
-                else ("compare" if column in table.compare else "references")
-            )
-            raise ConfigProblemError(
-                f"{where}.exclude[{j}]",
-                f"`{column}` is also in `{used}`; an excluded column is never copied or compared",
-                f"remove `{column}` from one of `exclude` and `{used}`",
-            )
-    for j, entry in enumerate(table.protected_by):
-        parts = entry.split(".")
-        if not 2 <= len(parts) <= 3 or "" in parts:
-            raise ConfigProblemError(
-                f"{where}.protected_by[{j}]",
-                f"`{entry}` must be `table.column` or `schema.table.column`",
-                "write e.g. `protected_by: [bookings.serviceId]`",
-            )
-
-
-DEFAULT_PROFILE = "default.yml"
-
-
-def default_profile_text() -> str:
-    # The package is always a directory (the image copies it; tests run from the checkout),
-    # so a path beside this file is enough, without importing importlib.resources.
-    return (Path(__file__).parent / "profiles" / DEFAULT_PROFILE).read_text("utf-8")
-
-
-def load_config(path: str | None) -> Config:
-    """Load and validate the config at `path`, or the default profile when `path` is None."""
-    if path is None:
-        return parse_config(default_profile_text(), source="the default profile")
-    file = Path(path)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise UsageError(
-            f"input `config`: cannot read {path!r} ({exc.strerror})",
-            fix="give a path relative to the repository root, e.g. `config: .github/refsync.yml`",
-        ) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"input `config`: {path!r} is not valid UTF-8 (byte {exc.start})",
-            fix="save the config file as UTF-8",
-        ) from None
-    return parse_config(text, source=path)
-
-
-#: A config is a page of YAML; anything near this size is not one.
-MAX_CONFIG_CHARS = 1_000_000
-#: Aliases (`*name`) one config may use: enough to share a list, too few for a "billion
-#: laughs" document whose aliases expand exponentially.
-MAX_ALIASES = 100
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses a key given twice in one mapping (the last would
-    silently win, so the config reviewed would not be the config run) and caps aliases."""
-
-    aliases = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key `{key}` is given twice", key_node.start_mark
-                )
-            seen.add(key if isinstance(key, str | int | float | bool) else id(key))
-        return super().construct_mapping(node, deep=deep)
-
-
-def parse_config(text: str, *, source: str) -> Config:
-    if len(text) > MAX_CONFIG_CHARS:
-        raise UsageError(
-            f"config {source}: {len(text):,} characters; a refsync config is far smaller",
-            fix="check that `config` names the refsync YAML file",
+        if column in table.match.columns:
+            used = "match"
+        elif column in table.compare:
+            used = "compare"
+        elif column in table.references:
+            used = "references"
+        else:
+            continue
+        raise ConfigProblemError(
+            f"{where}.exclude[{j}]",
+            f"`{column}` is also in `{used}`; an excluded column is never copied or compared",
+            f"remove `{column}` from one of `exclude` and `{used}`",
         )
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        detail = f": {problem}" if "twice" in problem or "aliases" in problem else ""
-        raise UsageError(
-            f"config {source}: not valid YAML{where}{detail}",
-            fix="check indentation and quoting, and give each key once; docs/configuration.md "
-            "has complete examples",
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError(
-            f"config {source}: expected a mapping with `version: 1` and `tables:`",
-            fix="start from refsync/profiles/default.yml",
-        )
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        problems, fixes = [], []
-        for err in exc.errors():
-            problem = (err.get("ctx") or {}).get("error")
-            if isinstance(problem, ConfigProblemError):
-                problems.append(str(problem))
-                fixes.append(problem.fix)
-                continue
-            loc = _key_path(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                import difflib  # noqa: PLC0415 - only a bad config needs it
-
-                allowed = _allowed_keys(err["loc"][:-1])
-                close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
-                msg = "unknown key" + (f"; did you mean `{close[0]}`?" if close else "")
-                fixes.append("allowed keys here: " + ", ".join(f"`{k}`" for k in allowed))
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            else:
-                msg += f" (got {_short(err.get('input'))})"
-            problems.append(f"`{loc}`: {msg}")
-        fixes.append("docs/configuration.md lists every key")
-        raise UsageError(
-            f"config {source}: " + "; ".join(problems),
-            fix="; ".join(dict.fromkeys(fixes)),
-        ) from None
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    """pydantic's ('tables', 1, 'match', 'column') as `tables[1].match.column`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
-    (): Config,
-    ("fingerprint",): FingerprintConfig,
-    ("tables",): TableConfig,
-    ("tables", "match"): Match,
-}
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model = _MODELS.get(tuple(str(p) for p in loc if not isinstance(p, int)))
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _short(value: Any) -> str:
-    # reprlib stops early: a huge (or deeply shared) value is never rendered whole.
-    short = reprlib.Repr()
-    short.maxlevel, short.maxstring, short.maxother = 2, 60, 60
-    text = short.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

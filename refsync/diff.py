@@ -23,10 +23,10 @@ from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, cast
 
-from refsync.catalog import Layout
 from refsync.compare import ABSENT, Compared, changed_rows, changes, compared_columns, converter
 from refsync.errors import SafetyError
 from refsync.keys import Side, Slugs, index, show_key
+from refsync.layouts import Layout
 from refsync.model import Create, Key, Plan, Ref, Row, Skip, TablePlan, Update
 from refsync.ordering import creation_waves, self_references
 

@@ -1,4 +1,5 @@
-"""The run, stage by stage: connect (guarded) -> identify -> catalog -> read -> plan -> apply.
+"""The run, stage by stage: connect (guarded) -> identify -> catalog and layouts ->
+privileges (`preflight`) -> read (`concurrent_read`) -> plan, protect, digest -> apply.
 
 Both modes compute the plan the same way. Apply does it again inside the prod transaction,
 after taking the advisory lock and locking the rows it will update, and writes only when the
@@ -8,9 +9,8 @@ recomputed digest equals the approved one.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,31 +18,24 @@ from psycopg import sql
 
 from refsync import guard
 from refsync.apply import Written, write
-from refsync.catalog import Catalog, Layout, build_layouts, read_catalog
+from refsync.catalog import Catalog, read_catalog
+from refsync.concurrent_read import Log, read_both
 from refsync.config import Config
 from refsync.db import Database
 from refsync.diff import diff, protect
 from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import SafetyError
+from refsync.layouts import Layout, build_layouts
 from refsync.model import Plan, Row
-from refsync.privileges import Missing, Need, excess_privileges, missing_privileges
+from refsync.preflight import check_privileges
+from refsync.privileges import Missing, excess_privileges
 from refsync.session import Timeouts
-from refsync.snapshot import (
-    Identity,
-    check_distinct,
-    fingerprint,
-    identity,
-    lock_rows,
-    read_rows,
-    referenced,
-)
+from refsync.snapshot import Identity, check_distinct, fingerprint, identity, lock_rows, referenced
 
 #: pg_try_advisory_xact_lock key shared by every refsync apply on a server.
 ADVISORY_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"refsync-apply").digest()[:8], "big", signed=True
 )
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -69,6 +62,27 @@ class Outcome:
     #: Privileges an apply of this plan needs that the prod role lacks (dry-run only: an
     #: apply refuses instead), with the GRANT script that fixes them.
     missing: Missing | None = None
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """Who dev and prod are: their server identities and fingerprints, checked distinct."""
+
+    dev: Identity
+    prod: Identity
+    dev_fingerprint: str
+    prod_fingerprint: str
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """The plan as a reviewer approves it: protected, in canonical form, and its digest."""
+
+    plan: Plan
+    canonical: dict[str, Any]
+    #: `canonical`'s operations as the digest encoded them
+    operations: list[str]
+    digest: str
 
 
 def _base_policy(config: Config) -> guard.Policy:
@@ -132,124 +146,6 @@ def run(
         dev.close()
 
 
-def _preflight(
-    config: Config,
-    layouts: Sequence[Layout],
-    prod_cat: Catalog,
-    *,
-    dev: Database,
-    dev_id: Identity,
-    prod: Database,
-    prod_id: Identity,
-    apply: bool,
-) -> Missing:
-    """Check every privilege the run will need, on both sides, before reading a row: refuse
-    (listing all of them, with the GRANT script) when reading could not succeed or when an
-    apply could not write; otherwise return what an apply would lack, for the plan."""
-    fp = config.fingerprint
-    fp_needs: list[Need] = [
-        (*fp.relation, c, "SELECT") for c in (fp.id_column, fp.environment_column)
-    ] + [(*fp.relation, fp.fingerprint_column, "SELECT"), (fp.relation[0], "", "", "USAGE")]
-    dev_needs = list(fp_needs)
-    prod_needs = list(fp_needs)
-    defaults_of: dict[tuple[str, str], set[str]] = {}
-    for layout in layouts:
-        schema, name = layout.relation
-        inserted = {*layout.insert, *layout.touch} | (
-            {layout.pk} if not layout.pk_from_prod else set()
-        )
-        dev_needs += [(schema, "", "", "USAGE")]
-        dev_needs += [(schema, name, c, "SELECT") for c in layout.dev_read]
-        prod_needs += [(schema, "", "", "USAGE")]
-        prod_needs += [(schema, name, c, "SELECT") for c in layout.prod_read]
-        prod_needs += [(schema, name, c, "INSERT") for c in sorted(inserted)]
-        prod_needs += [(schema, name, c, "UPDATE") for c in (*layout.compare, *layout.touch)]
-        prod_needs += [
-            (*r.relation, r.column, "SELECT") for r in prod_cat.referrers[layout.relation]
-        ] + [(r.relation[0], "", "", "USAGE") for r in prod_cat.referrers[layout.relation]]
-        defaults_of[layout.relation] = set(prod_cat.tables[layout.relation].columns) - inserted
-    lacking = [
-        missing_privileges(dev, dev_id.user, dev_needs),
-        missing_privileges(prod, prod_id.user, prod_needs, defaults_of),
-    ]
-    refused = [m for m in lacking if m.blocks_reading or (apply and m.side == "prod" and m)]
-    if refused:
-        raise SafetyError(
-            "the database roles lack privileges this run needs:\n"
-            + "\n".join(f"  {m.side} role `{m.role}`: {line}" for m in refused for line in m.lines),
-            fix="run this as the tables' owner (each block on its own database), then "
-            "re-run:\n" + "\n".join(f"-- on {m.side}\n" + "\n".join(m.script) for m in refused),
-        )
-    return lacking[1]
-
-
-def _read_both(
-    dev: Database, prod: Database, layouts: Sequence[Layout], log: Log
-) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
-    """Read dev in a worker thread while this thread reads prod: each side's server time and
-    row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
-    without a timeout; if it is interrupted it cancels the dev statement too."""
-    dev_rows: dict[str, list[Row]] = {}
-    failed: list[BaseException] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def locked_log(message: str) -> None:
-        with lock:  # both threads log: one line at a time
-            log(message)
-
-    def read_dev() -> None:
-        try:
-            dev_rows.update(_read_all(dev, layouts, locked_log, stop))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            failed.append(exc)
-
-    locked_log(f"reading {len(layouts)} tables from dev and prod")
-    worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
-    worker.start()
-    try:
-        prod_rows = _read_all(prod, layouts, locked_log)
-        while worker.is_alive():
-            worker.join(0.05)
-    except BaseException:
-        # The worker starts no further read, and the one it is in (or was just starting
-        # when the first cancel found nothing to cancel) is cancelled.
-        stop.set()
-        dev.cancel()
-        worker.join(0.2)
-        dev.cancel()
-        worker.join(10.0)
-        raise
-    if failed:
-        raise failed[0]
-    return dev_rows, prod_rows
-
-
-def _read_all(
-    db: Database,
-    layouts: Sequence[Layout],
-    log: Log,
-    stop: threading.Event | None = None,
-) -> dict[str, list[Row]]:
-    """One SELECT per table: the columns this side needs, nothing else. Returns early (with
-    what it has) once `stop` is set: the caller is leaving with an error of its own."""
-    out = {}
-    for layout in layouts:
-        if stop is not None and stop.is_set():
-            break
-        start = time.perf_counter()
-
-        def progress(rows: int, seconds: float, name: str = layout.name) -> None:
-            log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
-
-        out[layout.name] = read_rows(db, layout, progress)
-        log(
-            f"read {db.side} {layout.name}: {len(out[layout.name]):,} rows "
-            f"in {time.perf_counter() - start:.2f}s"
-        )
-    return out
-
-
 def _run(
     *,
     config: Config,
@@ -259,40 +155,103 @@ def _run(
     approved_digest: str | None,
     log: Log,
 ) -> Outcome:
+    """The stages in order, each a call; every statement either side receives comes from one."""
+    sides = _identify(config, dev, prod, log)
+    privilege_warnings = excess_privileges(prod, [t.relation for t in config.tables])
+    dev_cat = read_catalog(dev, config)
+    prod_cat = read_catalog(prod, config)
+    layouts = build_layouts(config, dev_cat, prod_cat)
+    prod.policy = _full_policy(config, prod_cat, writable=apply)
+    missing = check_privileges(
+        config,
+        layouts,
+        prod_cat,
+        dev=dev,
+        dev_id=sides.dev,
+        prod=prod,
+        prod_id=sides.prod,
+        apply=apply,
+    )
+    dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
+    if apply:
+        _take_advisory_lock(prod)
+    dev_rows, prod_rows = read_both(dev, prod, layouts, log)
+    dev.rollback()  # the dev snapshot is complete; release it
+    planned = _plan(
+        config,
+        layouts,
+        dev_rows,
+        prod_rows,
+        dev_pk=dev_pk,
+        prod=prod,
+        prod_cat=prod_cat,
+        sides=sides,
+        apply=apply,
+        log=log,
+    )
+    written = None
+    if apply:
+        written = _apply(
+            prod, layouts, planned, prod_rows, approved_digest=approved_digest, log=log
+        )
+    return Outcome(
+        mode="apply" if apply else "dry-run",
+        plan=planned.plan,
+        digest=planned.digest,
+        canonical=planned.canonical,
+        dev=sides.dev,
+        prod=sides.prod,
+        dev_fingerprint=sides.dev_fingerprint,
+        prod_fingerprint=sides.prod_fingerprint,
+        layouts=tuple(layouts),
+        written=written,
+        round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
+        privilege_warnings=privilege_warnings,
+        canonical_operations=tuple(planned.operations),
+        writable=tuple(t.label for t in config.tables),
+        missing=missing if missing else None,
+        triggers=tuple(t.label for t in prod_cat.triggers),
+    )
+
+
+def _identify(config: Config, dev: Database, prod: Database, log: Log) -> _Sides:
+    """Each side's server identity and fingerprint; refuse one database posing as both."""
     dev_id = identity(dev, *dev.endpoint)
     prod_id = identity(prod, *prod.endpoint)
     dev_fp = fingerprint(dev, config.fingerprint)
     prod_fp = fingerprint(prod, config.fingerprint)
     check_distinct(dev_id, prod_id, dev_fp, prod_fp)
     log(f"fingerprints verified: dev {dev_id.display()}, prod {prod_id.display()}")
-    privilege_warnings = excess_privileges(prod, [t.relation for t in config.tables])
+    return _Sides(dev_id, prod_id, dev_fp, prod_fp)
 
-    dev_cat = read_catalog(dev, config)
-    prod_cat = read_catalog(prod, config)
-    layouts = build_layouts(config, dev_cat, prod_cat)
-    prod.policy = _full_policy(config, prod_cat, writable=apply)
-    missing = _preflight(
-        config, layouts, prod_cat, dev=dev, dev_id=dev_id, prod=prod, prod_id=prod_id, apply=apply
-    )
 
-    dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
-    prod_identity = {
-        "fingerprint": prod_fp,
-        "system_identifier": prod_id.system_identifier,
-    }
-    written = None
-    if apply:
-        [(got,)] = prod.execute(
-            sql.SQL("SELECT pg_try_advisory_xact_lock(%s)"), [ADVISORY_LOCK_KEY]
+def _take_advisory_lock(prod: Database) -> None:
+    """One apply at a time per prod server, for the length of its transaction."""
+    [(got,)] = prod.execute(sql.SQL("SELECT pg_try_advisory_xact_lock(%s)"), [ADVISORY_LOCK_KEY])
+    if not got:
+        raise SafetyError(
+            "another refsync apply holds the advisory lock on prod "
+            f"(pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY})); refusing to run concurrently",
+            fix="wait for the other apply to finish, then re-run the plan and apply",
         )
-        if not got:
-            raise SafetyError(
-                "another refsync apply holds the advisory lock on prod "
-                f"(pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY})); refusing to run concurrently",
-                fix="wait for the other apply to finish, then re-run the plan and apply",
-            )
-    dev_rows, prod_rows = _read_both(dev, prod, layouts, log)
-    dev.rollback()  # the dev snapshot is complete; release it
+
+
+def _plan(
+    config: Config,
+    layouts: Sequence[Layout],
+    dev_rows: Mapping[str, Sequence[Row]],
+    prod_rows: dict[str, list[Row]],
+    *,
+    dev_pk: Mapping[str, str],
+    prod: Database,
+    prod_cat: Catalog,
+    sides: _Sides,
+    apply: bool,
+    log: Log,
+) -> _Planned:
+    """Diff the rows; for an apply, lock the rows to update (planning again if they moved);
+    skip updates of rows business data points at; put the plan in canonical form and digest
+    it. An apply's `prod_rows` end up as locked."""
     log(
         f"planning: {sum(map(len, dev_rows.values())):,} dev rows against "
         f"{sum(map(len, prod_rows.values())):,} prod rows"
@@ -300,39 +259,15 @@ def _run(
     start = time.perf_counter()
     plan = diff(layouts, dev_rows, prod_rows, dev_pk)
     if apply:
-        # Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
-        # next statements (the protection check included) see everything committed before.
-        moved = False
-        locked: dict[str, set[Any]] = {}
-        for layout, table in zip(layouts, plan.tables, strict=True):
-            locked[layout.name] = {u.pk for u in table.updates}
-            if table.updates:
-                pk_i = layout.prod_read.index(layout.pk)
-                fresh = {r[pk_i]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
-                before = [u.prod_row for u in table.updates]
-                after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
-                # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
-                if repr(after) != repr(before):
-                    moved = True
-                    prod_rows[layout.name] = [fresh.get(r[pk_i], r) for r in prod_rows[layout.name]]
-        if moved:
-            # The plan is a pure function of the rows: only a row that changed since it was
-            # read can change it, so an unchanged prod needs no second diff.
-            plan = diff(layouts, dev_rows, prod_rows, dev_pk)
-            unlocked = [
-                u.key
-                for table in plan.tables
-                for u in table.updates
-                if u.pk not in locked[table.name]
-            ]
-            if unlocked:
-                raise SafetyError(
-                    "prod changed while apply was taking its row locks: the plan now updates "
-                    f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
-                    fix="re-run the plan job, review the new plan, and approve that one",
-                )
+        plan = _lock_updates(
+            prod, layouts, plan, dev_rows=dev_rows, prod_rows=prod_rows, dev_pk=dev_pk
+        )
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
+    prod_identity = {
+        "fingerprint": sides.prod_fingerprint,
+        "system_identifier": sides.prod.system_identifier,
+    }
     form = canonical(plan, config.canonical(), prod_identity, [t.label for t in prod_cat.triggers])
     operations = operation_texts(form)
     plan_digest = digest(form, operations)
@@ -342,43 +277,77 @@ def _run(
         f"{totals['update']:,} to update, {totals['skip']:,} skipped, "
         f"{totals['unchanged']:,} unchanged"
     )
+    return _Planned(plan, form, operations, plan_digest)
 
-    if apply:
-        if approved_digest != plan_digest:
-            raise SafetyError(
-                f"the plan computed now (digest {plan_digest}) is not the approved plan "
-                f"(digest {approved_digest}); dev or prod changed since it was reviewed",
-                fix="re-run the plan job, review the new plan, and approve that one",
-            )
-        if plan.has_changes:
-            log(
-                f"writing {totals['create']:,} inserts and {totals['update']:,} updates "
-                "in one transaction"
-            )
-            start = time.perf_counter()
-            with prod.transaction():
-                written = write(prod, layouts, plan, prod_rows)
-            log(
-                f"applied in {time.perf_counter() - start:.2f}s: {written.inserted} inserted, "
-                f"{written.updated} updated"
-            )
-        else:
-            written = Written(0, 0)
-    return Outcome(
-        mode="apply" if apply else "dry-run",
-        plan=plan,
-        digest=plan_digest,
-        canonical=form,
-        dev=dev_id,
-        prod=prod_id,
-        dev_fingerprint=dev_fp,
-        prod_fingerprint=prod_fp,
-        layouts=tuple(layouts),
-        written=written,
-        round_trips={"dev": dev.round_trips, "prod": prod.round_trips},
-        privilege_warnings=privilege_warnings,
-        canonical_operations=tuple(operations),
-        writable=tuple(t.label for t in config.tables),
-        missing=missing if missing else None,
-        triggers=tuple(t.label for t in prod_cat.triggers),
+
+def _lock_updates(
+    prod: Database,
+    layouts: Sequence[Layout],
+    plan: Plan,
+    *,
+    dev_rows: Mapping[str, Sequence[Row]],
+    prod_rows: dict[str, list[Row]],
+    dev_pk: Mapping[str, str],
+) -> Plan:
+    """Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
+    next statements (the protection check included) see everything committed before. Rows
+    that moved replace their old versions in `prod_rows`, and the plan is made again."""
+    moved = False
+    locked: dict[str, set[Any]] = {}
+    for layout, table in zip(layouts, plan.tables, strict=True):
+        locked[layout.name] = {u.pk for u in table.updates}
+        if table.updates:
+            pk_i = layout.prod_read.index(layout.pk)
+            fresh = {r[pk_i]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
+            before = [u.prod_row for u in table.updates]
+            after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
+            # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
+            if repr(after) != repr(before):
+                moved = True
+                prod_rows[layout.name] = [fresh.get(r[pk_i], r) for r in prod_rows[layout.name]]
+    if not moved:
+        # The plan is a pure function of the rows: only a row that changed since it was
+        # read can change it, so an unchanged prod needs no second diff.
+        return plan
+    plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+    unlocked = [
+        u.key for table in plan.tables for u in table.updates if u.pk not in locked[table.name]
+    ]
+    if unlocked:
+        raise SafetyError(
+            "prod changed while apply was taking its row locks: the plan now updates "
+            f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
+            fix="re-run the plan job, review the new plan, and approve that one",
+        )
+    return plan
+
+
+def _apply(
+    prod: Database,
+    layouts: Sequence[Layout],
+    planned: _Planned,
+    prod_rows: Mapping[str, Sequence[Row]],
+    *,
+    approved_digest: str | None,
+    log: Log,
+) -> Written:
+    """Write the plan in one transaction, only if it is the plan a reviewer approved."""
+    if approved_digest != planned.digest:
+        raise SafetyError(
+            f"the plan computed now (digest {planned.digest}) is not the approved plan "
+            f"(digest {approved_digest}); dev or prod changed since it was reviewed",
+            fix="re-run the plan job, review the new plan, and approve that one",
+        )
+    plan = planned.plan
+    if not plan.has_changes:
+        return Written(0, 0)
+    totals = plan.totals
+    log(f"writing {totals['create']:,} inserts and {totals['update']:,} updates in one transaction")
+    start = time.perf_counter()
+    with prod.transaction():
+        written = write(prod, layouts, plan, prod_rows)
+    log(
+        f"applied in {time.perf_counter() - start:.2f}s: {written.inserted} inserted, "
+        f"{written.updated} updated"
     )
+    return written

@@ -15,8 +15,8 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, cast
 
-from refsync.catalog import Layout
 from refsync.escape import visible
+from refsync.layouts import Layout
 from refsync.model import Key, Row
 from refsync.slug import slugify, slugify_many
 

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from refsync import pr_comment
 from refsync.approval import verify_approval
-from refsync.config import load_config
+from refsync.config_file import load_config
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible

@@ -1,5 +1,6 @@
 """The data every stage passes on: relation names, rows, match keys, and the plan the diff
-makes of them (creates, updates, skips per table). Plain frozen types, no database."""
+makes of them (creates, updates, skips per table). Plain frozen types, no database; and how
+a relation is named in messages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ Relation = tuple[str, str]
 Row = tuple[Any, ...]
 #: A row's match key: its match values, or its slug, or (scoped) its parent's key first.
 Key = tuple[Any, ...]
+
+
+def relation_label(relation: Relation) -> str:
+    """A relation as messages and the plan name it: `table`, or `schema.table` outside public."""
+    schema, name = relation
+    return name if schema == "public" else f"{schema}.{name}"
+
+
 SkipKind = Literal["protected", "ambiguous", "id-taken", "parent-missing"]
 
 

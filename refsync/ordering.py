@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from refsync.catalog import Layout
+from refsync.layouts import Layout
 from refsync.model import Create, Key, Ref
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from refsync.db import Database
-from refsync.model import Relation
+from refsync.model import Relation, relation_label
 
 #: Roles the current user is, or may act as.
 _ROLES = sql.SQL(
@@ -76,10 +76,6 @@ _NEEDED_ON_REFERENCES = frozenset({"INSERT", "UPDATE"})
 _SHOWN = 5
 
 
-def _label(schema: str, name: str) -> str:
-    return name if schema == "public" else f"{schema}.{name}"
-
-
 def _some(names: Iterable[str]) -> str:
     names = list(names)
     shown = ", ".join(names[:_SHOWN])
@@ -112,7 +108,7 @@ def excess_privileges(db: Database, references: Collection[Relation]) -> tuple[s
     owned: dict[str, list[str]] = {}
     granted: dict[tuple[str, str], list[str]] = {}
     for role, schema, table, owner, *privileges in db.execute(_TABLES, [oids]):
-        label = _label(schema, table)
+        label = relation_label((schema, table))
         if owner:
             owned.setdefault(role, []).append(label)
         for privilege, on in zip(_TABLE_PRIVILEGES, privileges, strict=True):

@@ -10,12 +10,15 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.catalog import Catalog, KeyEquality, Layout, Referrer
+from refsync.catalog import Catalog
 from refsync.config import Config, FingerprintConfig
 from refsync.db import Database, Side
 from refsync.errors import SafetyError, UsageError
+from refsync.layouts import Layout
 from refsync.model import Relation, Row
+from refsync.referrers import Referrer
 from refsync.sqlparts import only, rel, select_list
+from refsync.table_facts import KeyEquality
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,

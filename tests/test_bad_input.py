@@ -17,7 +17,7 @@ import pytest
 
 from devtools.pgserver import StatementLog
 from devtools.runner import RunResult, run_entrypoint, runner_env
-from refsync.config import default_profile_text
+from refsync.config_file import default_profile_text
 from refsync.main import main
 from tests.fixtures.db import table_checksums
 from tests.fixtures.faults import apply, plan_inputs

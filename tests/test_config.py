@@ -17,10 +17,8 @@ from refsync.config import (
     FingerprintConfig,
     Match,
     TableConfig,
-    default_profile_text,
-    load_config,
-    parse_config,
 )
+from refsync.config_file import default_profile_text, load_config, parse_config
 from refsync.errors import UsageError
 from tests.fixtures.db import table_checksums
 from tests.fixtures.pg import DbPair

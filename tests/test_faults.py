@@ -17,10 +17,11 @@ import pytest
 
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
-from refsync import engine
-from refsync.catalog import build_layouts, read_catalog
-from refsync.config import load_config
+from refsync import concurrent_read, engine
+from refsync.catalog import read_catalog
+from refsync.config_file import load_config
 from refsync.db import Database
+from refsync.layouts import build_layouts
 from refsync.main import TerminatedError
 from refsync.session import Timeouts
 from tests.fixtures.db import table_checksums
@@ -311,10 +312,10 @@ def test_a_stopped_reader_starts_no_further_read(dbpair: DbPair) -> None:
         before = db.round_trips
         stop = threading.Event()
         stop.set()
-        assert engine._read_all(db, layouts, lambda _: None, stop) == {}
+        assert concurrent_read._read_all(db, layouts, lambda _: None, stop) == {}
         assert db.round_trips == before
         stop.clear()
-        assert set(engine._read_all(db, layouts, lambda _: None, stop)) == {
+        assert set(concurrent_read._read_all(db, layouts, lambda _: None, stop)) == {
             "service_categories",
             "services",
         }

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from refsync import engine
-from refsync.config import load_config
+from refsync.config_file import load_config
 from refsync.errors import SafetyError
 from refsync.slug import slugify
 from tests.fixtures.db import table_checksums

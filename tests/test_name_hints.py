@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from refsync.config import parse_config
+from refsync.config_file import parse_config
 from refsync.errors import RefsyncError, SafetyError, UsageError
 from tests.fixtures.pg import DbPair
 from tests.test_scenarios import plan_and_apply

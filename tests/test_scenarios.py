@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from refsync.config import Config, load_config
+from refsync.config import Config
+from refsync.config_file import load_config
 from refsync.digest import digest
 from refsync.engine import Outcome, run
 from refsync.errors import RefsyncError, SafetyError, UsageError

@@ -1,4 +1,4 @@
-"""Hand-built table layouts and rows for the diff's unit tests: what `catalog.layout` and
+"""Hand-built table layouts and rows for the diff's unit tests: what `layouts.build_layouts` and
 `snapshot.read_rows` would hand `diff.diff`, without a database."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from refsync.catalog import Layout, TextKind
 from refsync.config import Match, TableConfig
 from refsync.diff import diff
+from refsync.layouts import Layout, TextKind
 from refsync.model import Plan, Row
 
 
@@ -26,7 +26,7 @@ def layout(
     as_text: Mapping[str, TextKind] | None = None,
     strict: Sequence[str] = (),
 ) -> Layout:
-    """A layout as `catalog.layout` makes it: dev reads its primary key, the match, compared
+    """A layout as `layouts.build_layouts` makes it: dev reads its primary key, the match, compared
     and inserted columns; prod its primary key, the match and compared columns."""
     key = Match(slug_from=match[0]) if slug else Match(column=list(match))
     config = TableConfig(

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from psycopg.types.range import Range
 
-from refsync.config import load_config
+from refsync.config_file import load_config
 from refsync.digest import _to_json, canonical, digest, operation_texts, to_json
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 
@@ -120,7 +120,7 @@ PROD_IDENTITY = {"fingerprint": "prod-fingerprint-ü-1", "system_identifier": "7
 DEFAULT_CONFIG = load_config(None).canonical()
 
 
-#: The user triggers the golden plan's writes fire, as `catalog.Trigger.label` words them.
+#: The user triggers the golden plan's writes fire, as `table_facts.Trigger.label` words them.
 TRIGGERS = (
     "service_categories: touch_ü (BEFORE UPDATE) runs public.touch()",
     "services: audit (AFTER INSERT OR UPDATE) runs audit.log_change()",

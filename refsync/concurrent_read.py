@@ -1,0 +1,83 @@
+"""Reading both sides at once: dev in a worker thread while the main thread reads prod, one
+SELECT per table per side, with progress lines; an interruption cancels both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from refsync.db import Database
+from refsync.layouts import Layout
+from refsync.model import Row
+from refsync.snapshot import read_rows
+
+Log = Callable[[str], None]
+
+
+def read_both(
+    dev: Database, prod: Database, layouts: Sequence[Layout], log: Log
+) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
+    """Read dev in a worker thread while this thread reads prod: each side's server time and
+    row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
+    without a timeout; if it is interrupted it cancels the dev statement too."""
+    dev_rows: dict[str, list[Row]] = {}
+    failed: list[BaseException] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def locked_log(message: str) -> None:
+        with lock:  # both threads log: one line at a time
+            log(message)
+
+    def read_dev() -> None:
+        try:
+            dev_rows.update(_read_all(dev, layouts, locked_log, stop))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            failed.append(exc)
+
+    locked_log(f"reading {len(layouts)} tables from dev and prod")
+    worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
+    worker.start()
+    try:
+        prod_rows = _read_all(prod, layouts, locked_log)
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        # The worker starts no further read, and the one it is in (or was just starting
+        # when the first cancel found nothing to cancel) is cancelled.
+        stop.set()
+        dev.cancel()
+        worker.join(0.2)
+        dev.cancel()
+        worker.join(10.0)
+        raise
+    if failed:
+        raise failed[0]
+    return dev_rows, prod_rows
+
+
+def _read_all(
+    db: Database,
+    layouts: Sequence[Layout],
+    log: Log,
+    stop: threading.Event | None = None,
+) -> dict[str, list[Row]]:
+    """One SELECT per table: the columns this side needs, nothing else. Returns early (with
+    what it has) once `stop` is set: the caller is leaving with an error of its own."""
+    out = {}
+    for layout in layouts:
+        if stop is not None and stop.is_set():
+            break
+        start = time.perf_counter()
+
+        def progress(rows: int, seconds: float, name: str = layout.name) -> None:
+            log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
+
+        out[layout.name] = read_rows(db, layout, progress)
+        log(
+            f"read {db.side} {layout.name}: {len(out[layout.name]):,} rows "
+            f"in {time.perf_counter() - start:.2f}s"
+        )
+    return out
