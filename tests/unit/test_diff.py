@@ -17,7 +17,7 @@ import pytest
 
 from refsync.errors import SafetyError
 from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update, key_of, protect, show_key
-from tests.unit.diff_tables import layout, plan
+from tests.fixtures.diff_tables import layout, plan
 
 CATEGORIES = layout(
     "service_categories",

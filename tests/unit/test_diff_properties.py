@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from refsync.plan import Plan
 from refsync.slug import slugify
-from tests.unit.diff_tables import layout, plan
+from tests.fixtures.diff_tables import layout, plan
 
 TABLE = layout(
     "items",

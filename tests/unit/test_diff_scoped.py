@@ -15,7 +15,7 @@ import pytest
 
 from refsync.errors import SafetyError
 from refsync.plan import Create, Ref, Skip, TablePlan, Update, key_index, scoped_values, show_key
-from tests.unit.diff_tables import layout, plan, rows
+from tests.fixtures.diff_tables import layout, plan, rows
 
 TYPES = layout("provider_types", compare=("name",))
 OFFERINGS = layout(
