@@ -286,7 +286,11 @@ PARTS = {
         "guard",
         "refsync/guard.py",
         lambda function: True,
-        ("tests/unit/test_guard_lists.py", "tests/unit/test_guard_rules.py", "tests/test_guard.py"),
+        (
+            "tests/unit/test_guard_lists.py",
+            "tests/unit/test_guard_rules.py",
+            "tests/unit/test_guard.py",
+        ),
         guard_constants,
     ),
     "diff": Part(
@@ -300,7 +304,7 @@ PARTS = {
         "digest",
         "refsync/plan.py",
         lambda function: function in DIGEST_FUNCTIONS,
-        ("tests/unit/test_canonical.py", "tests/test_digest.py"),
+        ("tests/unit/test_canonical.py", "tests/unit/test_digest.py"),
         digest_constants,
     ),
 }
