@@ -3,6 +3,7 @@
 
     python3 tasks.py demo    # throwaway dev + prod databases, dry-run, apply, re-plan
     python3 tasks.py test    # the whole test suite against a real PostgreSQL
+    python3 tasks.py test tests/unit  # pytest's arguments: one kind (tests/README.md), a file
     python3 tasks.py lint    # ruff, mypy --strict, and the action-file linters
     python3 tasks.py bench   # the benchmark (see README); pass sizes after it
     python3 tasks.py compat  # docs/compatibility.md: the tests on PostgreSQL 13-18

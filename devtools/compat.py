@@ -8,7 +8,7 @@ every PostgreSQL major version this machine can obtain, written to docs/compatib
 Each version runs in its own pytest process with ``REFSYNC_TEST_PG_BIN`` (and
 ``REFSYNC_TEST_TLS_PG_BIN`` for the TLS-only server) pointing at its binaries. This module is
 also the pytest plugin (``-p devtools.compat``) that records each test's outcome and the
-phases ``tests/test_deployments.py::test_flow`` reached, so every cell of the table is a
+phases ``tests/e2e/test_deployments.py::test_flow`` reached, so every cell of the table is a
 test result of that run.
 """
 
@@ -35,11 +35,11 @@ _RESULTS_ENV = "REFSYNC_COMPAT_RESULTS"
 
 #: Test files per column of the per-version table.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "safety": ("tests/test_safety_*.py", "tests/test_session_settings.py"),
-    "scenarios": ("tests/test_scenarios.py",),
-    "faults": ("tests/test_faults.py", "tests/test_concurrency.py"),
-    "poolers and TLS": ("tests/test_pooler.py", "tests/test_tls.py"),
-    "deployments": ("tests/test_deployments.py",),
+    "safety": ("tests/*/test_safety_*.py", "tests/e2e/test_session_settings.py"),
+    "scenarios": ("tests/database/test_scenarios.py",),
+    "faults": ("tests/e2e/test_faults.py", "tests/e2e/test_concurrency.py"),
+    "poolers and TLS": ("tests/e2e/test_pooler.py", "tests/e2e/test_tls.py"),
+    "deployments": ("tests/e2e/test_deployments.py",),
 }
 DEPLOYMENTS = ("direct", "pgbouncer-transaction", "pgbouncer-session", "tls-only")
 FLOW_PHASES = ("dry-run", "apply", "re-plan empty")
@@ -187,9 +187,9 @@ def deployment_rows(runs: list[VersionRun]) -> list[str]:
             continue
         for deployment in DEPLOYMENTS:
             server = run.tls_server if deployment == "tls-only" else run.server
-            flow = run.results.get(f"tests/test_deployments.py::test_flow[{deployment}]")
+            flow = run.results.get(f"tests/e2e/test_deployments.py::test_flow[{deployment}]")
             refusals = [
-                _cell(run.results.get(f"tests/test_deployments.py::{test}[{deployment}]"))
+                _cell(run.results.get(f"tests/e2e/test_deployments.py::{test}[{deployment}]"))
                 for test in REFUSALS.values()
             ]
             cells = [server or "none", deployment, *_flow_cells(flow), *refusals]
@@ -223,7 +223,7 @@ def render(runs: list[VersionRun]) -> str:
             "",
             "## Deployments",
             "",
-            "`tests/test_deployments.py` per major version and per way of reaching it: "
+            "`tests/e2e/test_deployments.py` per major version and per way of reaching it: "
             "**direct** (TCP to the server), **pgbouncer-transaction** and "
             "**pgbouncer-session** (Debian's PgBouncer 1.18 in front of the server, in that "
             "pool mode, with its default settings: startup `options` are refused), "

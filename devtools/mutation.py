@@ -286,7 +286,11 @@ PARTS = {
     "guard": Part(
         "guard",
         ("refsync/guard.py",),
-        ("tests/unit/test_guard_lists.py", "tests/unit/test_guard_rules.py", "tests/test_guard.py"),
+        (
+            "tests/unit/test_guard_lists.py",
+            "tests/unit/test_guard_rules.py",
+            "tests/unit/test_guard.py",
+        ),
         guard_constants,
     ),
     "diff": Part(
@@ -298,7 +302,7 @@ PARTS = {
     "digest": Part(
         "digest",
         ("refsync/digest.py",),
-        ("tests/unit/test_canonical.py", "tests/test_digest.py"),
+        ("tests/unit/test_canonical.py", "tests/unit/test_digest.py"),
         digest_constants,
     ),
 }

@@ -4,7 +4,8 @@ comparison by value and type; pointers compared and written by key; ids taken; p
 missing, ambiguous or in a cycle; protected rows. Each test compares whole table plans, so
 a wrong value, kind, reason, count or order fails it.
 
-The same rules run end to end, on real databases, in tests/scenarios/ (test_scenarios.py).
+The same rules run end to end, on real databases, in tests/scenarios/
+(tests/database/test_scenarios.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from refsync.diff import protect
 from refsync.errors import SafetyError
 from refsync.keys import key_of, show_key
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
-from tests.unit.diff_tables import layout, plan
+from tests.fixtures.diff_tables import layout, plan
 
 CATEGORIES = layout(
     "service_categories",

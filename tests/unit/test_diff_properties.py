@@ -1,6 +1,6 @@
 """Properties of the diff for random dev and prod tables (hypothesis), no database: every dev
 row is counted once, and a plan applied to prod leaves nothing to do (SPEC 1, rule 8, on the
-pure function; tests/test_invariants.py proves it on real databases).
+pure function; tests/database/test_invariants.py proves it on real databases).
 
 `python3 tasks.py mutate` runs these with a fixed seed, so its figures repeat.
 """
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from refsync.model import Plan
 from refsync.slug import slugify
-from tests.unit.diff_tables import layout, plan
+from tests.fixtures.diff_tables import layout, plan
 
 TABLE = layout(
     "items",

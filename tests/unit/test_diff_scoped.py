@@ -16,7 +16,7 @@ import pytest
 from refsync.errors import SafetyError
 from refsync.keys import key_index, scoped_values, show_key
 from refsync.model import Create, Ref, Skip, TablePlan, Update
-from tests.unit.diff_tables import layout, plan, rows
+from tests.fixtures.diff_tables import layout, plan, rows
 
 TYPES = layout("provider_types", compare=("name",))
 OFFERINGS = layout(

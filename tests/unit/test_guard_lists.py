@@ -15,7 +15,7 @@ from pglast import ast, parse_sql
 
 from refsync import guard
 from refsync.guard import check
-from tests.unit.guard_policies import APPLY, READ_ONLY, refusal
+from tests.fixtures.guard_policies import APPLY, READ_ONLY, refusal
 
 # --- functions ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 
 from refsync.errors import GuardError
 from refsync.guard import Policy, check
-from tests.unit.guard_policies import (
+from tests.fixtures.guard_policies import (
     APPLY,
     BOOKINGS,
     CATEGORIES,

@@ -1,6 +1,6 @@
 """The stand-in runner for composite actions (devtools/composite.py), and the docker command
 lines both forms of action.yml produce, checked with a recording `docker` on PATH (no
-engine needed; tests/test_action_image.py runs the same steps against a real one)."""
+engine needed; tests/e2e/test_action_image.py runs the same steps against a real one)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from devtools import release
 from devtools.composite import CompositeError, Job, evaluate, run_action
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILT = "sha256:" + "ab" * 32
 PUBLISHED = "ghcr.io/octo-org/refsync-action@sha256:" + "cd" * 32
 URLS = {

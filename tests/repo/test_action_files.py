@@ -18,7 +18,7 @@ import yaml
 
 from refsync.inputs import INPUT_NAMES, read_inputs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"

@@ -16,7 +16,7 @@ import yaml
 import refsync
 from devtools import release
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 IMAGE = f"ghcr.io/octo-org/refsync-action@{DIGEST}"

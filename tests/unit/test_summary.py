@@ -6,66 +6,15 @@ from __future__ import annotations
 
 import io
 import json
-from decimal import Decimal
 
 from refsync.engine import Outcome
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
 from refsync.snapshot import Identity
 from tests.fixtures.gfm import render, shown
+from tests.fixtures.outcomes import synthetic_outcome
 
 MIB = 1024 * 1024
-
-
-def _outcome(rows: int, name: str = "Service") -> Outcome:
-    creates = tuple(
-        Create(
-            (f"new-{i}",),
-            {
-                "id": f"id{i}",
-                "name": f"{name} {i}",
-                "price": Decimal("9.99"),
-                "categoryId": Ref("service_categories", ("cleaning",)),
-            },
-        )
-        for i in range(rows)
-    )
-    updates = tuple(
-        Update(
-            (f"upd-{i}",),
-            f"p{i}",
-            {
-                "price": (Decimal("1.00"), Decimal("2.00")),
-                "description": (None, f"{name} text {i}"),
-            },
-            (),
-        )
-        for i in range(rows)
-    )
-    skips = tuple(
-        Skip(
-            (f"skip-{i}",),
-            "protected",
-            "in use by bookings.serviceId",
-            {"price": (Decimal(1), Decimal(2))},
-        )
-        for i in range(rows)
-    )
-    plan = Plan((TablePlan("services", creates, updates, skips, rows, 3),))
-    ident = Identity("prod", "db.internal", "5432", "app", "refsync", "7", 1, 180000)
-    return Outcome(
-        mode="dry-run",
-        plan=plan,
-        digest="a" * 64,
-        canonical={},
-        dev=ident,
-        prod=ident,
-        dev_fingerprint="dev-fingerprint",
-        prod_fingerprint="prod-fp-0001",
-        layouts=(),
-        written=None,
-        round_trips={"dev": 1, "prod": 1},
-    )
 
 
 def _tables(markdown: str) -> list[list[list[str]]]:
@@ -75,7 +24,7 @@ def _tables(markdown: str) -> list[list[list[str]]]:
 
 def test_large_plan_summary_stays_under_one_mib() -> None:
     """A 100,000-row-per-section plan renders under 1 MiB and points at the plan file."""
-    text = summary(_outcome(100_000))
+    text = summary(synthetic_outcome(100_000))
     assert len(text.encode("utf-8")) < MIB
     assert f"… and {100_000 - SUMMARY_ROWS} more creates in the plan file." in text
     assert f"… and {100_000 - SUMMARY_ROWS} more skips in the plan file." in text
@@ -83,7 +32,7 @@ def test_large_plan_summary_stays_under_one_mib() -> None:
 
 def test_summary_tables_are_valid_gfm() -> None:
     """Every section renders as a GFM table whose rows have the header's column count."""
-    tables = _tables(summary(_outcome(5)))
+    tables = _tables(summary(synthetic_outcome(5)))
     assert [t[0] for t in tables] == [
         ["table", "create", "update", "skip", "unchanged", "prod only"],
         ["key", "column", "value"],
@@ -100,7 +49,7 @@ def test_summary_tables_are_valid_gfm() -> None:
 
 def test_pipes_and_newlines_in_data_do_not_break_tables() -> None:
     """A name holding `|`, a newline and a backslash stays inside its cell."""
-    tables = _tables(summary(_outcome(3, name="A | B\nC \\ D")))
+    tables = _tables(summary(synthetic_outcome(3, name="A | B\nC \\ D")))
     for table in tables:
         assert all(len(r) == len(table[0]) for r in table)
     # The pipe stays in the value cell (escaped in the source), the newline shows as \\n.
@@ -214,7 +163,7 @@ def test_hostile_data_cannot_hide_forge_or_reorder_the_plan() -> None:
 def test_long_values_are_shown_in_full_until_the_size_budget_says_so() -> None:
     """Values are never cut: 300 created rows of 10,000-character names fill the summary to
     just under 1 MiB, and the summary says how many more the plan file holds and why."""
-    outcome = _outcome(300, name="N" * 10_000)
+    outcome = synthetic_outcome(300, name="N" * 10_000)
     text = summary(outcome)
     assert len(text.encode("utf-8")) < MIB
     tables = _tables(text)
@@ -233,7 +182,7 @@ def test_long_values_are_shown_in_full_until_the_size_budget_says_so() -> None:
 def test_a_reference_reads_once_as_its_key() -> None:
     """A created row's reference shows as `→ key` in its own cell; an updated reference
     shows old and new in their own columns (never `→ a → → b`)."""
-    outcome = _outcome(1)
+    outcome = synthetic_outcome(1)
     table = outcome.plan.tables[0]
     moved = Update(
         ("upd-ref",),
@@ -251,7 +200,7 @@ def test_console_never_cuts_a_value_silently() -> None:
     """The log's tables fold a long value over several lines instead of cutting it, and say
     how many rows they leave to the summary and the plan file."""
     stream = io.StringIO()
-    console_report(_outcome(25, name="Q" * 3_000), stream)
+    console_report(synthetic_outcome(25, name="Q" * 3_000), stream)
     text = stream.getvalue()
     assert text.count("Q") == 3_000 * CONSOLE_ROWS * 2  # name in creates and in updates
     assert "more rows: see the job summary and the plan file" in text

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: Built from parts so this file does not match its own check.
 SHARED = ".." + "/shared"
@@ -66,7 +66,7 @@ def anchors(path: Path) -> set[str]:
 
 def test_slug_follows_github() -> None:
     """Headings with code, punctuation and links get the anchors GitHub gives them."""
-    assert slug("Faults (`tests/test_faults.py`)") == "faults-teststest_faultspy"
+    assert slug("Faults (`tests/e2e/test_faults.py`)") == "faults-testse2etest_faultspy"
     assert slug("Reliability: what is tried and what happens") == (
         "reliability-what-is-tried-and-what-happens"
     )

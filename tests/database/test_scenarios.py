@@ -8,7 +8,9 @@ scenario's own tables (next to the marketplace tables of the template) and grant
 roles exactly the least privileges SPEC section 5 describes. An expected.json with `refuse`
 expects that message from a SafetyError, or from a UsageError when `"exit": 2`. Its `digest`
 pins the plan's digest (prod identity and `now()` timestamps fixed, see `pinned_digest`), so
-a change to the diff or the canonical form that alters what a reviewer approves fails here."""
+a change to the diff or the canonical form that alters what a reviewer approves fails here.
+
+The folders are tests/scenarios/; loading and running them is tests/fixtures/scenarios.py."""
 
 from __future__ import annotations
 
@@ -19,31 +21,14 @@ from typing import Any
 
 import pytest
 
-from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.digest import digest
-from refsync.engine import Outcome, run
+from refsync.engine import Outcome
 from refsync.errors import RefsyncError, SafetyError, UsageError
-from refsync.keys import show_key
-from refsync.model import Plan
 from tests.fixtures.pg import DbPair
+from tests.fixtures.scenarios import SCENARIOS_DIR, load_sql, plan_and_apply, summarize
 
-SCENARIOS = sorted(p for p in (Path(__file__).parent / "scenarios").iterdir() if p.is_dir())
-
-
-def summarize(plan: Plan) -> dict[str, Any]:
-    """The plan in the golden files' shape: keys per operation, fields per update."""
-    return {
-        t.name: {
-            "create": [show_key(c.key) for c in t.creates],
-            "update": {show_key(u.key): list(u.changes) for u in t.updates},
-            "skip": {show_key(s.key): f"{s.kind}: {s.reason}" for s in t.skips},
-            "unchanged": t.unchanged,
-            "prod_only": t.prod_only,
-        }
-        for t in plan.tables
-    }
-
+SCENARIOS = sorted(p for p in SCENARIOS_DIR.iterdir() if p.is_dir())
 
 #: A fixed prod identity: the server's own (system identifier, fingerprint) changes per run.
 PINNED_PROD = {"system_identifier": "0", "fingerprint": "pinned-prod-fingerprint"}
@@ -73,28 +58,6 @@ def pinned_digest(outcome: Outcome) -> str:
 
 
 REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
-
-
-def load_sql(dbpair: DbPair, scenario: Path) -> None:
-    schema = scenario / "schema.sql"
-    for side in ("dev", "prod"):
-        if schema.exists():
-            dbpair.admin(side).execute(dbpair.with_roles(schema.read_text()).encode())
-        text = (scenario / f"{side}.sql").read_text()
-        if text.strip():
-            dbpair.admin(side).execute(dbpair.with_roles(text).encode())
-
-
-def plan_and_apply(dbpair: DbPair, config: Config, digest: str | None = None) -> Outcome:
-    return run(
-        config=config,
-        dev_url=dbpair.dev_url,
-        prod_url=dbpair.prod_url,
-        apply=digest is not None,
-        approved_digest=digest,
-        secrets=(),
-        log=lambda _: None,
-    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)

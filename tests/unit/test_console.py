@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 from refsync.report import CONSOLE_WIDTH, console_report
-from tests.test_summary import _outcome
+from tests.fixtures.outcomes import synthetic_outcome
 
 
 def _render(name: str) -> str:
     out = io.StringIO()
-    console_report(_outcome(3, name=name), out)
+    console_report(synthetic_outcome(3, name=name), out)
     return out.getvalue()
 
 

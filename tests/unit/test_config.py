@@ -1,9 +1,9 @@
 """The config file (SPEC 4.3): every validation error names its key and a fix (exit 2), the
-shipped default profile is the SPEC's example, and the docs list every key the code accepts."""
+shipped default profile is the SPEC's example, and the docs list every key the code accepts.
+The same errors through the real entrypoint: tests/e2e/test_config_errors.py."""
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -11,7 +11,6 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from devtools.runner import run_entrypoint
 from refsync.config import (
     Config,
     FingerprintConfig,
@@ -20,11 +19,8 @@ from refsync.config import (
 )
 from refsync.config_file import default_profile_text, load_config, parse_config
 from refsync.errors import UsageError
-from tests.fixtures.db import table_checksums
-from tests.fixtures.pg import DbPair
-from tests.test_scenarios import load_sql
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # SPEC section 4.3, verbatim apart from the comments.
 SPEC_EXAMPLE = """
@@ -313,48 +309,6 @@ def test_docs_list_every_key() -> None:
         for name, info in model.model_fields.items():
             key = f"`{prefix}{info.alias or name}`"
             assert key in docs, f"{key} is undocumented"
-
-
-def test_missing_protected_by_column_exits_2(dbpair: DbPair, tmp_path: Path) -> None:
-    """Through the real entrypoint, a protected_by column that does not exist exits 2, names
-    the entry and its right spelling, and writes nothing."""
-    scenario = Path(__file__).parent / "scenarios" / "protected_by_missing_column"
-    load_sql(dbpair, scenario)
-    config = tmp_path / "work" / "refsync.yml"
-    config.parent.mkdir(parents=True)
-    shutil.copy(scenario / "config.yml", config)
-    before = table_checksums(dbpair.admin("prod"))
-    result = run_entrypoint(
-        tmp_path / "work",
-        {
-            "dev-database-url": dbpair.dev_url,
-            "prod-database-url": dbpair.prod_url,
-            "config": "refsync.yml",
-        },
-    )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "`tables[0].protected_by[0]` (products)" in result.stderr
-    assert "`public.orders.productID` does not exist on prod" in result.stderr
-    assert "write `orders.productId`" in result.stderr
-    assert any(line.startswith("::error") for line in result.stdout.splitlines())
-    assert result.outputs == {}
-    assert table_checksums(dbpair.admin("prod")) == before
-
-
-def test_config_error_exits_2_before_connecting(tmp_path: Path) -> None:
-    """An invalid config file exits 2 through the real entrypoint without any database."""
-    (tmp_path / "work").mkdir()
-    (tmp_path / "work" / "refsync.yml").write_text(f"version: 1\ntables:{CATEGORIES}    bogus: 1\n")
-    result = run_entrypoint(
-        tmp_path / "work",
-        {
-            "dev-database-url": "postgresql://nobody@127.0.0.1:1/dev",
-            "prod-database-url": "postgresql://nobody@127.0.0.1:1/prod",
-            "config": "refsync.yml",
-        },
-    )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "`tables[0].bogus`: unknown key" in result.stderr
 
 
 def test_docs_examples_are_valid_configs() -> None:

@@ -20,7 +20,7 @@ from devtools.fake_github import FakeGitHub
 from tests.fixtures.pg import DbPair
 
 pytestmark = pytest.mark.docker
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY = "octo-org/refsync-action"
 
 

@@ -2,7 +2,7 @@
 it can: the `options` startup parameter is refused (the bug refsync no longer triggers),
 and statement pooling, which cannot keep a transaction together, stops the run with the
 mode to use instead. The flow through transaction and session pooling is in
-tests/test_deployments.py."""
+tests/e2e/test_deployments.py."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 from refsync.config_file import parse_config
 from refsync.errors import RefsyncError, SafetyError, UsageError
 from tests.fixtures.pg import DbPair
-from tests.test_scenarios import plan_and_apply
+from tests.fixtures.scenarios import plan_and_apply
 
 SCHEMA = """
 CREATE SCHEMA shop;

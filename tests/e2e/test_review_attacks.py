@@ -304,7 +304,7 @@ def test_fingerprint_config_cannot_read_a_business_table(dbpair: DbPair, tmp_pat
     dev.execute(dbpair.with_roles("GRANT SELECT ON users TO refsync_dev_reader"))
     prod.execute(dbpair.with_roles("GRANT SELECT ON users TO refsync_prod_writer"))
     profile = yaml.safe_load(
-        (Path(__file__).parent.parent / "refsync/profiles/default.yml").read_text()
+        (Path(__file__).resolve().parents[2] / "refsync/profiles/default.yml").read_text()
     )
     profile["fingerprint"] = {
         "table": "users",

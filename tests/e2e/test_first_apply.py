@@ -12,9 +12,9 @@ from pathlib import Path
 from devtools.runner import RunResult
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import apply, plan, with_config
-from tests.test_scenarios import load_sql
+from tests.fixtures.scenarios import SCENARIOS_DIR, load_sql
 
-SCENARIO = Path(__file__).parent / "scenarios" / "scoped_keys_serial_tree"
+SCENARIO = SCENARIOS_DIR / "scoped_keys_serial_tree"
 
 
 def _run(dbpair: DbPair, workdir: Path, digest: str | None = None) -> RunResult:

@@ -1,5 +1,5 @@
 """The statement guard on a real connection: a forbidden statement handed to
-`Database.execute` raises GuardError and never reaches the server (tests/test_guard.py
+`Database.execute` raises GuardError and never reaches the server (tests/unit/test_guard.py
 covers the full table of shapes without a server)."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from devtools.pgserver import PgServer
 from devtools.runner import run_entrypoint
 from tests.fixtures.pg import PgTemplate
 
-SETUP = Path(__file__).resolve().parent.parent / "docs" / "setup.md"
+SETUP = Path(__file__).resolve().parents[2] / "docs" / "setup.md"
 BLOCK = re.compile(r"<!-- setup: ([a-z, ]+) -->\n```sql\n(.*?)```", re.DOTALL)
 
 
