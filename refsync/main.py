@@ -24,7 +24,9 @@ from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
 from refsync.plan import show_key
-from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+from refsync.plan_file import write_plan_file
+from refsync.report import console_report, outputs, skip_warnings
+from refsync.summary import summary
 from refsync.secrets import raw_secrets, scrub
 
 PLAN_FILE = "refsync-plan.json"

@@ -11,7 +11,8 @@ from decimal import Decimal
 from refsync.db import Identity
 from refsync.engine import Outcome
 from refsync.plan import Create, Plan, Ref, Skip, TablePlan, Update
-from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
+from refsync.report import CONSOLE_ROWS, console_report
+from refsync.summary import SUMMARY_ROWS, summary
 from tests.fixtures.gfm import render, shown
 
 MIB = 1024 * 1024
