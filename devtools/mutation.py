@@ -98,7 +98,7 @@ class ConstantMutant:
 @dataclass(frozen=True)
 class Part:
     name: str
-    source: str  # the file mutmut mutates
+    sources: tuple[str, ...]  # the files mutmut mutates
     owns: Callable[[str], bool]  # which of its functions (by qualified name) are this part's
     tests: tuple[str, ...]  # what the constants pass runs
     constants: Callable[[], list[ConstantMutant]]
@@ -106,6 +106,13 @@ class Part:
 
 # --- the constant mutants -------------------------------------------------------------------
 
+#: The guard's modules: every function and every list in them is mutated.
+GUARD_MODULES = (
+    "refsync.guard",
+    "refsync.guard_nodes",
+    "refsync.guard_relations",
+    "refsync.guard_tree",
+)
 #: What each of the guard's lists gains, one entry at a time: entries one step outside it.
 GUARD_ADDITIONS: dict[str, list[Any]] = {
     "CATALOG_SCHEMAS": ["public", "pg_toast"],
@@ -221,29 +228,47 @@ def _with(value: Any, extra: Any) -> Any:
     return (*value, extra)
 
 
+def guard_lists() -> dict[str, str]:
+    """Each module-level list (or pattern) of the guard's modules -> the module that holds
+    it, and reads it: a constant mutant replaces it there. A name in two modules is an error,
+    as one of them would escape its mutants. Text and flags (`TYPE_CHECKING`) are no lists."""
+    homes: dict[str, str] = {}
+    for module in GUARD_MODULES:
+        for name, value in vars(importlib.import_module(module)).items():
+            if not name.isupper() or isinstance(value, str | bool):
+                continue
+            if name in homes:
+                raise RuntimeError(f"the guard's {name} is in {homes[name]} and {module}")
+            homes[name] = module
+    return homes
+
+
 def guard_constants() -> list[ConstantMutant]:
     """Every entry of every allow/deny list of the guard removed, and a step outside added;
     each pattern of LOCAL_SETTINGS changed one step."""
-    from refsync import guard
+    homes = guard_lists()
 
-    constants = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
-    if unknown := sorted(constants - set(GUARD_ADDITIONS) - set(GUARD_PARTS)):
+    def value(name: str) -> Any:
+        return getattr(importlib.import_module(homes[name]), name)
+
+    if unknown := sorted(set(homes) - set(GUARD_ADDITIONS) - set(GUARD_PARTS)):
         raise RuntimeError(f"add the guard's {', '.join(unknown)} to GUARD_ADDITIONS")
     for part, whole in GUARD_PARTS.items():
-        if all(value is not getattr(guard, part) for value in getattr(guard, whole).values()):
+        if all(entry is not value(part) for entry in value(whole).values()):
             raise RuntimeError(f"the guard's {part} is no part of {whole}: give it mutants")
     mutants = [
         mutant
         for name, additions in GUARD_ADDITIONS.items()
-        for mutant in _entry_mutants("refsync.guard", name, getattr(guard, name), additions)
+        for mutant in _entry_mutants(homes[name], name, value(name), additions)
     ]
-    return mutants + _pattern_mutants(guard.LOCAL_SETTINGS, LOCAL_SETTING_CHANGES)
+    settings = "LOCAL_SETTINGS"
+    return mutants + _pattern_mutants(homes[settings], value(settings), LOCAL_SETTING_CHANGES)
 
 
 def _pattern_mutants(
-    settings: Mapping[str, re.Pattern[str]], changes: Mapping[str, list[str]]
+    module: str, settings: Mapping[str, re.Pattern[str]], changes: Mapping[str, list[str]]
 ) -> list[ConstantMutant]:
-    """LOCAL_SETTINGS with one setting's pattern replaced: `~name=pattern`."""
+    """LOCAL_SETTINGS (in `module`) with one setting's pattern replaced: `~name=pattern`."""
     if unknown := sorted(set(settings) ^ set(changes)):
         raise RuntimeError(f"LOCAL_SETTING_CHANGES and LOCAL_SETTINGS differ: {unknown}")
     out = []
@@ -252,9 +277,7 @@ def _pattern_mutants(
             if pattern == settings[name].pattern:
                 raise ValueError(f"{name} is already {pattern!r}: the change changes nothing")
             value = {**settings, name: re.compile(pattern)}
-            out.append(
-                ConstantMutant("refsync.guard", "LOCAL_SETTINGS", f"~{name}={pattern}", value)
-            )
+            out.append(ConstantMutant(module, "LOCAL_SETTINGS", f"~{name}={pattern}", value))
     return out
 
 
@@ -284,21 +307,21 @@ def digest_constants() -> list[ConstantMutant]:
 PARTS = {
     "guard": Part(
         "guard",
-        "refsync/guard.py",
+        tuple(module.replace(".", "/") + ".py" for module in GUARD_MODULES),
         lambda function: True,
         ("tests/unit/test_guard_lists.py", "tests/unit/test_guard_rules.py", "tests/test_guard.py"),
         guard_constants,
     ),
     "diff": Part(
         "diff",
-        "refsync/plan.py",
+        ("refsync/plan.py",),
         lambda function: function not in DIGEST_FUNCTIONS,
         (),
         list,
     ),
     "digest": Part(
         "digest",
-        "refsync/plan.py",
+        ("refsync/plan.py",),
         lambda function: function in DIGEST_FUNCTIONS,
         ("tests/unit/test_canonical.py", "tests/test_digest.py"),
         digest_constants,
@@ -331,9 +354,15 @@ def _module(source: str) -> str:
 
 def run_mutmut(part: Part, log: Path) -> list[Mutant]:
     """Run (or re-run) every mutmut mutant of the part; return their outcomes."""
-    module = _module(part.source)
-    owned = {mangled: name for name, mangled in _functions(part.source) if part.owns(name)}
-    patterns = [f"{module}.{mangled}__mutmut_*" for mangled in owned]
+    owned = {
+        source: {mangled: name for name, mangled in _functions(source) if part.owns(name)}
+        for source in part.sources
+    }
+    patterns = [
+        f"{_module(source)}.{mangled}__mutmut_*"
+        for source, functions in owned.items()
+        for mangled in functions
+    ]
     with log.open("w") as out:
         # Our own venv's mutmut with patterns built from the part's function names.
         proc = subprocess.run(
@@ -346,7 +375,13 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-30:]
         raise RuntimeError("mutmut failed:\n" + "\n".join(tail))
-    meta = json.loads((MUTANTS / (part.source + ".meta")).read_text())
+    return [mutant for source, functions in owned.items() for mutant in _read(source, functions)]
+
+
+def _read(source: str, owned: Mapping[str, str]) -> list[Mutant]:
+    """The outcomes of the mutants of one file's `owned` functions (mangled -> name)."""
+    module = _module(source)
+    meta = json.loads((MUTANTS / (source + ".meta")).read_text())
     out_mutants = []
     seen: dict[str, int] = {}
     for name, code in sorted(meta["exit_code_by_key"].items(), key=lambda item: _number(item[0])):
@@ -354,7 +389,7 @@ def run_mutmut(part: Part, log: Path) -> list[Mutant]:
         if mangled not in owned:
             continue
         status = _KILLED_CODES.get(code) or _OTHER_CODES.get(code, "suspicious")
-        removed, added = _changed_lines(name, part.source)
+        removed, added = _changed_lines(name, source)
         key = _function_key(f"{module}.{owned[mangled]}", removed, added)
         # The same change on two equal lines of one function: the second is `key#2`.
         seen[key] = seen.get(key, 0) + 1
