@@ -106,7 +106,7 @@ def lint() -> int:
     return 1 if failed else 0
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:  # noqa: PLR0911 - one return per command
     if not argv or argv[0] not in {"demo", "test", "lint", "bench", "compat", "mutate", "docker"}:
         print(__doc__, file=sys.stderr)
         return 2

@@ -103,6 +103,13 @@ class Part:
 
 # --- the constant mutants -------------------------------------------------------------------
 
+#: The guard's modules: every function and every list in them is mutated.
+GUARD_MODULES = (
+    "refsync.guard",
+    "refsync.guard_nodes",
+    "refsync.guard_relations",
+    "refsync.guard_tree",
+)
 #: What each of the guard's lists gains, one entry at a time: entries one step outside it.
 GUARD_ADDITIONS: dict[str, list[Any]] = {
     "CATALOG_SCHEMAS": ["public", "pg_toast"],
@@ -218,29 +225,47 @@ def _with(value: Any, extra: Any) -> Any:
     return (*value, extra)
 
 
+def guard_lists() -> dict[str, str]:
+    """Each module-level list (or pattern) of the guard's modules -> the module that holds
+    it, and reads it: a constant mutant replaces it there. A name in two modules is an error,
+    as one of them would escape its mutants. Text and flags (`TYPE_CHECKING`) are no lists."""
+    homes: dict[str, str] = {}
+    for module in GUARD_MODULES:
+        for name, value in vars(importlib.import_module(module)).items():
+            if not name.isupper() or isinstance(value, str | bool):
+                continue
+            if name in homes:
+                raise RuntimeError(f"the guard's {name} is in {homes[name]} and {module}")
+            homes[name] = module
+    return homes
+
+
 def guard_constants() -> list[ConstantMutant]:
     """Every entry of every allow/deny list of the guard removed, and a step outside added;
     each pattern of LOCAL_SETTINGS changed one step."""
-    from refsync import guard
+    homes = guard_lists()
 
-    constants = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
-    if unknown := sorted(constants - set(GUARD_ADDITIONS) - set(GUARD_PARTS)):
+    def value(name: str) -> Any:
+        return getattr(importlib.import_module(homes[name]), name)
+
+    if unknown := sorted(set(homes) - set(GUARD_ADDITIONS) - set(GUARD_PARTS)):
         raise RuntimeError(f"add the guard's {', '.join(unknown)} to GUARD_ADDITIONS")
     for part, whole in GUARD_PARTS.items():
-        if all(value is not getattr(guard, part) for value in getattr(guard, whole).values()):
+        if all(entry is not value(part) for entry in value(whole).values()):
             raise RuntimeError(f"the guard's {part} is no part of {whole}: give it mutants")
     mutants = [
         mutant
         for name, additions in GUARD_ADDITIONS.items()
-        for mutant in _entry_mutants("refsync.guard", name, getattr(guard, name), additions)
+        for mutant in _entry_mutants(homes[name], name, value(name), additions)
     ]
-    return mutants + _pattern_mutants(guard.LOCAL_SETTINGS, LOCAL_SETTING_CHANGES)
+    settings = "LOCAL_SETTINGS"
+    return mutants + _pattern_mutants(homes[settings], value(settings), LOCAL_SETTING_CHANGES)
 
 
 def _pattern_mutants(
-    settings: Mapping[str, re.Pattern[str]], changes: Mapping[str, list[str]]
+    module: str, settings: Mapping[str, re.Pattern[str]], changes: Mapping[str, list[str]]
 ) -> list[ConstantMutant]:
-    """LOCAL_SETTINGS with one setting's pattern replaced: `~name=pattern`."""
+    """LOCAL_SETTINGS (in `module`) with one setting's pattern replaced: `~name=pattern`."""
     if unknown := sorted(set(settings) ^ set(changes)):
         raise RuntimeError(f"LOCAL_SETTING_CHANGES and LOCAL_SETTINGS differ: {unknown}")
     out = []
@@ -249,9 +274,7 @@ def _pattern_mutants(
             if pattern == settings[name].pattern:
                 raise ValueError(f"{name} is already {pattern!r}: the change changes nothing")
             value = {**settings, name: re.compile(pattern)}
-            out.append(
-                ConstantMutant("refsync.guard", "LOCAL_SETTINGS", f"~{name}={pattern}", value)
-            )
+            out.append(ConstantMutant(module, "LOCAL_SETTINGS", f"~{name}={pattern}", value))
     return out
 
 
@@ -285,7 +308,7 @@ DIFF_SOURCES = ("refsync/keys.py", "refsync/compare.py", "refsync/diff.py", "ref
 PARTS = {
     "guard": Part(
         "guard",
-        ("refsync/guard.py",),
+        tuple(module.replace(".", "/") + ".py" for module in GUARD_MODULES),
         (
             "tests/unit/test_guard_lists.py",
             "tests/unit/test_guard_rules.py",

@@ -10,7 +10,7 @@ against the plan before commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from refsync.digest import to_json
 from refsync.errors import OperationalError
 from refsync.keys import key_index, key_of, scoped_values
 from refsync.layouts import Layout
-from refsync.model import Create, Key, Plan, Ref, Row
+from refsync.model import Create, Key, Plan, Ref, Row, Update
 from refsync.ordering import creation_waves, self_references
 from refsync.sqlparts import cols, only, rel
 
@@ -53,16 +53,43 @@ def write(
     prod_rows: Mapping[str, Sequence[Row]],
 ) -> Written:
     """Insert then update, table by table in config order (parents first)."""
-    # key -> prod id, to remap reference columns, and prod id -> key, to key the rows an
-    # insert returns: keyed exactly as the plan keyed them (a key scoped by a parent too).
     parents = {table for layout in layouts for table in layout.references.values()}
-    indexed = key_index(layouts, prod_rows, parents)
-    ids: dict[str, dict[Key, Any]] = {name: by_key for name, (by_key, _) in indexed.items()}
-    keys_by_pk = {name: by_pk for name, (_, by_pk) in indexed.items()}
+    prod_ids = _ProdIds.index(layouts, prod_rows, parents)
+    inserted = updated = 0
+    for layout, table in zip(layouts, plan.tables, strict=True):
+        for wave in _waves(layout, table.creates):
+            returned = _insert(db, layout, wave, prod_ids.resolve)
+            if layout.name in parents:
+                prod_ids.learn(layout, returned)
+            inserted += len(returned)
+        if table.updates:
+            updated += _update(db, layout, table.updates, prod_ids.resolve)
+    return Written(inserted, updated)
 
-    def resolve(value: Any) -> Any:
+
+@dataclass(frozen=True)
+class _ProdIds:
+    """key -> prod id, to remap reference columns, and prod id -> key, to key the rows an
+    insert returns: keyed exactly as the plan keyed them (a key scoped by a parent too)."""
+
+    ids: dict[str, dict[Key, Any]]
+    keys_by_pk: dict[str, dict[Any, Key | None]]
+
+    @classmethod
+    def index(
+        cls, layouts: Sequence[Layout], prod_rows: Mapping[str, Sequence[Row]], parents: set[str]
+    ) -> _ProdIds:
+        """The prod rows of the tables that other tables point at (and of their parents)."""
+        indexed = key_index(layouts, prod_rows, parents)
+        return cls(
+            ids={name: by_key for name, (by_key, _) in indexed.items()},
+            keys_by_pk={name: by_pk for name, (_, by_pk) in indexed.items()},
+        )
+
+    def resolve(self, value: Any) -> Any:
+        """A reference as the prod id of the row it points at; any other value as it is."""
         if isinstance(value, Ref):
-            target = ids[value.table].get(value.key)
+            target = self.ids[value.table].get(value.key)
             if target is None:
                 raise OperationalError(
                     f"internal: {value.table} `{'/'.join(map(str, value.key))}` has no prod id",
@@ -71,63 +98,69 @@ def write(
             return target
         return value
 
-    inserted = updated = 0
-    for layout, table in zip(layouts, plan.tables, strict=True):
-        for wave in _waves(layout, table.creates):
-            rows = [{c: resolve(v) for c, v in create.values.items()} for create in wave]
-            columns = list(wave[0].values)
-            targets = [*columns, *layout.touch]
-            values: list[sql.Composable] = [
-                sql.SQL("v.{}").format(sql.Identifier(c)) for c in columns
-            ]
-            values += [sql.SQL("now()") for _ in layout.touch]
-            query = sql.SQL(
-                "INSERT INTO {t} ({targets}) SELECT {values} FROM {src} RETURNING {ret}"
-            ).format(
-                t=rel(layout.relation),
-                targets=cols(targets),
-                values=sql.SQL(", ").join(values),
-                src=_populate(layout),
-                ret=cols((layout.pk, *layout.match)),
-            )
-            returned = db.execute(query, [_payload(rows)], relation=layout.config.label)
-            _verify(layout, "inserted", len(rows), len(returned))
-            slug = layout.config.match.slug_from is not None
-            for pk, *match in returned if layout.name in parents else ():
-                key = key_of(scoped_values(layout, match, keys_by_pk), slug)
-                if key is not None:
-                    ids[layout.name][key] = pk
-                    keys_by_pk[layout.name][pk] = key
-            inserted += len(returned)
-        if table.updates:
-            # Each row carries its primary key and only the columns that changed; a column a
-            # row does not carry keeps its prod value (`e.value ? 'col'`), so an unchanged
-            # value is never rewritten, not even through a lossy round trip.
-            payload = [
-                {layout.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}}
-                for u in table.updates
-            ]
-            sets = [
-                sql.SQL("{c} = CASE WHEN e.value ? {name} THEN v.{c} ELSE t.{c} END").format(
-                    c=sql.Identifier(c), name=sql.Literal(c)
-                )
-                for c in layout.compare
-            ]
-            sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in layout.touch]
-            query = sql.SQL(
-                "UPDATE {only} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
-                "LATERAL jsonb_populate_record(NULL::{t}, e.value) AS v "
-                "WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
-            ).format(
-                only=only(layout.relation),
-                t=rel(layout.relation),
-                sets=sql.SQL(", ").join(sets),
-                pk=sql.Identifier(layout.pk),
-            )
-            returned = db.execute(query, [_payload(payload)], relation=layout.config.label)
-            _verify(layout, "updated", len(payload), len(returned))
-            updated += len(returned)
-    return Written(inserted, updated)
+    def learn(self, layout: Layout, returned: Sequence[Row]) -> None:
+        """The ids and keys of rows just inserted, `(pk, *match)` as RETURNING gives them."""
+        slug = layout.config.match.slug_from is not None
+        for pk, *match in returned:
+            key = key_of(scoped_values(layout, match, self.keys_by_pk), slug)
+            if key is not None:
+                self.ids[layout.name][key] = pk
+                self.keys_by_pk[layout.name][pk] = key
+
+
+def _insert(
+    db: Database, layout: Layout, wave: Sequence[Create], resolve: Callable[[Any], Any]
+) -> list[Row]:
+    """INSERT one wave of creates; return the `(pk, *match)` of each row inserted."""
+    rows = [{c: resolve(v) for c, v in create.values.items()} for create in wave]
+    columns = list(wave[0].values)
+    targets = [*columns, *layout.touch]
+    values: list[sql.Composable] = [sql.SQL("v.{}").format(sql.Identifier(c)) for c in columns]
+    values += [sql.SQL("now()") for _ in layout.touch]
+    query = sql.SQL(
+        "INSERT INTO {t} ({targets}) SELECT {values} FROM {src} RETURNING {ret}"
+    ).format(
+        t=rel(layout.relation),
+        targets=cols(targets),
+        values=sql.SQL(", ").join(values),
+        src=_populate(layout),
+        ret=cols((layout.pk, *layout.match)),
+    )
+    returned = db.execute(query, [_payload(rows)], relation=layout.config.label)
+    _verify(layout, "inserted", len(rows), len(returned))
+    return returned
+
+
+def _update(
+    db: Database, layout: Layout, updates: Sequence[Update], resolve: Callable[[Any], Any]
+) -> int:
+    """UPDATE a table's changed rows in one statement; return how many it updated."""
+    # Each row carries its primary key and only the columns that changed; a column a
+    # row does not carry keeps its prod value (`e.value ? 'col'`), so an unchanged
+    # value is never rewritten, not even through a lossy round trip.
+    payload = [
+        {layout.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}} for u in updates
+    ]
+    sets = [
+        sql.SQL("{c} = CASE WHEN e.value ? {name} THEN v.{c} ELSE t.{c} END").format(
+            c=sql.Identifier(c), name=sql.Literal(c)
+        )
+        for c in layout.compare
+    ]
+    sets += [sql.SQL("{} = now()").format(sql.Identifier(c)) for c in layout.touch]
+    query = sql.SQL(
+        "UPDATE {only} AS t SET {sets} FROM jsonb_array_elements(%s::jsonb) AS e, "
+        "LATERAL jsonb_populate_record(NULL::{t}, e.value) AS v "
+        "WHERE t.{pk} = v.{pk} RETURNING t.{pk}"
+    ).format(
+        only=only(layout.relation),
+        t=rel(layout.relation),
+        sets=sql.SQL(", ").join(sets),
+        pk=sql.Identifier(layout.pk),
+    )
+    returned = db.execute(query, [_payload(payload)], relation=layout.config.label)
+    _verify(layout, "updated", len(payload), len(returned))
+    return len(returned)
 
 
 def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:

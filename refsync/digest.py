@@ -48,7 +48,7 @@ def to_json(value: Any) -> Any:
     return convert(value) if convert is not None else _to_json(value)
 
 
-def _to_json(value: Any) -> Any:
+def _to_json(value: Any) -> Any:  # noqa: PLR0911 - one return per JSON type, in the encoding's order
     if isinstance(value, bool | int | str):
         return value
     if isinstance(value, Ref):

@@ -16,7 +16,6 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync import guard
 from refsync.apply import Written, write
 from refsync.catalog import Catalog, read_catalog
 from refsync.concurrent_read import Log, read_both
@@ -27,6 +26,7 @@ from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import SafetyError
 from refsync.layouts import Layout, build_layouts
 from refsync.model import Plan, Row
+from refsync.policies import base_policy, full_policy
 from refsync.preflight import check_privileges
 from refsync.privileges import Missing, excess_privileges
 from refsync.session import Timeouts
@@ -85,32 +85,6 @@ class _Planned:
     digest: str
 
 
-def _base_policy(config: Config) -> guard.Policy:
-    readable = frozenset({*(t.relation for t in config.tables), config.fingerprint.relation})
-    return guard.Policy(readable=readable, column_readable={})
-
-
-def _full_policy(config: Config, catalog: Catalog, *, writable: bool) -> guard.Policy:
-    columns: dict[tuple[str, str], set[str]] = {}
-    for referrers in catalog.referrers.values():
-        for r in referrers:
-            columns.setdefault(r.relation, set()).add(r.column)
-    refs = frozenset(t.relation for t in config.tables)
-    return guard.Policy(
-        readable=_base_policy(config).readable,
-        column_readable={k: frozenset(v) for k, v in columns.items()},
-        writable=refs if writable else frozenset(),
-        immutable={r: frozenset(catalog.tables[r].primary_key) for r in refs},
-        with_children=frozenset(
-            r.relation for found in catalog.referrers.values() for r in found if r.with_children
-        ),
-        key_types=frozenset((k.type_schema, k.type_name) for k in catalog.key_equality.values()),
-        key_operators=frozenset(
-            (k.operator_schema, k.operator) for k in catalog.key_equality.values()
-        ),
-    )
-
-
 def run(
     *,
     config: Config,
@@ -123,7 +97,7 @@ def run(
     timeouts: Timeouts | None = None,
 ) -> Outcome:
     timeouts = timeouts or Timeouts()
-    base = _base_policy(config)
+    base = base_policy(config)
     dev = Database.connect(dev_url, "dev", base, read_only=True, timeouts=timeouts, secrets=secrets)
     try:
         prod = Database.connect(
@@ -161,7 +135,7 @@ def _run(
     dev_cat = read_catalog(dev, config)
     prod_cat = read_catalog(prod, config)
     layouts = build_layouts(config, dev_cat, prod_cat)
-    prod.policy = _full_policy(config, prod_cat, writable=apply)
+    prod.policy = full_policy(config, prod_cat, writable=apply)
     missing = check_privileges(
         config,
         layouts,

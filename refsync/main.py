@@ -23,12 +23,14 @@ from refsync.config_file import load_config
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
-from refsync.inputs import read_inputs, secret_input_values
+from refsync.inputs import Inputs, read_inputs, secret_input_values
 from refsync.keys import show_key
-from refsync.report import console_report, outputs, skip_warnings, summary, write_plan_file
+from refsync.plan_file import write_plan_file
+from refsync.report import console_report, outputs, skip_warnings
 from refsync.runner import Workflow, append_summary, env_path, write_outputs
 from refsync.secrets import raw_secrets, scrub
 from refsync.session import Timeouts
+from refsync.summary import summary
 
 PLAN_FILE = "refsync-plan.json"
 #: Warning annotations GitHub shows per step (it drops the rest without a word).
@@ -69,20 +71,7 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
         inputs = read_inputs(env)
         config = load_config(inputs.config)
         timeouts = Timeouts.from_env(env)
-        approvers: tuple[str, ...] = ()
-        if inputs.mode == "apply":
-            approval = verify_approval(
-                api_url=env.get("GITHUB_API_URL", ""),
-                repository=env.get("GITHUB_REPOSITORY", ""),
-                run_id=env.get("GITHUB_RUN_ID", ""),
-                token=inputs.github_token or "",
-                environment=inputs.approval_environment,
-            )
-            approvers = approval.approvers
-            log(
-                f"approval verified for environment {approval.environment!r} by "
-                + ", ".join(approvers)
-            )
+        approvers = _verify_approval(env, inputs, log) if inputs.mode == "apply" else ()
         outcome = run(
             config=config,
             dev_url=inputs.dev_database_url,
@@ -94,16 +83,9 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
             timeouts=timeouts,
         )
     except RefsyncError as exc:
-        text = scrub(str(exc), secrets)
-        wf.error(text, title=exc.title)
-        err.write(f"{exc.title}: {visible(text, keep=chr(10))}\n")
-        append_summary(summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n")
-        return exc.exit_code
+        return _refused(exc, wf=wf, err=err, summary_path=summary_path, secrets=secrets)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
-        text = scrub(f"{type(exc).__name__}: {exc}", secrets)
-        wf.error(text, title="refsync: unexpected error")
-        err.write(f"refsync: unexpected error (rolled back, nothing written): {visible(text)}\n")
-        return 3
+        return _crashed(exc, wf=wf, err=err, secrets=secrets)
 
     try:
         _report(
@@ -116,15 +98,64 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
             pr_token=(inputs.github_token or "") if inputs.pr_comment else None,
         )
     except Exception as exc:  # noqa: BLE001 - same last line of defence, after the database work
-        done = "was applied and committed" if outcome.written else "was planned (nothing written)"
-        text = scrub(f"{type(exc).__name__}: {exc}", secrets)
-        wf.error(
-            f"the plan {done}, but writing the report failed: {text}",
-            title="refsync: report failed",
-        )
-        err.write(f"refsync: the plan {done}, but writing the report failed: {visible(text)}\n")
-        return 3
+        return _report_failed(exc, outcome, wf=wf, err=err, secrets=secrets)
     return 0
+
+
+def _verify_approval(
+    env: Mapping[str, str], inputs: Inputs, log: Callable[[str], None]
+) -> tuple[str, ...]:
+    """An apply's approval, checked with GitHub: the approvers' logins (raises when missing)."""
+    approval = verify_approval(
+        api_url=env.get("GITHUB_API_URL", ""),
+        repository=env.get("GITHUB_REPOSITORY", ""),
+        run_id=env.get("GITHUB_RUN_ID", ""),
+        token=inputs.github_token or "",
+        environment=inputs.approval_environment,
+    )
+    log(
+        f"approval verified for environment {approval.environment!r} by "
+        + ", ".join(approval.approvers)
+    )
+    return approval.approvers
+
+
+def _refused(
+    exc: RefsyncError,
+    *,
+    wf: Workflow,
+    err: LineGate,
+    summary_path: Path | None,
+    secrets: list[str],
+) -> int:
+    """A refusal before anything was written: annotation, stderr and job summary say why."""
+    text = scrub(str(exc), secrets)
+    wf.error(text, title=exc.title)
+    err.write(f"{exc.title}: {visible(text, keep=chr(10))}\n")
+    append_summary(summary_path, f"## {md(exc.title)}\n{pre(text)}\nNothing was written.\n")
+    return exc.exit_code
+
+
+def _crashed(exc: Exception, *, wf: Workflow, err: LineGate, secrets: list[str]) -> int:
+    """An unexpected error before anything was committed: its type and text, scrubbed."""
+    text = scrub(f"{type(exc).__name__}: {exc}", secrets)
+    wf.error(text, title="refsync: unexpected error")
+    err.write(f"refsync: unexpected error (rolled back, nothing written): {visible(text)}\n")
+    return 3
+
+
+def _report_failed(
+    exc: Exception, outcome: Outcome, *, wf: Workflow, err: LineGate, secrets: list[str]
+) -> int:
+    """The report failed after the database work: say what was done all the same."""
+    done = "was applied and committed" if outcome.written else "was planned (nothing written)"
+    text = scrub(f"{type(exc).__name__}: {exc}", secrets)
+    wf.error(
+        f"the plan {done}, but writing the report failed: {text}",
+        title="refsync: report failed",
+    )
+    err.write(f"refsync: the plan {done}, but writing the report failed: {visible(text)}\n")
+    return 3
 
 
 def _report(
@@ -143,6 +174,23 @@ def _report(
     write_plan_file(plan_file, outcome)
     # GitHub shows at most ANNOTATIONS_PER_STEP warnings of a step and drops the rest
     # silently: privilege warnings first, then skips, the last one counting what is left.
+    _annotate_privileges(outcome, wf=wf, log=log)
+    room = ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings) - bool(outcome.missing)
+    if room > 0:  # otherwise none would be shown: the summary lists them
+        _annotate_skips(outcome, wf=wf, room=room)
+    console_report(outcome, wf.console)
+    markdown = summary(outcome, approvers)
+    append_summary(summary_path, markdown)
+    write_outputs(env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
+    log(f"plan digest: {outcome.digest}")
+    log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
+    if pr_token is not None:
+        log(pr_comment.post(env, pr_token, markdown))
+
+
+def _annotate_privileges(outcome: Outcome, *, wf: Workflow, log: Callable[[str], None]) -> None:
+    """A warning per excess privilege; the missing ones as one warning, listed in the log
+    with their GRANT script."""
     for warning in outcome.privilege_warnings:
         wf.warning(
             f"{visible(warning)}. Grant only what docs/setup.md lists.",
@@ -160,26 +208,19 @@ def _report(
         log("GRANT script (run on prod as the tables' owner):")
         for line in outcome.missing.script:
             log(f"  {line}")
-    room = ANNOTATIONS_PER_STEP - len(outcome.privilege_warnings) - bool(outcome.missing)
+
+
+def _annotate_skips(outcome: Outcome, *, wf: Workflow, room: int) -> None:
+    """A warning per skipped row while `room` lasts, the last one counting the rest."""
     skips = list(skip_warnings(outcome))
-    if room > 0:  # otherwise none would be shown: the summary lists them
-        shown = skips if len(skips) <= room else skips[: room - 1]
-        for table, skip in shown:
-            wf.warning(
-                f"{visible(table)} `{show_key(skip.key)}` skipped: {visible(skip.reason)}",
-                title="refsync skip",
-            )
-        if len(shown) < len(skips):
-            wf.warning(
-                f"{len(skips) - len(shown)} more rows skipped: see the job summary and the "
-                "plan file",
-                title="refsync skip",
-            )
-    console_report(outcome, wf.console)
-    markdown = summary(outcome, approvers)
-    append_summary(summary_path, markdown)
-    write_outputs(env_path(env, "GITHUB_OUTPUT"), outputs(outcome, str(plan_file)))
-    log(f"plan digest: {outcome.digest}")
-    log(f"round trips: dev {outcome.round_trips['dev']}, prod {outcome.round_trips['prod']}")
-    if pr_token is not None:
-        log(pr_comment.post(env, pr_token, markdown))
+    shown = skips if len(skips) <= room else skips[: room - 1]
+    for table, skip in shown:
+        wf.warning(
+            f"{visible(table)} `{show_key(skip.key)}` skipped: {visible(skip.reason)}",
+            title="refsync skip",
+        )
+    if len(shown) < len(skips):
+        wf.warning(
+            f"{len(skips) - len(shown)} more rows skipped: see the job summary and the plan file",
+            title="refsync skip",
+        )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from refsync.db import Database
-from refsync.model import Relation, relation_label
+from refsync.model import Relation, Row, relation_label
 
 #: Roles the current user is, or may act as.
 _ROLES = sql.SQL(
@@ -86,28 +86,47 @@ def excess_privileges(db: Database, references: Collection[Relation]) -> tuple[s
     """One sentence per excess privilege of `db`'s role (empty under the least-privilege role)."""
     roles = db.execute(_ROLES)
     [user] = [name for _, name, is_user, *_ in roles if is_user]
+    if superuser := _superuser(roles, user):
+        # A superuser passes every privilege check, so listing them would be noise.
+        return (superuser,)
+    oids = [oid for oid, *_ in roles]
+    return (
+        *_excess_attributes(roles, user),
+        *_excess_on_tables(db.execute(_TABLES, [oids]), references, user),
+        *_excess_on_schemas_and_database(db.execute(_SCHEMAS_AND_DATABASE, [oids, oids]), user),
+    )
+
+
+def _who(user: str, role: str) -> str:
+    return f"the prod role `{user}`" + ("" if role == user else f" (as member of `{role}`)")
+
+
+def _superuser(roles: list[Row], user: str) -> str | None:
+    """The one sentence for a role that is a superuser, itself or through a membership."""
     for _, name, _is_user, superuser, *_ in roles:
         if superuser:
             via = "" if name == user else f" through membership in `{name}`"
-            # A superuser passes every privilege check, so listing them would be noise.
             return (
                 f"the prod role `{user}` is a superuser{via}: it can delete, truncate or drop "
-                "anything; refsync needs only SELECT/INSERT/UPDATE on the reference tables",
+                "anything; refsync needs only SELECT/INSERT/UPDATE on the reference tables"
             )
+    return None
 
-    def who(role: str) -> str:
-        return f"the prod role `{user}`" + ("" if role == user else f" (as member of `{role}`)")
 
-    found: list[str] = []
+def _excess_attributes(roles: list[Row], user: str) -> list[str]:
+    found = []
     for _, name, _is_user, _super, *attributes in roles:
         held = [a for a, on in zip(_ATTRIBUTES, attributes, strict=True) if on and a in _REPORTED]
         if held:
-            found.append(f"{who(name)} has the role attribute(s) {', '.join(held)}")
+            found.append(f"{_who(user, name)} has the role attribute(s) {', '.join(held)}")
+    return found
 
-    oids = [oid for oid, *_ in roles]
+
+def _excess_on_tables(rows: list[Row], references: Collection[Relation], user: str) -> list[str]:
+    """Tables a role owns, then table privileges beyond INSERT/UPDATE on the references."""
     owned: dict[str, list[str]] = {}
     granted: dict[tuple[str, str], list[str]] = {}
-    for role, schema, table, owner, *privileges in db.execute(_TABLES, [oids]):
+    for role, schema, table, owner, *privileges in rows:
         label = relation_label((schema, table))
         if owner:
             owned.setdefault(role, []).append(label)
@@ -115,19 +134,26 @@ def excess_privileges(db: Database, references: Collection[Relation]) -> tuple[s
             needed = privilege in _NEEDED_ON_REFERENCES and (schema, table) in references
             if on and not needed:
                 granted.setdefault((role, privilege), []).append(label)
-    for role, tables in owned.items():
-        found.append(
-            f"{who(role)} owns table(s) {_some(tables)}: an owner may ALTER, DROP and re-grant them"
-        )
-    for (role, privilege), tables in granted.items():
-        found.append(f"{who(role)} holds {privilege} on {_some(tables)}")
+    found = [
+        f"{_who(user, role)} owns table(s) {_some(tables)}: an owner may ALTER, DROP and "
+        "re-grant them"
+        for role, tables in owned.items()
+    ]
+    found += [
+        f"{_who(user, role)} holds {privilege} on {_some(tables)}"
+        for (role, privilege), tables in granted.items()
+    ]
+    return found
 
-    for role, kind, name, owner, create in db.execute(_SCHEMAS_AND_DATABASE, [oids, oids]):
+
+def _excess_on_schemas_and_database(rows: list[Row], user: str) -> list[str]:
+    found = []
+    for role, kind, name, owner, create in rows:
         if owner:
-            found.append(f"{who(role)} owns {kind} `{name}`")
+            found.append(f"{_who(user, role)} owns {kind} `{name}`")
         elif create:
-            found.append(f"{who(role)} holds CREATE on {kind} `{name}`")
-    return tuple(found)
+            found.append(f"{_who(user, role)} holds CREATE on {kind} `{name}`")
+    return found
 
 
 # --- What the run needs and the role lacks -------------------------------------------------
@@ -201,33 +227,65 @@ def missing_privileges(
     wanted = list(dict.fromkeys(needs))
     held = db.execute(_HELD, [json.dumps(wanted)])
     lacking = [(s, r, c, p) for s, r, c, p, ok in held if not ok]
-    sequences: list[tuple[str, str, str, str, str]] = []
-    if defaults_of:
-        schemas = sorted({s for s, _ in defaults_of})
-        names = sorted({n for _, n in defaults_of})
-        for schema, table, column, seq_schema, seq, ok in db.execute(_SEQUENCES, [schemas, names]):
-            if not ok and column in defaults_of.get((schema, table), ()):
-                sequences.append((schema, table, column, seq_schema, seq))
-    lines: list[str] = []
-    script: list[str] = []
+    sequences = _lacking_sequences(db, defaults_of) if defaults_of else []
+    grants = _schema_and_column_grants(lacking, role) + _sequence_grants(sequences, role)
+    reads = any(p in ("SELECT", "USAGE") for *_, p in lacking)
+    lines = tuple(line for line, _ in grants)
+    script = tuple(dict.fromkeys(statement for _, statement in grants))
+    return Missing(db.side, role, lines, script, reads)
+
+
+#: A sequence behind a column default: (schema, table, column, sequence schema, sequence).
+_Sequence = tuple[str, str, str, str, str]
+
+
+def _lacking_sequences(
+    db: Database, defaults_of: Mapping[Relation, Collection[str]]
+) -> list[_Sequence]:
+    """The sequences behind the defaults in `defaults_of` whose USAGE the role lacks."""
+    schemas = sorted({s for s, _ in defaults_of})
+    names = sorted({n for _, n in defaults_of})
+    return [
+        (schema, table, column, seq_schema, seq)
+        for schema, table, column, seq_schema, seq, ok in db.execute(_SEQUENCES, [schemas, names])
+        if not ok and column in defaults_of.get((schema, table), ())
+    ]
+
+
+def _schema_and_column_grants(lacking: list[Need], role: str) -> list[tuple[str, str]]:
+    """(sentence, GRANT) for each lacking schema USAGE, then per table and privilege for the
+    lacking columns."""
+    grants: list[tuple[str, str]] = []
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for schema, table, column, privilege in lacking:
         if column == "":
-            lines.append(f"USAGE on schema {_quote(schema)}")
-            script.append(f"GRANT USAGE ON SCHEMA {_quote(schema)} TO {_quote(role)};")
+            grants.append(
+                (
+                    f"USAGE on schema {_quote(schema)}",
+                    f"GRANT USAGE ON SCHEMA {_quote(schema)} TO {_quote(role)};",
+                )
+            )
         else:
             grouped.setdefault((schema, table, privilege), []).append(column)
     for (schema, table, privilege), columns in grouped.items():
         shown = ", ".join(_quote(c) for c in columns)
-        lines.append(f"{privilege} ({shown}) on {_qualified(schema, table)}")
-        script.append(
-            f"GRANT {privilege} ({shown}) ON {_qualified(schema, table)} TO {_quote(role)};"
+        on = _qualified(schema, table)
+        grants.append(
+            (
+                f"{privilege} ({shown}) on {on}",
+                f"GRANT {privilege} ({shown}) ON {on} TO {_quote(role)};",
+            )
         )
-    for schema, table, column, seq_schema, seq in dict.fromkeys(sequences):
-        lines.append(
+    return grants
+
+
+def _sequence_grants(sequences: list[_Sequence], role: str) -> list[tuple[str, str]]:
+    """(sentence, GRANT) for each lacking sequence USAGE, once per column default."""
+    return [
+        (
             f"USAGE on sequence {_qualified(seq_schema, seq)} (default of "
-            f"{_qualified(schema, table)}.{_quote(column)})"
+            f"{_qualified(schema, table)}.{_quote(column)})",
+            f"GRANT USAGE ON SEQUENCE {_qualified(seq_schema, seq)} TO {_quote(role)};",
         )
-        script.append(f"GRANT USAGE ON SEQUENCE {_qualified(seq_schema, seq)} TO {_quote(role)};")
-    reads = any(p in ("SELECT", "USAGE") for *_, p in lacking)
-    return Missing(db.side, role, tuple(lines), tuple(dict.fromkeys(script)), reads)
+        for schema, table, column, seq_schema, seq in dict.fromkeys(sequences)
+    ]

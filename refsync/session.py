@@ -71,7 +71,7 @@ class TransactionSettings:
     read_only: bool
 
     def wanted(self) -> dict[str, str]:
-        """Setting -> the value set_config gives it, in `refsync.guard.LOCAL_SETTINGS`."""
+        """Setting -> the value set_config gives it, in `refsync.guard_nodes.LOCAL_SETTINGS`."""
         values = {
             "lock_timeout": str(self.lock_ms),
             "statement_timeout": str(self.statement_ms),

@@ -17,7 +17,7 @@ import pytest
 
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint, runner_env
-from refsync import concurrent_read, engine
+from refsync import concurrent_read, engine, policies
 from refsync.catalog import read_catalog
 from refsync.config_file import load_config
 from refsync.db import Database
@@ -304,7 +304,7 @@ def test_a_stopped_reader_starts_no_further_read(dbpair: DbPair) -> None:
     rollback would wait for it."""
     seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
     config = load_config(None)
-    policy = engine._base_policy(config)
+    policy = policies.base_policy(config)
     db = Database.connect(dbpair.dev_url, "dev", policy, read_only=True, timeouts=Timeouts())
     try:
         catalog = read_catalog(db, config)

@@ -16,7 +16,8 @@ from pglast.stream import RawStream
 from devtools import seed
 from devtools.pgserver import StatementLog
 from refsync.errors import GuardError
-from refsync.guard import CATALOG_SCHEMAS, Policy, check
+from refsync.guard import Policy, check
+from refsync.guard_relations import CATALOG_SCHEMAS
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import apply, plan, refsync_statements, walk
 

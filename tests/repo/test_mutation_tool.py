@@ -5,16 +5,18 @@ ordinary test run, rather than only in the next `python3 tasks.py mutate`."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 import pytest
 
 from devtools import mutation
-from refsync import compare, diff, digest, guard, keys, ordering
+from refsync import compare, diff, digest, guard, guard_nodes, keys, ordering
 
-KEY = re.compile(r"(guard|keys|compare|diff|ordering|digest)\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
-CONSTANT = re.compile(r"(guard|keys|compare|diff|ordering|digest)\.([A-Z_]+) ([-+~])(\S+)")
+MODULES = r"(guard\w*|keys|compare|diff|ordering|digest)"
+KEY = re.compile(MODULES + r"\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
+CONSTANT = re.compile(MODULES + r"\.([A-Z_]+) ([-+~])(\S+)")
 
 
 def test_equivalent_list_parses_items_with_several_keys_over_several_lines(
@@ -44,13 +46,10 @@ def test_equivalent_mutants_name_what_exists() -> None:
     listed = mutation.equivalent_keys()
     assert listed, "docs/mutation.md lists no equivalent mutant"
     modules = {
-        "guard": guard,
-        "keys": keys,
-        "compare": compare,
-        "diff": diff,
-        "ordering": ordering,
-        "digest": digest,
+        m.removeprefix("refsync."): importlib.import_module(m) for m in mutation.GUARD_MODULES
     }
+    modules |= {"keys": keys, "compare": compare, "diff": diff, "ordering": ordering}
+    modules["digest"] = digest
     for key, why in listed.items():
         assert why, f"`{key}` says no why"
         if found := KEY.fullmatch(key):
@@ -68,11 +67,19 @@ def test_every_guard_list_has_constant_mutants() -> None:
     """Each allow/deny list of the guard loses each entry and gains its additions in turn; a
     constant that is a part of a list (a pattern LOCAL_SETTINGS holds) is mutated through it."""
     mutants = mutation.guard_constants()
-    lists = {n for n, v in vars(guard).items() if n.isupper() and not isinstance(v, str)}
-    assert {m.name for m in mutants} == lists - set(mutation.GUARD_PARTS)
-    assert set(mutation.GUARD_PARTS) <= lists
+    lists = {
+        (module, n)
+        for module in mutation.GUARD_MODULES
+        for n, v in vars(importlib.import_module(module)).items()
+        if n.isupper() and not isinstance(v, str | bool)
+    }
+    assert {(m.module, m.name) for m in mutants} == {
+        (module, n) for module, n in lists if n not in mutation.GUARD_PARTS
+    }
+    assert set(mutation.GUARD_PARTS) <= {n for _, n in lists}
     for mutant in mutants:
-        assert mutant.value != getattr(guard, mutant.name), mutant.key
+        original = getattr(importlib.import_module(mutant.module), mutant.name)
+        assert mutant.value != original, mutant.key
     removed = {m.key for m in mutants if m.change.startswith("-")}
     assert "guard.TRUE_WORDS -'on'" in removed
     assert "guard.SETTABLE +'session_replication_role'" in {m.key for m in mutants}
@@ -84,24 +91,24 @@ def test_every_local_setting_loses_its_name_and_has_its_pattern_changed() -> Non
     mutants = [m for m in mutation.guard_constants() if m.name == "LOCAL_SETTINGS"]
     changed = {m.change.partition("=")[0].removeprefix("~") for m in mutants if m.change[0] == "~"}
     removed = {m.change for m in mutants if m.change[0] == "-"}
-    assert changed == set(guard.LOCAL_SETTINGS)
-    assert removed == {f"-{name!r}" for name in guard.LOCAL_SETTINGS}
+    assert changed == set(guard_nodes.LOCAL_SETTINGS)
+    assert removed == {f"-{name!r}" for name in guard_nodes.LOCAL_SETTINGS}
     assert "+'session_replication_role'" in {m.change for m in mutants}
     for mutant in mutants:
         if mutant.change[0] == "~":
             name, _, pattern = mutant.change[1:].partition("=")
-            assert mutant.value[name].pattern == pattern != guard.LOCAL_SETTINGS[name].pattern
+            assert mutant.value[name].pattern == pattern != guard_nodes.LOCAL_SETTINGS[name].pattern
             others = {k: v for k, v in mutant.value.items() if k != name}
-            assert others == {k: v for k, v in guard.LOCAL_SETTINGS.items() if k != name}
+            assert others == {k: v for k, v in guard_nodes.LOCAL_SETTINGS.items() if k != name}
 
 
 def test_pattern_changes_must_name_every_setting_and_change_it() -> None:
     """A setting without changes, or a change equal to its pattern, is an error."""
     settings = {"a": re.compile("x"), "b": re.compile("y")}
     with pytest.raises(RuntimeError, match=r"differ: \['b'\]"):
-        mutation._pattern_mutants(settings, {"a": ["z"]})
+        mutation._pattern_mutants("m", settings, {"a": ["z"]})
     with pytest.raises(ValueError, match="a is already 'x'"):
-        mutation._pattern_mutants(settings, {"a": ["x"], "b": ["z"]})
+        mutation._pattern_mutants("m", settings, {"a": ["x"], "b": ["z"]})
 
 
 def test_digest_constant_mutants_change_the_constants() -> None:
@@ -142,6 +149,16 @@ def test_a_new_guard_constant_or_a_loose_part_is_an_error(monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match="add the guard's _NEW_PATTERN to GUARD_ADDITIONS"):
         mutation.guard_constants()
     monkeypatch.delattr(guard, "_NEW_PATTERN")
-    monkeypatch.setattr(guard, "_POSITIVE_MS", re.compile("[0-9]+"))
+    monkeypatch.setattr(guard_nodes, "_POSITIVE_MS", re.compile("[0-9]+"))
     with pytest.raises(RuntimeError, match="_POSITIVE_MS is no part of LOCAL_SETTINGS"):
+        mutation.guard_constants()
+
+
+def test_a_guard_list_in_two_modules_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list imported into a second guard module would keep its entries there whatever the
+    mutant: the command refuses to measure it."""
+    monkeypatch.setattr(guard, "LOCAL_SETTINGS", guard_nodes.LOCAL_SETTINGS, raising=False)
+    with pytest.raises(
+        RuntimeError, match=r"LOCAL_SETTINGS is in refsync\.guard and refsync\.guard_nodes"
+    ):
         mutation.guard_constants()

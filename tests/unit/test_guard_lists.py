@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from pglast import ast, parse_sql
 
-from refsync import guard
+from refsync import guard, guard_nodes, guard_relations, guard_tree
 from refsync.guard import check
 from tests.fixtures.guard_policies import APPLY, READ_ONLY, refusal
 
@@ -91,7 +91,7 @@ def _qualify(statement: str, function: str, schema: str) -> str:
 
 def test_function_cases_covers_every_entry() -> None:
     """Each allowed function has a case."""
-    assert set(FUNCTION_CALLS) == guard.ALLOWED_FUNCTIONS
+    assert set(FUNCTION_CALLS) == guard_nodes.ALLOWED_FUNCTIONS
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTION_CALLS))
@@ -148,7 +148,7 @@ READABLE_REASON = "current_setting() may only read: " + ", ".join(READABLE)
 
 def test_readable_setting_cases_covers_every_entry() -> None:
     """Each readable setting has a case."""
-    assert set(READABLE) == guard.READABLE_SETTINGS
+    assert set(READABLE) == guard_nodes.READABLE_SETTINGS
 
 
 @pytest.mark.parametrize("setting", READABLE)
@@ -209,7 +209,7 @@ NOT_LOCAL = {
 
 def test_local_setting_cases_covers_every_entry() -> None:
     """Each setting a transaction may give itself has a case."""
-    assert set(LOCAL_SETTINGS) == set(guard.LOCAL_SETTINGS)
+    assert set(LOCAL_SETTINGS) == set(guard_nodes.LOCAL_SETTINGS)
 
 
 def _set_config(name: str, value: str) -> str:
@@ -283,7 +283,7 @@ DENIED_OPERATORS = ["~", "!~", "~*", "!~*", "@@", "===", "#", "<->"]
 
 def test_operator_cases_covers_every_entry() -> None:
     """Each allowed operator has a case."""
-    assert set(OPERATOR_EXPRESSIONS) == guard.ALLOWED_OPERATORS
+    assert set(OPERATOR_EXPRESSIONS) == guard_nodes.ALLOWED_OPERATORS
 
 
 @pytest.mark.parametrize("operator", sorted(OPERATOR_EXPRESSIONS))
@@ -352,7 +352,7 @@ READ_BY_REFSYNC = [
 
 def test_hidden_catalog_cases_covers_every_entry() -> None:
     """Each hidden catalog relation has a case."""
-    assert set(HIDDEN) == guard.HIDDEN_CATALOG
+    assert set(HIDDEN) == guard_relations.HIDDEN_CATALOG
 
 
 @pytest.mark.parametrize("schema", ["pg_catalog", "information_schema"])
@@ -372,7 +372,7 @@ def test_catalog_relations_refsync_reads_are_readable(schema: str, relation: str
 
 def test_catalog_schemas_covers_every_entry() -> None:
     """Both catalog schemas have a case (the two above)."""
-    assert {schema for schema, _ in READ_BY_REFSYNC} == guard.CATALOG_SCHEMAS
+    assert {schema for schema, _ in READ_BY_REFSYNC} == guard_relations.CATALOG_SCHEMAS
 
 
 @pytest.mark.parametrize(
@@ -459,12 +459,12 @@ def _kinds(statement: str) -> set[type[ast.Node]]:
     text = statement.replace("%%", "%")
     while "%s" in text:
         text = text.replace("%s", f"${next(params)}", 1)
-    return {type(node) for node in guard._walk(parse_sql(text)[0].stmt)}
+    return {type(node) for node in guard_tree.walk(parse_sql(text)[0].stmt)}
 
 
 def test_node_cases_covers_every_entry() -> None:
     """Each allowed node kind has a case."""
-    assert set(NODE_STATEMENTS) == set(guard.ALLOWED_NODES)
+    assert set(NODE_STATEMENTS) == set(guard_nodes.ALLOWED_NODES)
 
 
 @pytest.mark.parametrize("kind", list(NODE_STATEMENTS), ids=lambda k: k.__name__)
@@ -501,7 +501,7 @@ SPECIFIC = {
 
 def test_specific_refusal_cases_covers_every_entry() -> None:
     """Each node kind with its own refusal has a case."""
-    assert set(SPECIFIC) == set(guard.SPECIFIC_REFUSALS)
+    assert set(SPECIFIC) == set(guard_nodes.SPECIFIC_REFUSALS)
 
 
 @pytest.mark.parametrize("kind", list(SPECIFIC), ids=lambda k: k.__name__)

@@ -9,8 +9,9 @@ import json
 
 from refsync.engine import Outcome
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
-from refsync.report import CONSOLE_ROWS, SUMMARY_ROWS, console_report, summary
+from refsync.report import CONSOLE_ROWS, console_report
 from refsync.snapshot import Identity
+from refsync.summary import SUMMARY_ROWS, summary
 from tests.fixtures.gfm import render, shown
 from tests.fixtures.outcomes import synthetic_outcome
 
