@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from refsync.compare import decimal_or_null, differ, is_nan, json_or_null, same
+from refsync.compare import (
+    Compared,
+    changes,
+    decimal_or_null,
+    differ,
+    is_nan,
+    json_or_null,
+    same,
+)
 from refsync.model import Plan, TablePlan
 
 NAN = float("nan")
@@ -121,6 +129,28 @@ def test_numeric_and_json_text_become_values() -> None:
     assert repr(json_or_null("1.0")) == "1.0"
     assert json_or_null("null") is None
     assert json_or_null(None) is None
+
+
+@pytest.mark.parametrize(
+    ("prod_value", "dev_value", "changed"),
+    [
+        (1, True, True),
+        (True, 1, True),
+        (0, False, True),
+        (1.0, 1, False),
+        ("a", "a", False),
+        (None, None, False),
+        (None, "", True),
+    ],
+)
+def test_changes_are_the_columns_not_the_same(
+    prod_value: Any, dev_value: Any, changed: bool
+) -> None:
+    """`changes` names each column whose values are not `same`, old and new: its shortcut
+    for raw values equal by == holds only for values of one type (true == 1 in Python)."""
+    column = Compared("flag", 1, 0, None, None, raw_unsure=False)
+    found = changes([column], (prod_value,), ("k", dev_value))
+    assert found == ({"flag": (prod_value, dev_value)} if changed else {})
 
 
 def test_plan_lookups_and_counts() -> None:

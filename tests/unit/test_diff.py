@@ -10,6 +10,7 @@ The same rules run end to end, on real databases, in tests/scenarios/
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -912,6 +913,129 @@ def test_values_of_different_types_are_compared_as_plan_values() -> None:
     assert got.tables[0].updates == (update("k", "p1", b=("y", "x")),)
 
 
+FEATURES = layout(
+    "features",
+    match=("key",),
+    slug=False,
+    compare=("label", "weight", "rank", "enabled", "launchAt", "expiresAt", "meta", "tier", "tags"),
+    as_text={"weight": "numeric", "meta": "json"},
+)
+UTC, CEST = dt.UTC, dt.timezone(dt.timedelta(hours=2))
+
+
+def feature(pk: str, key: str, **values: Any) -> dict[str, Any]:
+    """A features row as read: numeric and JSON as text, an enum as its label, text[] a list."""
+    same = {
+        "label": "Same values",
+        "weight": "10.0",
+        "rank": 1,
+        "enabled": True,
+        "launchAt": dt.datetime(2024, 1, 2, 3, 4, 5, 123000),
+        "expiresAt": dt.datetime(2030, 6, 1, 12, tzinfo=CEST),
+        "meta": '{"a": 1, "b": {"c": [1, 2]}}',
+        "tier": "pro",
+        "tags": ["x", "y"],
+    }
+    return {"id": pk, "key": key, **same, **values}
+
+
+def test_column_types_compare_by_value() -> None:
+    """The column types applications use (varchar, numeric, integer, boolean, timestamp,
+    timestamptz, jsonb, an enum, text[]) compare by value: numeric scale, JSON key order and
+    a timestamptz's offset do not count; every other difference is a change of its column."""
+    got = plan(
+        [FEATURES],
+        dev={
+            "features": [
+                feature("f1", "same"),
+                feature(
+                    "f2",
+                    "changed",
+                    weight="2.5",
+                    rank=2,
+                    enabled=False,
+                    expiresAt=dt.datetime(2031, 1, 1, 0, 0, 0, 123456, tzinfo=UTC),
+                    meta='{"ratio": 0.25}',
+                    tier="enterprise",
+                    tags=["with space", None],
+                ),
+            ]
+        },
+        prod={
+            "features": [
+                feature(
+                    "f1",
+                    "same",
+                    weight="10.00",
+                    expiresAt=dt.datetime(2030, 6, 1, 10, tzinfo=UTC),
+                    meta='{"b": {"c": [1, 2]}, "a": 1}',
+                ),
+                feature(
+                    "f2",
+                    "changed",
+                    weight="2.50",
+                    rank=3,
+                    expiresAt=dt.datetime(2031, 1, 1, tzinfo=UTC),
+                    meta='{"ratio": 0.5}',
+                    tags=["a"],
+                ),
+            ]
+        },
+    )
+    [table] = got.tables
+    [changed] = table.updates
+    assert (changed.key, table.unchanged) == (("changed",), 1)
+    assert changed.changes == {
+        "rank": (3, 2),
+        "enabled": (True, False),
+        "expiresAt": (
+            dt.datetime(2031, 1, 1, tzinfo=UTC),
+            dt.datetime(2031, 1, 1, 0, 0, 0, 123456, tzinfo=UTC),
+        ),
+        "meta": ({"ratio": 0.5}, {"ratio": 0.25}),
+        "tier": ("pro", "enterprise"),
+        "tags": (["a"], ["with space", None]),
+    }
+
+
+def test_nan_and_intervals_compare_as_postgresql_does() -> None:
+    """Values PostgreSQL takes as equal are unchanged: NaN = NaN in float8, in float8[] and
+    numeric[] arrays (distinct NaN objects, which Python's == calls unequal), {1.0} = {1} in
+    numeric[], equal intervals. Only a real difference is an update."""
+    rates = layout(
+        "rates", match=("key",), slug=False, compare=("ratio", "levels", "weights", "period")
+    )
+
+    def rate(pk: str, key: str, **values: Any) -> dict[str, Any]:
+        return {"id": pk, "key": key, **values}
+
+    day = dt.timedelta(days=1, hours=2)
+    got = plan(
+        [rates],
+        dev={
+            "rates": [
+                rate("d1", "nan-float", ratio=float("nan")),
+                rate("d2", "nan-arrays", levels=[Decimal("NaN"), Decimal("1.0")]),
+                rate("d3", "nan-floats", weights=[float("nan"), 0.5]),
+                rate("d4", "interval", period=day),
+                rate("d5", "changed", ratio=1.5, levels=[Decimal("1.00")], period=day),
+            ]
+        },
+        prod={
+            "rates": [
+                rate("p1", "nan-float", ratio=float("nan")),
+                rate("p2", "nan-arrays", levels=[Decimal("NaN"), Decimal("1")]),
+                rate("p3", "nan-floats", weights=[float("nan"), 0.5]),
+                rate("p4", "interval", period=dt.timedelta(seconds=day.total_seconds())),
+                rate("p5", "changed", ratio=2.5, levels=[Decimal("1")], period=day),
+            ]
+        },
+    )
+    assert got.tables == (
+        table_plan("rates", updates=(update("changed", "p5", ratio=(2.5, 1.5)),), unchanged=4),
+    )
+
+
 # --- pointers -------------------------------------------------------------------------------
 
 
@@ -1194,6 +1318,75 @@ def test_prod_generated_ids_are_not_copied() -> None:
     )
     assert got.tables[0].creates == (Create(("initech",), {"slug": "initech", "name": "Initech"}),)
     assert got.tables[0].skips == ()
+
+
+def test_prod_generated_ids_reach_prod_by_key_only() -> None:
+    """Serial, identity or uuid-default ids (prod generates them): no dev id reaches the plan.
+    A new child under a parent this plan creates points at that parent by key (apply fills
+    in the id prod returns for it); a child moved to another parent is updated by key too."""
+    brands = layout("brands", match=("slug",), slug=False, compare=("name",), pk_from_prod=True)
+    models = layout(
+        "models",
+        match=("slug",),
+        slug=False,
+        compare=("name", "brandId"),
+        references={"brandId": "brands"},
+        pk_from_prod=True,
+    )
+
+    def brand(pk: int, slug: str, name: str) -> dict[str, Any]:
+        return {"id": pk, "slug": slug, "name": name}
+
+    def model(pk: int, slug: str, name: str, brand_id: int) -> dict[str, Any]:
+        return {"id": pk, "slug": slug, "name": name, "brandId": brand_id}
+
+    got = plan(
+        [brands, models],
+        dev={
+            "brands": [
+                brand(100, "acme", "ACME"),
+                brand(101, "globex", "Globex Corp"),
+                brand(102, "initech", "Initech"),
+            ],
+            "models": [
+                model(200, "acme-rocket", "Rocket", 100),
+                model(202, "globex-drone", "Drone", 101),
+                model(203, "initech-printer", "Printer", 102),
+                model(205, "acme-magnet", "Magnet", 102),
+            ],
+        },
+        prod={
+            "brands": [brand(1, "acme", "ACME"), brand(2, "globex", "Globex")],
+            "models": [model(1, "acme-rocket", "Rocket", 1), model(3, "acme-magnet", "Magnet", 1)],
+        },
+    )
+
+    def by(slug: str) -> Ref:
+        return Ref("brands", (slug,))
+
+    assert got.tables == (
+        table_plan(
+            "brands",
+            creates=(Create(("initech",), {"slug": "initech", "name": "Initech"}),),
+            updates=(update("globex", 2, name=("Globex", "Globex Corp")),),
+            unchanged=1,
+        ),
+        table_plan(
+            "models",
+            creates=(
+                Create(
+                    ("globex-drone",),
+                    {"slug": "globex-drone", "name": "Drone", "brandId": by("globex")},
+                ),
+                Create(
+                    ("initech-printer",),
+                    {"slug": "initech-printer", "name": "Printer", "brandId": by("initech")},
+                ),
+            ),
+            updates=(update("acme-magnet", 3, brandId=(by("acme"), by("initech"))),),
+            unchanged=1,
+        ),
+    )
 
 
 # --- parents --------------------------------------------------------------------------------
