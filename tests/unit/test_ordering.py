@@ -11,7 +11,7 @@ from typing import Any
 
 from refsync.model import Create, Ref
 from refsync.ordering import creation_waves, self_references
-from tests.unit.diff_tables import layout
+from tests.fixtures.diff_tables import layout
 
 TREE = "categories"
 SELF = ["parentId"]
