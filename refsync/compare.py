@@ -22,7 +22,7 @@ from refsync.keys import DANGLING, Side
 from refsync.layouts import Layout
 from refsync.model import Ref, Row
 
-#: The values of a missing prod twin in the fast comparison: equal only to itself.
+#: The values of a missing prod counterpart in the fast comparison: equal only to itself.
 ABSENT: Any = object()
 
 Converter = Callable[[Any], Any]
@@ -135,11 +135,11 @@ def changes(compared: Sequence[Compared], prod_row: Row, dev_row: Row) -> dict[s
 def changed_rows(
     layout: Layout,
     dev_rows: Sequence[Row],
-    twins: Sequence[Row],
+    counterparts: Sequence[Row],
     dev: Mapping[str, Side],
     prod: Mapping[str, Side],
 ) -> Iterator[bool]:
-    """Per dev row, whether it may differ from its prod twin (`ABSENT` rows for none).
+    """Per dev row, whether it may differ from its prod counterpart (`ABSENT` rows for none).
 
     Most rows are unchanged: this finds the few that are not in one pass in C (map,
     itemgetter) with no object kept per row. The plain compared columns are compared as one
@@ -147,7 +147,7 @@ def changed_rows(
     differ per side, keys do not). Dev and prod share every column's type (build_layouts
     refuses drift), and json/jsonb arrive as text (where Python's == would take true for 1),
     so == here implies `same`; only the rows that differ take `changes`. A table that compares
-    no plain column is checked on its match columns too, so a missing twin always differs."""
+    no plain column is checked on its match columns too, so a missing counterpart always differs."""
     dev_at = {c: layout.dev_read.index(c) for c in layout.dev_read}
     prod_at = {c: layout.prod_read.index(c) for c in layout.prod_read}
     plain = [c for c in layout.compare if c not in layout.references and c not in layout.strict]
@@ -155,11 +155,11 @@ def changed_rows(
     differs = map(
         ne,
         map(itemgetter(*(dev_at[c] for c in plain)), dev_rows),
-        map(itemgetter(*(prod_at[c] for c in plain)), twins),
+        map(itemgetter(*(prod_at[c] for c in plain)), counterparts),
     )
     for c in layout.strict:  # JSON inside arrays: compared by type, a Python call per row
         unlike = map(
-            differ, map(itemgetter(dev_at[c]), dev_rows), map(itemgetter(prod_at[c]), twins)
+            differ, map(itemgetter(dev_at[c]), dev_rows), map(itemgetter(prod_at[c]), counterparts)
         )
         differs = map(or_, differs, unlike)
     for c, t in layout.references.items():
@@ -168,7 +168,7 @@ def changed_rows(
             moved = map(
                 ne,
                 map(dev_keys, map(itemgetter(dev_at[c]), dev_rows), repeat(DANGLING)),
-                map(prod_keys, map(itemgetter(prod_at[c]), twins), repeat(DANGLING)),
+                map(prod_keys, map(itemgetter(prod_at[c]), counterparts), repeat(DANGLING)),
             )
             differs = map(or_, differs, moved)
     return differs

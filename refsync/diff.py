@@ -4,7 +4,7 @@
 a pointer need their parent's keys), refuses dev rows it cannot match unambiguously, then
 plans each table in named steps:
 
-1. find the dev rows that may differ from their prod twin (`compare.changed_rows`);
+1. find the dev rows that may differ from their prod counterpart (`compare.changed_rows`);
 2. sort those into creates, updates (the columns that differ, old and new) and skips (an id
    already taken in prod, a key several prod rows share);
 3. drop creates whose parent is neither in prod nor created, until none is left;
@@ -106,32 +106,32 @@ def _diff_table(
     dev_side, prod_side = dev[layout.name], prod[layout.name]
     # Dev has no unkeyed or shared keys here (diff() refused them), so its keys are keys.
     keys = cast(list[Key], dev_side.keys)
-    # Per dev row, its unique prod twin, or a row of stand-ins.
+    # Per dev row, its counterpart: the one prod row with its key, or a row of stand-ins.
     lookup = prod_side.by_key
     if prod_side.dupes:
         lookup = {k: r for k, r in lookup.items() if k not in prod_side.dupes}
     absent: Row = (ABSENT,) * len(layout.prod_read)
-    twins: list[Row] = list(map(lookup.get, keys, repeat(absent)))
+    counterparts: list[Row] = list(map(lookup.get, keys, repeat(absent)))
 
-    differs = changed_rows(layout, dev_side.rows, twins, dev, prod)
+    differs = changed_rows(layout, dev_side.rows, counterparts, dev, prod)
     # Dev keys in row order: the outputs are sorted below, cheaper than sorting every key.
     changed = compress(zip(keys, dev_side.rows, strict=True), differs)
     found = _sort_changed(layout, changed, dev, prod, dev_pk)
     unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
     found.updates.sort(key=attrgetter("key"))
 
-    made = _drop_missing_parents(layout, found, prod, created)
-    _skip_cycles(layout, found, made)
+    to_create = _drop_missing_parents(layout, found, prod, created)
+    _skip_cycles(layout, found, to_create)
     writable = _writable_updates(layout, found, prod, created)
     plan = TablePlan(
         layout.name,
-        tuple(found.creates[k] for k in sorted(made)),
+        tuple(found.creates[k] for k in sorted(to_create)),
         tuple(writable),
         tuple(sorted(found.skips, key=lambda s: s.key)),
         unchanged,
-        _prod_only(keys, twins, absent, dev_side, prod_side),
+        _prod_only(keys, counterparts, absent, dev_side, prod_side),
     )
-    return plan, made
+    return plan, to_create
 
 
 def _sort_changed(
@@ -151,11 +151,11 @@ def _sort_changed(
         prod_row = prod_side.by_key.get(key)
         if prod_row is None:
             values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
-            made = _create(layout, key, row[pk_at], values, prod_side)
-            if isinstance(made, Skip):
-                found.skips.append(made)
+            new = _create(layout, key, row[pk_at], values, prod_side)
+            if isinstance(new, Skip):
+                found.skips.append(new)
             else:
-                found.creates[key] = made
+                found.creates[key] = new
         elif key in prod_side.dupes:
             shared = len(prod_side.dupes[key])
             why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
@@ -209,34 +209,34 @@ def _drop_missing_parents(
     created is dropped, until none is left: a chain (a self-referencing tree) loses every
     descendant of a missing parent too. `created[layout.name]` is that same set throughout,
     so a row sees its parents' fate as soon as it is known."""
-    made = set(found.creates)
-    created[layout.name] = made
+    to_create = set(found.creates)
+    created[layout.name] = to_create
     dropped = True
     while dropped:
         dropped = False
-        for key in sorted(made):
+        for key in sorted(to_create):
             values = found.creates[key].values
             why = next(
                 (w for c in layout.references if (w := _resolve(values.get(c), prod, created))),
                 None,
             )
             if why:
-                made.discard(key)
+                to_create.discard(key)
                 found.skips.append(Skip(key, "parent-missing", why))
                 dropped = True
-    return made
+    return to_create
 
 
-def _skip_cycles(layout: Layout, found: _Sorted, made: set[Key]) -> None:
+def _skip_cycles(layout: Layout, found: _Sorted, to_create: set[Key]) -> None:
     """Step 4: new rows of a self-referencing table that point at each other in a cycle can
     never be inserted parents first: skip them here rather than approve a plan apply cannot
     write."""
     self_refs = self_references(layout)
     if not self_refs:
         return
-    _, cyclic = creation_waves([found.creates[k] for k in made], self_refs)
+    _, cyclic = creation_waves([found.creates[k] for k in to_create], self_refs)
     for key in cyclic:
-        made.discard(key)
+        to_create.discard(key)
         found.skips.append(
             Skip(
                 key,
@@ -268,10 +268,10 @@ def _writable_updates(
     return writable
 
 
-def _prod_only(keys: list[Key], twins: list[Row], absent: Row, dev: Side, prod: Side) -> int:
-    """Step 6: prod rows no dev row matches: all of them but the unique twins found and the
+def _prod_only(keys: list[Key], counterparts: list[Row], absent: Row, dev: Side, prod: Side) -> int:
+    """Step 6: prod rows no dev row matches: all of them but the unique counterparts found and the
     rows of shared keys that dev has (counted from the stand-ins, without another set)."""
-    matched = len(keys) - twins.count(absent)
+    matched = len(keys) - counterparts.count(absent)
     matched += sum(len(rows) for k, rows in prod.dupes.items() if k in dev.by_key)
     return len(prod.rows) - matched
 
