@@ -384,8 +384,9 @@ class Bench:
         """A checksum of what an apply decides: every service's values and category name."""
         with self.server.admin(prod_db) as conn:
             row = conn.execute(
-                """SELECT md5(string_agg(concat_ws('|', s."name", s."description", s."price",
-                                                   c."name", s."isActive"), ',' ORDER BY s."name"))
+                """SELECT md5(string_agg(md5(concat_ws('|', s."name", s."description", s."price",
+                                                       c."name", s."isActive")),
+                                         ',' ORDER BY s."name"))
                    FROM "services" s JOIN "service_categories" c ON c."id" = s."categoryId" """
             ).fetchone()
         return str(row[0]) if row else ""
