@@ -83,11 +83,13 @@ def fingerprint(db: Database, fp: FingerprintConfig) -> str:
             fix=fix,
         )
     _check_fingerprint_table(db, fp)
-    query = sql.SQL("SELECT {env}::text, {fpc}::text FROM {table} WHERE {idc} = %s").format(
-        env=sql.Identifier(fp.environment_column),
-        fpc=sql.Identifier(fp.fingerprint_column),
+    query = sql.SQL(
+        "SELECT {environment}::text, {fingerprint}::text FROM {table} WHERE {id} = %s"
+    ).format(
+        environment=sql.Identifier(fp.environment_column),
+        fingerprint=sql.Identifier(fp.fingerprint_column),
         table=only(fp.relation),
-        idc=sql.Identifier(fp.id_column),
+        id=sql.Identifier(fp.id_column),
     )
     rows = db.execute(query, [fp.id])
     if len(rows) != 1:
