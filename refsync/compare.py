@@ -138,6 +138,8 @@ def changed_rows(
     counterparts: Sequence[Row],
     dev: Mapping[str, Side],
     prod: Mapping[str, Side],
+    *,
+    hashed: bool = False,
 ) -> Iterator[bool]:
     """Per dev row, whether it may differ from its prod counterpart (`ABSENT` rows for none).
 
@@ -147,15 +149,22 @@ def changed_rows(
     differ per side, keys do not). Dev and prod share every column's type (build_layouts
     refuses drift), and json/jsonb arrive as text (where Python's == would take true for 1),
     so == here implies `same`; only the rows that differ take `changes`. A table that compares
-    no plain column is checked on its match columns too, so a missing counterpart always differs."""
+    no plain column is checked on its match columns too, so a missing counterpart always differs.
+
+    `hashed` rows (a first read's, `snapshot.read_rows`) hold NULL for a long value of a
+    hashed column and end with those columns' hashes (NULL for a short value): a hash stands
+    for its long value (equal text, equal values), and a short value never equals a long one.
+    """
     dev_at = {c: layout.dev_read.index(c) for c in layout.dev_read}
     prod_at = {c: layout.prod_read.index(c) for c in layout.prod_read}
     plain = [c for c in layout.compare if c not in layout.references and c not in layout.strict]
-    plain = plain or list(layout.match)
+    dev_cols = [dev_at[c] for c in plain or layout.match]
+    prod_cols = [prod_at[c] for c in plain or layout.match]
+    if hashed:
+        dev_cols += range(len(layout.dev_read), len(layout.dev_read) + len(layout.hashed))
+        prod_cols += range(len(layout.prod_read), len(layout.prod_read) + len(layout.hashed))
     differs = map(
-        ne,
-        map(itemgetter(*(dev_at[c] for c in plain)), dev_rows),
-        map(itemgetter(*(prod_at[c] for c in plain)), counterparts),
+        ne, map(itemgetter(*dev_cols), dev_rows), map(itemgetter(*prod_cols), counterparts)
     )
     for c in layout.strict:  # JSON inside arrays: compared by type, a Python call per row
         unlike = map(

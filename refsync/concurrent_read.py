@@ -1,5 +1,6 @@
 """Reading both sides at once: dev in a worker thread while the main thread reads prod, one
-SELECT per table per side, with progress lines; an interruption cancels both.
+SELECT per table per side, with progress lines; an interruption cancels both. With `hashed`
+this is the first of two reads (`snapshot.read_rows`); `read_changed` is the second.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ Log = Callable[[str], None]
 
 
 def read_both(
-    dev: Database, prod: Database, layouts: Sequence[Layout], log: Log
+    dev: Database, prod: Database, layouts: Sequence[Layout], log: Log, *, hashed: bool = False
 ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
     """Read dev in a worker thread while this thread reads prod: each side's server time and
     row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
@@ -33,7 +34,7 @@ def read_both(
 
     def read_dev() -> None:
         try:
-            dev_rows.update(_read_all(dev, layouts, locked_log, stop))
+            dev_rows.update(_read_all(dev, layouts, locked_log, stop, hashed=hashed))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             failed.append(exc)
 
@@ -41,7 +42,7 @@ def read_both(
     worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
     worker.start()
     try:
-        prod_rows = _read_all(prod, layouts, locked_log)
+        prod_rows = _read_all(prod, layouts, locked_log, hashed=hashed)
         while worker.is_alive():
             worker.join(0.05)
     except BaseException:
@@ -63,6 +64,8 @@ def _read_all(
     layouts: Sequence[Layout],
     log: Log,
     stop: threading.Event | None = None,
+    *,
+    hashed: bool = False,
 ) -> dict[str, list[Row]]:
     """One SELECT per table: the columns this side needs, nothing else. Returns early (with
     what it has) once `stop` is set: the caller is leaving with an error of its own."""
@@ -75,7 +78,7 @@ def _read_all(
         def progress(rows: int, seconds: float, name: str = layout.name) -> None:
             log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
 
-        out[layout.name] = read_rows(db, layout, progress)
+        out[layout.name] = read_rows(db, layout, progress, hashed=hashed)
         log(
             f"read {db.side} {layout.name}: {len(out[layout.name]):,} rows "
             f"in {time.perf_counter() - start:.2f}s"

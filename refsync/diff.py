@@ -4,7 +4,8 @@
 a pointer need their parent's keys), refuses dev rows it cannot match unambiguously, then
 plans each table in named steps:
 
-1. find the dev rows that may differ from their prod counterpart (`compare.changed_rows`);
+1. find the dev rows that may differ from their prod counterpart (`candidates.prepare`; after
+   a first read of hashes the engine reads those rows in full before `finish`);
 2. sort those into creates, updates (the columns that differ, old and new) and skips (an id
    already taken in prod, a key several prod rows share);
 3. drop creates whose parent is neither in prod nor created, until none is left;
@@ -19,19 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, cast
 
-from refsync.compare import ABSENT, Compared, changed_rows, changes, compared_columns, converter
-from refsync.errors import SafetyError
-from refsync.keys import Side, Slugs, index, show_key
+from refsync.candidates import Full, Prepared, in_full, prepare
+from refsync.compare import Compared, changes, compared_columns, converter
+from refsync.keys import Side, show_key
 from refsync.layouts import Layout
 from refsync.model import Create, Key, Plan, Ref, Row, Skip, TablePlan, Update
 from refsync.ordering import creation_waves, self_references
-
-#: At most this many dev rows are named when dev cannot be matched.
-_PROBLEMS_SHOWN = 50
 
 
 def diff(
@@ -41,49 +38,20 @@ def diff(
     dev_pk: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare dev and prod row sets table by table (parents first). Pure."""
-    dev_pk = dev_pk or {layout.name: layout.pk for layout in layouts}
-    dev: dict[str, Side] = {}
-    prod: dict[str, Side] = {}
-    problems: list[str] = []
-    for layout in layouts:
-        slugs = Slugs()
-        name = layout.name
-        dev[name] = index(dev_rows[name], layout.dev_read, layout, dev_pk[name], slugs, parents=dev)
-        prod[name] = index(
-            prod_rows[name], layout.prod_read, layout, layout.pk, slugs, parents=prod
-        )
-        problems += _unmatchable(layout, dev[name], dev_pk[name])
-    if problems:
-        _refuse_unmatchable(problems)
+    return finish(prepare(layouts, dev_rows, prod_rows, dev_pk))
+
+
+def finish(prepared: Prepared, full_dev: Full | None = None, full_prod: Full | None = None) -> Plan:
+    """Steps 2 to 6 of every table, parents first; the rows that may differ are taken from
+    `full_dev` and `full_prod` where a first read left values out."""
     tables: list[TablePlan] = []
     created: dict[str, set[Key]] = {}
-    for layout in layouts:
-        plan, created[layout.name] = _diff_table(layout, dev, prod, created, dev_pk[layout.name])
+    for layout in prepared.layouts:
+        name = layout.name
+        full = ((full_dev or {}).get(name), (full_prod or {}).get(name))
+        plan, created[name] = _diff_table(layout, prepared, created, full)
         tables.append(plan)
     return Plan(tuple(tables))
-
-
-def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:
-    """The dev rows without a key (the first 20) and the keys several dev rows share."""
-    slugged = layout.config.match.slug_from is not None
-    what = "slug of " + layout.match[0] if slugged else ", ".join(layout.match)
-    pk_at = layout.dev_read.index(dev_pk)
-    found = [f"{layout.name}: row {row[pk_at]!r} has an empty {what}" for row in dev.unkeyed[:20]]
-    for key, rows in sorted(dev.dupes.items()):
-        ids = [r[pk_at] for r in rows]
-        found.append(f"{layout.name}: key `{show_key(key)}` is shared by dev rows {ids}")
-    return found
-
-
-def _refuse_unmatchable(problems: list[str]) -> None:
-    more = len(problems) - _PROBLEMS_SHOWN
-    raise SafetyError(
-        "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
-        + "\n  ".join(problems[:_PROBLEMS_SHOWN])
-        + (f"\n  … and {more} more" if more > 0 else ""),
-        fix="rename or remove the duplicates in dev (every row needs a distinct, non-empty "
-        "match key), then re-run",
-    )
 
 
 @dataclass
@@ -97,39 +65,30 @@ class _Sorted:
 
 def _diff_table(
     layout: Layout,
-    dev: Mapping[str, Side],
-    prod: Mapping[str, Side],
+    prepared: Prepared,
     created: dict[str, set[Key]],
-    dev_pk: str,
+    full: tuple[Mapping[Any, Row] | None, Mapping[Any, Row] | None],
 ) -> tuple[TablePlan, set[Key]]:
-    """One table's plan, and the keys it creates (its children's parents may be among them)."""
-    dev_side, prod_side = dev[layout.name], prod[layout.name]
-    # Dev has no unkeyed or shared keys here (diff() refused them), so its keys are keys.
-    keys = cast(list[Key], dev_side.keys)
-    # Per dev row, its counterpart: the one prod row with its key, or a row of stand-ins.
-    lookup = prod_side.by_key
-    if prod_side.dupes:
-        lookup = {k: r for k, r in lookup.items() if k not in prod_side.dupes}
-    absent: Row = (ABSENT,) * len(layout.prod_read)
-    counterparts: list[Row] = list(map(lookup.get, keys, repeat(absent)))
-
-    differs = changed_rows(layout, dev_side.rows, counterparts, dev, prod)
-    # Dev keys in row order: the outputs are sorted below, cheaper than sorting every key.
-    changed = compress(zip(keys, dev_side.rows, strict=True), differs)
-    found = _sort_changed(layout, changed, dev, prod, dev_pk)
+    """Steps 2 to 6 of one table: its plan, and the keys it creates (its children's parents
+    may be among them)."""
+    dev_side, prod_side = prepared.dev[layout.name], prepared.prod[layout.name]
+    changed = prepared.changed[layout.name]
+    dev_pk = prepared.dev_pk[layout.name]
+    found = _sort_changed(layout, changed.rows, prepared.dev, prepared.prod, dev_pk, full=full)
     unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
     found.updates.sort(key=attrgetter("key"))
 
-    to_create = _drop_missing_parents(layout, found, prod, created)
+    to_create = _drop_missing_parents(layout, found, prepared.prod, created)
     _skip_cycles(layout, found, to_create)
-    writable = _writable_updates(layout, found, prod, created)
+    writable = _writable_updates(layout, found, prepared.prod, created)
+    keys = cast(list[Key], dev_side.keys)
     plan = TablePlan(
         layout.name,
         tuple(found.creates[k] for k in sorted(to_create)),
         tuple(writable),
         tuple(sorted(found.skips, key=lambda s: s.key)),
         unchanged,
-        _prod_only(keys, counterparts, absent, dev_side, prod_side),
+        _prod_only(keys, changed.counterparts, changed.absent, dev_side, prod_side),
     )
     return plan, to_create
 
@@ -140,15 +99,25 @@ def _sort_changed(
     dev: Mapping[str, Side],
     prod: Mapping[str, Side],
     dev_pk: str,
+    *,
+    full: tuple[Mapping[Any, Row] | None, Mapping[Any, Row] | None] = (None, None),
 ) -> _Sorted:
-    """Step 2: each changed dev row becomes a create, an update or a skip."""
+    """Step 2: each changed dev row becomes a create, an update or a skip, from its values
+    in full (`full`: by primary key, where a first read left them out)."""
     prod_side = prod[layout.name]
     inserted = [(c, layout.dev_read.index(c), converter(layout, dev, c)) for c in layout.insert]
     compared = compared_columns(layout, dev, prod)
     pk_at, prod_pk_at = layout.dev_read.index(dev_pk), layout.prod_read.index(layout.pk)
+    dev_full, prod_full = full
     found = _Sorted()
-    for key, row in changed:
+    for key, read in changed:
         prod_row = prod_side.by_key.get(key)
+        if prod_row is not None and key in prod_side.dupes:
+            shared = len(prod_side.dupes[key])
+            why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
+            found.skips.append(Skip(key, "ambiguous", why))
+            continue
+        row = in_full(layout, "dev", dev_full, read[pk_at], read)
         if prod_row is None:
             values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
             new = _create(layout, key, row[pk_at], values, prod_side)
@@ -156,11 +125,9 @@ def _sort_changed(
                 found.skips.append(new)
             else:
                 found.creates[key] = new
-        elif key in prod_side.dupes:
-            shared = len(prod_side.dupes[key])
-            why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
-            found.skips.append(Skip(key, "ambiguous", why))
-        elif update := _update(compared, key, row, prod_row, prod_pk_at):
+            continue
+        prod_row = in_full(layout, "prod", prod_full, prod_row[prod_pk_at], prod_row)
+        if update := _update(compared, key, row, prod_row, prod_pk_at):
             found.updates.append(update)
         # else: the same by `same` after all, counted as unchanged
     return found

@@ -18,17 +18,18 @@ from psycopg import sql
 
 from refsync.apply import Written, write
 from refsync.catalog import Catalog, read_catalog
-from refsync.concurrent_read import Log, read_both
+from refsync.concurrent_read import Log
 from refsync.config import Config
 from refsync.db import Database
-from refsync.diff import diff, protect
+from refsync.diff import diff, finish, protect
 from refsync.digest import canonical, digest, operation_texts
-from refsync.errors import SafetyError
+from refsync.errors import OperationalError, SafetyError
 from refsync.layouts import Layout, build_layouts
 from refsync.model import Plan, Row
 from refsync.policies import base_policy, full_policy
 from refsync.preflight import check_privileges
 from refsync.privileges import Missing, excess_privileges
+from refsync.reading import Rows, read
 from refsync.session import Timeouts
 from refsync.snapshot import Identity, check_distinct, fingerprint, identity, lock_rows, referenced
 
@@ -149,13 +150,13 @@ def _run(
     dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
     if apply:
         _take_advisory_lock(prod)
-    dev_rows, prod_rows = read_both(dev, prod, layouts, log)
+    rows = read(dev, prod, layouts, dev_pk, identities=(sides.dev, sides.prod), log=log)
     dev.rollback()  # the dev snapshot is complete; release it
+    prod_rows = rows.prod_rows
     planned = _plan(
         config,
         layouts,
-        dev_rows,
-        prod_rows,
+        rows,
         dev_pk=dev_pk,
         prod=prod,
         prod_cat=prod_cat,
@@ -213,8 +214,7 @@ def _take_advisory_lock(prod: Database) -> None:
 def _plan(
     config: Config,
     layouts: Sequence[Layout],
-    dev_rows: Mapping[str, Sequence[Row]],
-    prod_rows: dict[str, list[Row]],
+    rows: Rows,
     *,
     dev_pk: Mapping[str, str],
     prod: Database,
@@ -225,17 +225,21 @@ def _plan(
 ) -> _Planned:
     """Diff the rows; for an apply, lock the rows to update (planning again if they moved);
     skip updates of rows business data points at; put the plan in canonical form and digest
-    it. An apply's `prod_rows` end up as locked."""
+    it. An apply's `rows` end up as locked."""
     log(
-        f"planning: {sum(map(len, dev_rows.values())):,} dev rows against "
-        f"{sum(map(len, prod_rows.values())):,} prod rows"
+        f"planning: {sum(map(len, rows.dev_rows.values())):,} dev rows against "
+        f"{sum(map(len, rows.prod_rows.values())):,} prod rows"
     )
     start = time.perf_counter()
-    plan = diff(layouts, dev_rows, prod_rows, dev_pk)
-    if apply:
-        plan = _lock_updates(
-            prod, layouts, plan, dev_rows=dev_rows, prod_rows=prod_rows, dev_pk=dev_pk
+    prepared, rows.prepared = rows.prepared, None
+    if prepared is None:
+        raise OperationalError(
+            "internal: the rows read were planned twice", fix="this is a bug in refsync"
         )
+    plan = finish(prepared, rows.full_dev, rows.full_prod)
+    del prepared
+    if apply:
+        plan = _lock_updates(prod, layouts, plan, rows=rows, dev_pk=dev_pk)
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     prod_identity = {
@@ -259,31 +263,37 @@ def _lock_updates(
     layouts: Sequence[Layout],
     plan: Plan,
     *,
-    dev_rows: Mapping[str, Sequence[Row]],
-    prod_rows: dict[str, list[Row]],
+    rows: Rows,
     dev_pk: Mapping[str, str],
 ) -> Plan:
     """Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
     next statements (the protection check included) see everything committed before. Rows
-    that moved replace their old versions in `prod_rows`, and the plan is made again."""
+    that moved replace their old versions in `rows`, and the plan is made again."""
     moved = False
     locked: dict[str, set[Any]] = {}
     for layout, table in zip(layouts, plan.tables, strict=True):
         locked[layout.name] = {u.pk for u in table.updates}
         if table.updates:
-            pk_i = layout.prod_read.index(layout.pk)
-            fresh = {r[pk_i]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
+            fresh = {r[0]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
             before = [u.prod_row for u in table.updates]
             after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
             # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
             if repr(after) != repr(before):
                 moved = True
-                prod_rows[layout.name] = [fresh.get(r[pk_i], r) for r in prod_rows[layout.name]]
+                _replace(rows, layout, fresh)
     if not moved:
         # The plan is a pure function of the rows: only a row that changed since it was
         # read can change it, so an unchanged prod needs no second diff.
         return plan
-    plan = diff(layouts, dev_rows, prod_rows, dev_pk)
+    if rows.hashed:
+        # A first read's index cannot be made again from rows in full, and its digest would
+        # not match the approved plan's anyway: the rows it updates changed since the plan.
+        raise SafetyError(
+            "prod changed while apply was taking its row locks: rows it planned to update "
+            "changed since it read them",
+            fix="re-run the plan job, review the new plan, and approve that one",
+        )
+    plan = diff(layouts, rows.dev_rows, rows.prod_rows, dev_pk)
     unlocked = [
         u.key for table in plan.tables for u in table.updates if u.pk not in locked[table.name]
     ]
@@ -294,6 +304,11 @@ def _lock_updates(
             fix="re-run the plan job, review the new plan, and approve that one",
         )
     return plan
+
+
+def _replace(rows: Rows, layout: Layout, fresh: Mapping[Any, Row]) -> None:
+    """Rows locked and re-read (`fresh`, by primary key) stand for their old versions."""
+    rows.prod_rows[layout.name] = [fresh.get(r[0], r) for r in rows.prod_rows[layout.name]]
 
 
 def _apply(

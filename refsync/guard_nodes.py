@@ -26,6 +26,7 @@ ALLOWED_FUNCTIONS = frozenset(
     | {"has_database_privilege", "pg_has_role", "lower", "upper", "array_length"}
     | {"cardinality", "row_number", "string_agg", "md5", "to_jsonb", "jsonb_build_object"}
     | {"jsonb_object_agg", "quote_ident", "version", "inet_server_addr", "inet_server_port"}
+    | {"octet_length", "hashtextextended"}  # snapshot: long values as their hash
     | {"set_config"}  # only as LOCAL_SETTINGS allows, in a SELECT of nothing else
 )
 READABLE_SETTINGS = frozenset(

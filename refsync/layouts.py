@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from refsync.catalog import TOUCH_NAMES, Catalog, Shape
+from refsync.catalog import TOUCH_NAMES, Catalog, Column, Shape
 from refsync.config import Config, TableConfig
 from refsync.errors import SafetyError, UsageError
 from refsync.hints import suggest
@@ -46,6 +46,10 @@ class Layout:
     #: compared columns that hold JSON inside arrays (json[], jsonb[]): Python's == would take
     #: true for 1 there, so every row compares them value by value and type by type
     strict: frozenset[str] = frozenset()
+    #: compared text and JSON columns whose long values (over `snapshot.LONG_BYTES`) a first
+    #: read sends as their hash instead: a wide unchanged row costs a hash, and only
+    #: the rows that may differ are read again in full (`snapshot.read_full`)
+    hashed: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -104,6 +108,7 @@ def _layout(
         prod_read=tuple(dict.fromkeys((pk, *match, *compare))),
         as_text=as_text,
         strict=frozenset(c for c in plain if prod.columns[c].base_type in ("json[]", "jsonb[]")),
+        hashed=_hashed(plain, dev.columns[dev.primary_key[0]], prod),
     )
 
 
@@ -257,3 +262,21 @@ def _text_kind(type_name: str) -> TextKind | None:
     if type_name in ("json", "jsonb"):
         return "json"
     return None
+
+
+#: Types whose text is exactly the value Python compares: equal text is the same value (for
+#: json and jsonb, equal text parses to equal data). Not char(n) (its padding), not arrays.
+_HASHABLE = frozenset({"text", "character varying", "json", "jsonb"})
+
+#: Primary key types a second read can select by (`= ANY(%s)` with the keys as Python read
+#: them, compared exactly: not char(n), whose padding a text comparison drops).
+_SELECTABLE_KEYS = frozenset({"smallint", "integer", "bigint", "uuid", "text", "character varying"})
+
+
+def _hashed(plain: Sequence[str], dev_pk: Column, prod: Shape) -> tuple[str, ...]:
+    """The compared columns whose long values a first read hashes: none when a second read
+    could not select rows by their primary key exactly (the table is then read in full)."""
+    keys = (dev_pk, prod.columns[prod.primary_key[0]])
+    if any(k.base_type.split("(")[0] not in _SELECTABLE_KEYS for k in keys):
+        return ()
+    return tuple(c for c in plain if prod.columns[c].base_type.split("(")[0] in _HASHABLE)

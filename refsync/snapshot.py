@@ -17,14 +17,14 @@ from refsync.errors import SafetyError, UsageError
 from refsync.layouts import Layout
 from refsync.model import Relation, Row
 from refsync.referrers import Referrer
-from refsync.sqlparts import only, rel, select_list
+from refsync.sqlparts import column, only, rel, select_list
 from refsync.table_facts import KeyEquality
 
 _IDENTITY = sql.SQL(
     """SELECT current_database(), current_user,
        (SELECT system_identifier::text FROM pg_catalog.pg_control_system()),
        (SELECT d.oid::int8 FROM pg_catalog.pg_database d WHERE d.datname = current_database()),
-       current_setting('server_version_num')::int"""
+       current_setting('server_version_num')::int, current_setting('server_encoding')"""
 )
 
 _TABLE_EXISTS = sql.SQL(
@@ -56,14 +56,16 @@ class Identity:
     system_identifier: str
     database_oid: int
     server_version: int
+    #: the server's encoding: hashes of text are only compared between servers of one encoding
+    encoding: str = ""
 
     def display(self) -> str:
         return f"{self.database} on {self.host}:{self.port} as {self.user}"
 
 
 def identity(db: Database, host: str, port: str) -> Identity:
-    [(database, user, sysid, oid, version)] = db.execute(_IDENTITY)
-    return Identity(db.side, host, port, database, user, sysid, oid, version)
+    [(database, user, sysid, oid, version, encoding)] = db.execute(_IDENTITY)
+    return Identity(db.side, host, port, database, user, sysid, oid, version, encoding)
 
 
 def fingerprint(db: Database, fp: FingerprintConfig) -> str:
@@ -143,19 +145,71 @@ def check_distinct(dev: Identity, prod: Identity, dev_fp: str, prod_fp: str) -> 
 
 
 def read_rows(
-    db: Database, layout: Layout, progress: Callable[[int, float], None] | None = None
+    db: Database,
+    layout: Layout,
+    progress: Callable[[int, float], None] | None = None,
+    *,
+    hashed: bool = False,
 ) -> list[Row]:
-    """Every row of a reference table, the columns this side compares: one streamed SELECT.
-    `progress` hears (rows so far, seconds) while a long read goes on."""
+    """Every row of a reference table, the columns this side reads: one streamed SELECT.
+    `progress` hears (rows so far, seconds) while a long read goes on.
+
+    `hashed` (the first of two reads): in the layout's hashed columns a value longer than
+    `LONG_BYTES` comes back NULL, and each row ends with one column per hashed column, the
+    server's 64-bit hash of that long value's bytes (NULL for a short one). A wide unchanged
+    row costs its hashes, not its values; `read_full` then reads the rows that may differ."""
     columns = layout.dev_read if db.side == "dev" else layout.prod_read
+    select = select_list(columns, layout.as_text)
+    if hashed and layout.hashed:
+        select = _hashed_select(columns, layout)
     return db.execute(
-        sql.SQL("SELECT {} FROM {}").format(
-            select_list(columns, layout.as_text), only(layout.relation)
-        ),
+        sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),
         relation=layout.config.label,
         stream=True,
         progress=progress,
     )
+
+
+#: Longer values (in bytes) of a hashed column travel as their hash in a first read.
+LONG_BYTES = 256
+
+
+def _hashed_select(columns: Sequence[str], layout: Layout) -> sql.Composable:
+    """A first read's select list: each hashed column's value when it is short, then each
+    hashed column's hash when it is long.
+
+    `octet_length` reads a compressed value's length without decompressing it, and
+    `hashtextextended` under the "C" collation hashes the value's bytes, so equal hashes mean
+    equal text only between servers of one encoding: `reading.read` hashes nothing otherwise.
+    The hash has 64 bits and is not cryptographic: a collision (2^-64 per changed value by
+    chance, or crafted by someone who writes dev) makes a changed value look unchanged, so it
+    can only leave a change out of the plan, never write anything."""
+    value = {c: column(c, layout.as_text) for c in columns}
+    short = {
+        c: sql.SQL("CASE WHEN pg_catalog.octet_length({v}) <= {n} THEN {v} END").format(
+            v=value[c], n=sql.Literal(LONG_BYTES)
+        )
+        for c in layout.hashed
+    }
+    hashes = [
+        sql.SQL(
+            "CASE WHEN pg_catalog.octet_length({v}) > {n} "
+            'THEN pg_catalog.hashtextextended({v} COLLATE "C", 0) END'
+        ).format(v=value[c], n=sql.Literal(LONG_BYTES))
+        for c in layout.hashed
+    ]
+    return sql.SQL(", ").join([*(short.get(c, value[c]) for c in columns), *hashes])
+
+
+def read_full(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:
+    """The rows with these primary keys in full, as a one-read `read_rows` reads them: the
+    second read, of the rows the first one's hashes say may differ."""
+    columns = layout.dev_read if db.side == "dev" else layout.prod_read
+    key = columns[0]
+    query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+        select_list(columns, layout.as_text), only(layout.relation), sql.Identifier(key)
+    )
+    return db.execute(query, [list(pks)], relation=layout.config.label)
 
 
 def lock_rows(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:

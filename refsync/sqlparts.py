@@ -34,9 +34,15 @@ def cols(names: Iterable[str]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c) for c in names)
 
 
+def column(name: str, as_text: Collection[str] = ()) -> sql.Composable:
+    """A column to read, as its text (`"price"::text`) when it is in `as_text`."""
+    return (
+        sql.SQL("{}::text").format(sql.Identifier(name))
+        if name in as_text
+        else sql.Identifier(name)
+    )
+
+
 def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Composable:
     """The columns to read, those in `as_text` as their text (`"price"::text`)."""
-    return sql.SQL(", ").join(
-        sql.SQL("{}::text").format(sql.Identifier(c)) if c in as_text else sql.Identifier(c)
-        for c in columns
-    )
+    return sql.SQL(", ").join(column(c, as_text) for c in columns)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from refsync import snapshot
 from refsync.config_file import load_config
 from refsync.digest import digest
 from refsync.engine import Outcome
@@ -60,9 +61,20 @@ def pinned_digest(outcome: Outcome) -> str:
 REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
 
 
+#: How long a text or JSON value must be to be read as its hash first (`snapshot.LONG_BYTES`):
+#: as shipped, and 0, which sends every non-empty such value as its hash, so each golden plan
+#: and digest is also made by the two-read path (hash first, candidates in full).
+READS = {"as-shipped": snapshot.LONG_BYTES, "all-hashed": 0}
+
+
+@pytest.mark.parametrize("long_bytes", READS.values(), ids=READS.keys())
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
-def test_scenario(scenario: Path, dbpair: DbPair) -> None:
-    """The scenario's plan matches its golden file, applies, and leaves nothing to do."""
+def test_scenario(
+    scenario: Path, long_bytes: int, dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scenario's plan matches its golden file, applies, and leaves nothing to do; the
+    same whether its long values are read as hashes first or not."""
+    monkeypatch.setattr(snapshot, "LONG_BYTES", long_bytes)
     load_sql(dbpair, scenario)
     config_file = scenario / "config.yml"
     config = load_config(str(config_file) if config_file.exists() else None)

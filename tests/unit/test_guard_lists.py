@@ -56,6 +56,8 @@ FUNCTION_CALLS = {
     "row_number": "SELECT row_number() OVER (ORDER BY c.oid) FROM pg_catalog.pg_class c",
     "string_agg": "SELECT string_agg(c.relname, ',') FROM pg_catalog.pg_class c",
     "md5": "SELECT md5(%s)",
+    "octet_length": "SELECT octet_length(%s::text)",
+    "hashtextextended": 'SELECT hashtextextended(%s::text COLLATE "C", 0)',
     "to_jsonb": "SELECT to_jsonb(%s::text)",
     "jsonb_build_object": "SELECT jsonb_build_object('k', %s::text)",
     "jsonb_object_agg": "SELECT jsonb_object_agg(c.relname, c.oid) FROM pg_catalog.pg_class c",

@@ -1,0 +1,164 @@
+"""Step 1 of the diff: what may differ. Both sides' rows indexed by key, parents first (a
+scoped key and a pointer need their parent's keys); dev rows without a unique key refused;
+per table, each dev row's prod counterpart and the rows that may differ from it
+(`compare.changed_rows`).
+
+After a first read that sent long values as their hashes, `Prepared.wanted` names the rows
+a second read must fetch in full, and `in_full` hands the diff's later steps each row in
+full. No database here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from typing import Any, cast
+
+from refsync.compare import ABSENT, changed_rows
+from refsync.errors import OperationalError, SafetyError
+from refsync.keys import Side, Slugs, index, show_key
+from refsync.layouts import Layout
+from refsync.model import Key, Row
+
+#: At most this many dev rows are named when dev cannot be matched.
+_PROBLEMS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Step 1 of one table: per dev row its prod counterpart (or `absent`), and the rows that may
+    differ from theirs, with their keys, in dev row order."""
+
+    counterparts: list[Row]
+    absent: Row
+    rows: list[tuple[Key, Row]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Both sides indexed by key, parents first, and each table's step 1. From a first read
+    (`hashed`), `wanted` names the rows `finish` needs in full; from full rows, nothing."""
+
+    layouts: Sequence[Layout]
+    dev: Mapping[str, Side]
+    prod: Mapping[str, Side]
+    dev_pk: Mapping[str, str]
+    changed: Mapping[str, Changed]
+
+    def wanted(self) -> dict[str, tuple[list[Any], list[Any]]]:
+        """Per table, the dev and prod primary keys of the rows that may differ and that a
+        first read gave a hash for (`elided`) instead of a long value (a key several prod
+        rows share needs no values: it is skipped)."""
+        out = {}
+        for layout in self.layouts:
+            prod_side = self.prod[layout.name]
+            pk_at = layout.dev_read.index(self.dev_pk[layout.name])
+            prod_pk_at = layout.prod_read.index(layout.pk)
+            pairs = [(k, r) for k, r in self.changed[layout.name].rows if k not in prod_side.dupes]
+            rows = [r for _, r in pairs]
+            counterparts = [prod_side.by_key.get(k) for k, _ in pairs]
+            out[layout.name] = (
+                [r[pk_at] for r in rows if elided(r, layout.dev_read)],
+                [t[prod_pk_at] for t in counterparts if t and elided(t, layout.prod_read)],
+            )
+        return out
+
+
+def elided(row: Row, columns: Sequence[str]) -> bool:
+    """Whether a row read with `columns` carries a hash in place of a long value (a first
+    read's row ends with one hash or NULL per hashed column)."""
+    return any(v is not None for v in row[len(columns) :])
+
+
+#: Per table, primary key -> the row read in full (the second read of a two-read run).
+Full = Mapping[str, Mapping[Any, Row]]
+
+
+def prepare(
+    layouts: Sequence[Layout],
+    dev_rows: Mapping[str, Sequence[Row]],
+    prod_rows: Mapping[str, Sequence[Row]],
+    dev_pk: Mapping[str, str] | None = None,
+    *,
+    hashed: bool = False,
+) -> Prepared:
+    """Index both sides (refusing dev rows without a unique key) and find the rows that may
+    differ. `hashed`: the rows are a first read's (`snapshot.read_rows`)."""
+    dev_pk = dev_pk or {layout.name: layout.pk for layout in layouts}
+    dev: dict[str, Side] = {}
+    prod: dict[str, Side] = {}
+    problems: list[str] = []
+    for layout in layouts:
+        slugs = Slugs()
+        name = layout.name
+        dev[name] = index(dev_rows[name], layout.dev_read, layout, dev_pk[name], slugs, parents=dev)
+        prod[name] = index(
+            prod_rows[name], layout.prod_read, layout, layout.pk, slugs, parents=prod
+        )
+        problems += _unmatchable(layout, dev[name], dev_pk[name])
+    if problems:
+        _refuse_unmatchable(problems)
+    changed = {
+        layout.name: _find_changed(layout, dev, prod, hashed=hashed and bool(layout.hashed))
+        for layout in layouts
+    }
+    return Prepared(layouts, dev, prod, dev_pk, changed)
+
+
+def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:
+    """The dev rows without a key (the first 20) and the keys several dev rows share."""
+    slugged = layout.config.match.slug_from is not None
+    what = "slug of " + layout.match[0] if slugged else ", ".join(layout.match)
+    pk_at = layout.dev_read.index(dev_pk)
+    found = [f"{layout.name}: row {row[pk_at]!r} has an empty {what}" for row in dev.unkeyed[:20]]
+    for key, rows in sorted(dev.dupes.items()):
+        ids = [r[pk_at] for r in rows]
+        found.append(f"{layout.name}: key `{show_key(key)}` is shared by dev rows {ids}")
+    return found
+
+
+def _refuse_unmatchable(problems: list[str]) -> None:
+    more = len(problems) - _PROBLEMS_SHOWN
+    raise SafetyError(
+        "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
+        + "\n  ".join(problems[:_PROBLEMS_SHOWN])
+        + (f"\n  … and {more} more" if more > 0 else ""),
+        fix="rename or remove the duplicates in dev (every row needs a distinct, non-empty "
+        "match key), then re-run",
+    )
+
+
+def _find_changed(
+    layout: Layout, dev: Mapping[str, Side], prod: Mapping[str, Side], *, hashed: bool
+) -> Changed:
+    """Step 1: per dev row its unique prod counterpart (or a row of stand-ins), and the rows that
+    may differ from it."""
+    dev_side, prod_side = dev[layout.name], prod[layout.name]
+    # Dev has no unkeyed or shared keys here (prepare() refused them), so its keys are keys.
+    keys = cast(list[Key], dev_side.keys)
+    lookup = prod_side.by_key
+    if prod_side.dupes:
+        lookup = {k: r for k, r in lookup.items() if k not in prod_side.dupes}
+    absent: Row = (ABSENT,) * (len(layout.prod_read) + len(layout.hashed) * hashed)
+    counterparts: list[Row] = list(map(lookup.get, keys, repeat(absent)))
+    differs = changed_rows(layout, dev_side.rows, counterparts, dev, prod, hashed=hashed)
+    # Dev keys in row order: the outputs are sorted later, cheaper than sorting every key.
+    rows = list(compress(zip(keys, dev_side.rows, strict=True), differs))
+    return Changed(counterparts, absent, rows)
+
+
+def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, read: Row) -> Row:
+    """The row with primary key `pk` in full: from the second read (`full`) when the first
+    gave a hash for one of its values, else as the first read it (without its hashes)."""
+    columns = layout.dev_read if side == "dev" else layout.prod_read
+    row = (full or {}).get(pk)
+    if row is not None:
+        return row
+    if elided(read, columns):
+        raise OperationalError(
+            f"{side}: {layout.name} row {pk!r} was gone when its values were read; "
+            "the table changed during the read",
+            fix="re-run; nothing was written",
+        )
+    return read[: len(columns)]

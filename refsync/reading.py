@@ -1,0 +1,79 @@
+"""What a run reads: every row of both sides (`concurrent_read`), then, where that first read
+sent long values as their hashes, the rows that may differ in full (a second read of one
+statement per table and side, whatever the number of rows).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from refsync.candidates import Prepared, prepare
+from refsync.concurrent_read import Log, read_both
+from refsync.db import Database
+from refsync.layouts import Layout
+from refsync.model import Row
+from refsync.snapshot import Identity, read_full
+
+
+@dataclass
+class Rows:
+    """What was read: both sides' rows (a first read's, when `hashed`), and the rows that
+    may differ in full (the second read), by table and primary key."""
+
+    dev_rows: dict[str, list[Row]]
+    prod_rows: dict[str, list[Row]]
+    #: both sides indexed and each table's step 1; dropped once the plan is made (its
+    #: indexes are the largest thing a run holds, and nothing after the plan needs them)
+    prepared: Prepared | None
+    full_dev: dict[str, dict[Any, Row]]
+    full_prod: dict[str, dict[Any, Row]]
+    #: whether the rows are a first read's (long values as hashes)
+    hashed: bool = False
+
+
+def read(
+    dev: Database,
+    prod: Database,
+    layouts: Sequence[Layout],
+    dev_pk: Mapping[str, str],
+    *,
+    identities: tuple[Identity, Identity],
+    log: Log,
+) -> Rows:
+    """Both sides' rows. Between servers of one encoding, a first read sends each long value
+    of a compared text or JSON column as its hash, and a second one reads in full only the
+    rows that may differ and carry such a hash: memory follows the changes, not the width of
+    the rows. (Between encodings equal bytes need not be equal text: everything is read in
+    full at once.)"""
+    dev_id, prod_id = identities
+    hashed = dev_id.encoding == prod_id.encoding and any(t.hashed for t in layouts)
+    dev_rows, prod_rows = read_both(dev, prod, layouts, log, hashed=hashed)
+    prepared = prepare(layouts, dev_rows, prod_rows, dev_pk, hashed=hashed)
+    full_dev: dict[str, dict[Any, Row]] = {}
+    full_prod: dict[str, dict[Any, Row]] = {}
+    if hashed:
+        wanted = prepared.wanted()
+        full_dev = read_changed(dev, layouts, {t: w[0] for t, w in wanted.items()}, log)
+        full_prod = read_changed(prod, layouts, {t: w[1] for t, w in wanted.items()}, log)
+    return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed)
+
+
+def read_changed(
+    db: Database, layouts: Sequence[Layout], wanted: Mapping[str, Sequence[Any]], log: Log
+) -> dict[str, dict[Any, Row]]:
+    """The second read: per table with `wanted` primary keys, those rows in full (one SELECT
+    per table, whatever the number of keys), by primary key. Nothing wanted, nothing read."""
+    out: dict[str, dict[Any, Row]] = {}
+    start = time.perf_counter()
+    for layout in layouts:
+        if wanted.get(layout.name):
+            rows = read_full(db, layout, wanted[layout.name])
+            out[layout.name] = {r[0]: r for r in rows}
+    if out:
+        got = sum(map(len, out.values()))
+        seconds = time.perf_counter() - start
+        log(f"read {db.side}: {got:,} rows that may differ, in full, in {seconds:.2f}s")
+    return out
