@@ -109,26 +109,32 @@ _RECORD_LISTS = frozenset({"creates", "updates", "skips", "operations"})
 _RECORD = json.JSONEncoder(ensure_ascii=False)
 
 
-def _layout(value: Any, indent: str = "", records: bool = False) -> str:
-    """Indented JSON, except that each item of a list of operations is one line."""
+def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str]:
+    """Indented JSON, except that each item of a list of operations is one line; in pieces,
+    written as they come, so a plan with large values is never held as one string too."""
     if isinstance(value, dict) and value:
         inner = indent + " "
-        members = [
-            f"{inner}{json.dumps(k, ensure_ascii=False)}: {_layout(v, inner, k in _RECORD_LISTS)}"
-            for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(members) + "\n" + indent + "}"
-    if isinstance(value, list) and value:
+        yield "{\n"
+        for i, (k, v) in enumerate(value.items()):
+            separator = ",\n" if i else ""
+            yield f"{separator}{inner}{json.dumps(k, ensure_ascii=False)}: "
+            yield from _chunks(v, inner, k in _RECORD_LISTS)
+        yield "\n" + indent + "}"
+    elif isinstance(value, list) and value:
         inner = indent + " "
-        if records:
-            items = [inner + (v if type(v) is _Encoded else _RECORD.encode(v)) for v in value]
-        else:
-            items = [inner + _layout(v, inner) for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + indent + "]"
-    return json.dumps(value, ensure_ascii=False)
+        yield "[\n"
+        for i, v in enumerate(value):
+            yield ",\n" + inner if i else inner
+            if records:
+                yield v if type(v) is _Encoded else _RECORD.encode(v)
+            else:
+                yield from _chunks(v, inner)
+        yield "\n" + indent + "]"
+    else:
+        yield json.dumps(value, ensure_ascii=False)
 
 
 def write_plan_file(path: Any, outcome: Outcome) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(_layout(plan_document(outcome)))
+        fh.writelines(_chunks(plan_document(outcome)))
         fh.write("\n")
