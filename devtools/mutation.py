@@ -303,7 +303,13 @@ def digest_constants() -> list[ConstantMutant]:
 
 #: The diff's modules, in the order a row meets them (refsync/model.py holds only data classes
 #: and properties, which mutmut does not mutate).
-DIFF_SOURCES = ("refsync/keys.py", "refsync/compare.py", "refsync/diff.py", "refsync/ordering.py")
+DIFF_SOURCES = (
+    "refsync/keys.py",
+    "refsync/compare.py",
+    "refsync/candidates.py",
+    "refsync/diff.py",
+    "refsync/ordering.py",
+)
 
 PARTS = {
     "guard": Part(
