@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import Any, cast
 
-from refsync.compare import ABSENT, changed_rows
+from refsync.compare import ABSENT, changed_rows, differ
 from refsync.errors import OperationalError, SafetyError
 from refsync.keys import Side, Slugs, index, show_key
 from refsync.layouts import Layout
@@ -150,15 +150,20 @@ def _find_changed(
 
 def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, read: Row) -> Row:
     """The row with primary key `pk` in full: from the second read (`full`) when the first
-    gave a hash for one of its values, else as the first read it (without its hashes)."""
+    gave a hash for one of its values, else as the first read it (without its hashes).
+
+    An apply reads prod in READ COMMITTED: a row changed between the two reads (its key,
+    above all, which the row locks would no longer see move) refuses, as a row gone does."""
     columns = layout.dev_read if side == "dev" else layout.prod_read
     row = (full or {}).get(pk)
-    if row is not None:
+    if row is not None and not any(
+        differ(a, b) for c, a, b in zip(columns, read, row, strict=False) if c not in layout.hashed
+    ):
         return row
-    if elided(read, columns):
+    if row is not None or elided(read, columns):
         raise OperationalError(
-            f"{side}: {layout.name} row {pk!r} was gone when its values were read; "
-            "the table changed during the read",
+            f"{side}: {layout.name} row {pk!r} changed or was gone when its values were read "
+            "in full; the table changed during the read",
             fix="re-run; nothing was written",
         )
     return read[: len(columns)]

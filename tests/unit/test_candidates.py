@@ -1,0 +1,92 @@
+"""The diff's first step after a first read of hashes: which rows may differ, which of them a
+second read must fetch in full, and how a row in full stands for its first read (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from refsync.candidates import elided, in_full, prepare
+from refsync.errors import OperationalError
+from tests.fixtures.diff_tables import layout, rows
+
+SERVICES = replace(
+    layout("services", compare=("name", "description", "price")), hashed=("description",)
+)
+COLUMNS = SERVICES.prod_read  # id, name, description, price (dev reads the same here)
+
+
+def _first_read(*records: dict[str, object]) -> list[tuple[object, ...]]:
+    """Rows as a first read returns them: a long description as NULL, its hash at the end."""
+    out = []
+    for record in records:
+        digest = record.pop("hash", None)
+        out += [(*row, digest) for row in rows(COLUMNS, record)]
+    return out
+
+
+def test_equal_hashes_are_unchanged_and_other_rows_are_wanted_in_full() -> None:
+    dev = _first_read(
+        {"id": 1, "name": "Same", "price": "1.00", "hash": 11},
+        {"id": 2, "name": "Changed", "price": "1.00", "hash": 22},
+        {"id": 3, "name": "Short now", "description": "short", "price": "1.00"},
+        {"id": 4, "name": "Price only", "description": "short", "price": "2.00"},
+        {"id": 5, "name": "New", "price": "1.00", "hash": 55},
+    )
+    prod = _first_read(
+        {"id": 1, "name": "Same", "price": "1.00", "hash": 11},
+        {"id": 2, "name": "Changed", "price": "1.00", "hash": 99},
+        {"id": 3, "name": "Short now", "price": "1.00", "hash": 33},
+        {"id": 4, "name": "Price only", "description": "short", "price": "1.00"},
+    )
+    prepared = prepare([SERVICES], {"services": dev}, {"services": prod}, hashed=True)
+    changed = [row[0] for _, row in prepared.changed["services"].rows]
+    assert changed == [2, 3, 4, 5]
+    # Only the rows that may differ and carry a hash are read again, on each side.
+    assert prepared.wanted() == {"services": ([2, 5], [2, 3])}
+
+
+def test_without_hashes_the_trailing_columns_are_not_compared() -> None:
+    """A first read of a table with no hashed column has no trailing columns to compare."""
+    plain = replace(SERVICES, hashed=())
+    dev = rows(COLUMNS, {"id": 1, "name": "A", "description": "x", "price": "1.00"})
+    prod = rows(COLUMNS, {"id": 1, "name": "A", "description": "y", "price": "1.00"})
+    prepared = prepare([plain], {"services": dev}, {"services": prod}, hashed=True)
+    assert [row[0] for _, row in prepared.changed["services"].rows] == [1]
+    assert prepared.wanted() == {"services": ([], [])}
+
+
+def test_elided_means_a_hash_after_the_columns() -> None:
+    assert elided((1, "A", None, "1.00", 7), COLUMNS)
+    assert not elided((1, "A", "x", "1.00", None), COLUMNS)
+    assert not elided((1, "A", "x", "1.00"), COLUMNS)
+
+
+def test_a_row_in_full_stands_for_its_first_read() -> None:
+    first = (1, "A", None, "1.00", 7)
+    full = (1, "A", "long text", "1.00")
+    assert in_full(SERVICES, "prod", {1: full}, 1, first) == full
+
+
+def test_a_row_without_a_hash_is_its_first_read_without_the_hash_columns() -> None:
+    assert in_full(SERVICES, "dev", {}, 1, (1, "A", "x", "1.00", None)) == (1, "A", "x", "1.00")
+    assert in_full(SERVICES, "dev", None, 1, (1, "A", "x", "1.00")) == (1, "A", "x", "1.00")
+
+
+@pytest.mark.parametrize(
+    ("full", "why"),
+    [
+        ({}, "gone"),
+        ({1: (1, "Renamed", "long text", "1.00")}, "changed"),
+        ({1: (1, "A", "long text", "9.99")}, "changed"),
+    ],
+    ids=["gone", "key changed", "unhashed value changed"],
+)
+def test_a_row_that_changed_between_the_reads_refuses(
+    full: dict[int, tuple[object, ...]], why: str
+) -> None:
+    """Prod in an apply reads in READ COMMITTED: a row gone, or with another key or value
+    than the first read saw, is never planned from."""
+    with pytest.raises(OperationalError, match=why):
+        in_full(SERVICES, "prod", full, 1, (1, "A", None, "1.00", 7))
