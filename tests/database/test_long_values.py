@@ -12,6 +12,7 @@ path too (`test_scenarios.py`, `all-hashed`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ LONG = "Crème brûlée, très légère. " * 20  # 540 characters, of which 60 a
 CONFIG = load_config(None)
 
 
-def _seed(conn: Any, services: list[tuple[str, str | None]]) -> None:
+def _seed(conn: Any, services: Sequence[tuple[str, str | None]]) -> None:
     conn.execute(
         """INSERT INTO service_categories (id, name, description, "updatedAt")
            VALUES ('c1', 'Desserts', %s, now())""",
