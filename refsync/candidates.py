@@ -152,14 +152,13 @@ def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, 
     """The row with primary key `pk` in full: from the second read (`full`) when the first
     gave a hash for one of its values, else as the first read it (without its hashes).
 
-    An apply reads prod in READ COMMITTED: a row changed between the two reads (its key,
-    above all, which the row locks would no longer see move) refuses, as a row gone does."""
+    An apply reads prod in READ COMMITTED: a row gone, or changed between the two reads (its
+    key, above all, which the row locks would not see move, as they compare with the second
+    read), refuses. The second read ends with the first read's hashes again for this check."""
     columns = layout.dev_read if side == "dev" else layout.prod_read
     row = (full or {}).get(pk)
-    if row is not None and not any(
-        differ(a, b) for c, a, b in zip(columns, read, row, strict=False) if c not in layout.hashed
-    ):
-        return row
+    if row is not None and not _moved(layout, columns, read, row):
+        return row[: len(columns)]
     if row is not None or elided(read, columns):
         raise OperationalError(
             f"{side}: {layout.name} row {pk!r} changed or was gone when its values were read "
@@ -167,3 +166,17 @@ def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, 
             fix="re-run; nothing was written",
         )
     return read[: len(columns)]
+
+
+def _moved(layout: Layout, columns: Sequence[str], first: Row, second: Row) -> bool:
+    """Whether a row's second read differs from its first: a hash, or a value read in full
+    both times (a short value of a hashed column included)."""
+    n = len(columns)
+    if first[n:] != second[n:]:
+        return True
+    hashes = dict(zip(layout.hashed, first[n:], strict=True))
+    return any(
+        differ(a, b)
+        for c, a, b in zip(columns, first, second, strict=False)
+        if hashes.get(c) is None
+    )

@@ -7,6 +7,7 @@ Pure: it reads the two Catalogs, never a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -277,6 +278,11 @@ def _hashed(plain: Sequence[str], dev_pk: Column, prod: Shape) -> tuple[str, ...
     """The compared columns whose long values a first read hashes: none when a second read
     could not select rows by their primary key exactly (the table is then read in full)."""
     keys = (dev_pk, prod.columns[prod.primary_key[0]])
-    if any(k.base_type.split("(")[0] not in _SELECTABLE_KEYS for k in keys):
+    if any(_without_typmod(k.base_type) not in _SELECTABLE_KEYS for k in keys):
         return ()
-    return tuple(c for c in plain if prod.columns[c].base_type.split("(")[0] in _HASHABLE)
+    return tuple(c for c in plain if _without_typmod(prod.columns[c].base_type) in _HASHABLE)
+
+
+def _without_typmod(type_name: str) -> str:
+    """`character varying(10)[]` as `character varying[]`: the type, whatever its length."""
+    return re.sub(r"\([^)]*\)", "", type_name)

@@ -7,6 +7,7 @@ Nothing here reads a URL or a password: only identities (host, database, role) a
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,6 +136,14 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
 
 
 def write_plan_file(path: Any, outcome: Outcome) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.writelines(_chunks(plan_document(outcome)))
-        fh.write("\n")
+    """Written in pieces to a file beside it, then renamed: an error part-way through never
+    leaves half a plan under the plan file's name."""
+    partial = f"{path}.partial"
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            fh.writelines(_chunks(plan_document(outcome)))
+            fh.write("\n")
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)

@@ -4,7 +4,7 @@ business data points at. One statement per table per side; one per referencing c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,23 +191,30 @@ def _hashed_select(columns: Sequence[str], layout: Layout) -> sql.Composable:
         )
         for c in layout.hashed
     }
-    hashes = [
-        sql.SQL(
+    return sql.SQL(", ").join([*(short.get(c, value[c]) for c in columns), *_hashes(layout)])
+
+
+def _hashes(layout: Layout) -> Iterator[sql.Composable]:
+    """Each hashed column's hash when its value is long, NULL when it is not."""
+    for c in layout.hashed:
+        value = column(c, layout.as_text)
+        yield sql.SQL(
             "CASE WHEN pg_catalog.octet_length({v}) > {n} "
             'THEN pg_catalog.hashtextextended({v} COLLATE "C", 0) END'
-        ).format(v=value[c], n=sql.Literal(LONG_BYTES))
-        for c in layout.hashed
-    ]
-    return sql.SQL(", ").join([*(short.get(c, value[c]) for c in columns), *hashes])
+        ).format(v=value, n=sql.Literal(LONG_BYTES))
 
 
 def read_full(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:
-    """The rows with these primary keys in full, as a one-read `read_rows` reads them: the
-    second read, of the rows the first one's hashes say may differ."""
+    """The rows with these primary keys in full, as a one-read `read_rows` reads them, then
+    the first read's hashes again: the second read, of the rows the first one's hashes say
+    may differ (the hashes show whether a row changed in between, `candidates.in_full`)."""
     columns = layout.dev_read if db.side == "dev" else layout.prod_read
     key = columns[0]
+    hashes = list(_hashes(layout))
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
-        select_list(columns, layout.as_text), only(layout.relation), sql.Identifier(key)
+        sql.SQL(", ").join([select_list(columns, layout.as_text), *hashes]),
+        only(layout.relation),
+        sql.Identifier(key),
     )
     return db.execute(query, [list(pks)], relation=layout.config.label)
 

@@ -13,15 +13,18 @@ path too (`test_scenarios.py`, `all-hashed`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 from psycopg import sql
 
 from devtools import roles, seed
-from refsync import snapshot
+from refsync import reading, snapshot
+from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome, run
+from refsync.errors import OperationalError
 from tests.fixtures.pg import SCHEMA_FILE, DbPair
 
 LONG = "Crème brûlée, très légère. " * 20  # 540 characters, of which 60 are not ASCII
@@ -148,3 +151,141 @@ def test_no_second_read_without_long_values(dbpair: DbPair) -> None:
     outcome = _plan(dbpair, lines)
     assert [u.key for u in outcome.plan.table("services").updates] == [("short",)]
     assert not any("may differ, in full" in line for line in lines)
+
+
+# --- other schemas: types, and rows that change between the two reads -----------------------
+
+FEATURES = """
+CREATE DOMAIN short_text AS text;
+CREATE DOMAIN deep_text AS short_text;
+CREATE TABLE features (
+    id     varchar(20) PRIMARY KEY,
+    key    varchar(40) NOT NULL UNIQUE,
+    body   deep_text,
+    doc    json,
+    docb   jsonb,
+    note   varchar(400),
+    posix  text COLLATE "POSIX",
+    labels varchar(10)[]
+);
+GRANT SELECT ON features TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON features TO refsync_prod_writer;
+"""
+
+
+def _features(dbpair: DbPair, tmp_path: Path, compare: str) -> Config:
+    for side in ("dev", "prod"):
+        dbpair.admin(side).execute(dbpair.with_roles(FEATURES).encode())
+    path = tmp_path / "refsync.yml"
+    path.write_text(
+        "version: 1\ntables:\n  - name: features\n    match: {column: key}\n"
+        f"    compare: [{compare}]\n"
+    )
+    return load_config(str(path))
+
+
+def _run(dbpair: DbPair, config: Config, digest: str | None = None) -> Outcome:
+    return run(
+        config=config,
+        dev_url=dbpair.dev_url,
+        prod_url=dbpair.prod_url,
+        apply=digest is not None,
+        approved_digest=digest,
+        secrets=(),
+        log=lambda _: None,
+    )
+
+
+@pytest.mark.parametrize("long_bytes", [0, 3])
+def test_domains_json_and_collations_plan_as_in_full(
+    long_bytes: int, dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Domains over domains over text, json by its text and jsonb, varchar(n), a POSIX
+    collation, NULL against '' and trailing spaces: hashed (every value over 0 or 3 bytes),
+    the same plan and digest as read in full, and that plan applies."""
+    config = _features(dbpair, tmp_path, "body, doc, docb, note, posix")
+    insert = (
+        "INSERT INTO features (id, key, body, doc, docb, note, posix) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
+    dev = [
+        ("k1 ", "k1", "abcd", '{"a": 1}', '{"a": 1}', "", "ABCD"),
+        ("k2", "k2", "", '{"a":1}', '{"b": [1, 2]}', None, "x"),
+        ("k3", "k3", None, '{"a":1.0}', '{"a": 1.0}', "abcd", "abcdé"),
+        ("k4", "k4", "abcd ", "[]", '"abcd"', "abcd", "Abcdé"),
+    ]
+    prod = [
+        ("k1 ", "k1", "abcd", '{"a":1}', '{"a":1}', "", "abcd"),
+        ("k2", "k2", None, '{"a":1}', '{"b":[1,2]}', "", "x"),
+        ("k3", "k3", "", '{"a":1}', '{"a": 1.00}', "abcd", "abcdé"),
+        ("k4", "k4", "abcd", "[ ]", '"abcd"', "abce", "abcdé"),
+    ]
+    for side, rows in (("dev", dev), ("prod", prod)):
+        for row in rows:
+            dbpair.admin(side).execute(insert, row)
+    monkeypatch.setattr(snapshot, "LONG_BYTES", 10**9)
+    in_full = _run(dbpair, config)
+    monkeypatch.setattr(snapshot, "LONG_BYTES", long_bytes)
+    lines: list[str] = []
+    hashed = run(
+        config=config,
+        dev_url=dbpair.dev_url,
+        prod_url=dbpair.prod_url,
+        apply=False,
+        approved_digest=None,
+        secrets=(),
+        log=lines.append,
+    )
+    assert any("may differ, in full" in line for line in lines)
+    assert hashed.plan.table("features").updates
+    assert hashed.digest == in_full.digest
+    applied = _run(dbpair, config, hashed.digest)
+    assert applied.written is not None
+    assert applied.written.updated == len(hashed.plan.table("features").updates)
+
+
+def test_an_array_of_varchar_n_is_not_hashed(dbpair: DbPair, tmp_path: Path) -> None:
+    """`character varying(10)[]` is an array, not text: read as it is, never as a hash."""
+    config = _features(dbpair, tmp_path, "body, labels")
+    dbpair.admin("dev").execute(
+        "INSERT INTO features (id, key, body, labels) VALUES ('f1', 'a', 'b', '{x,y}')"
+    )
+    dbpair.admin("prod").execute(
+        "INSERT INTO features (id, key, body, labels) VALUES ('f1', 'a', 'b', '{x}')"
+    )
+    updates = _run(dbpair, config).plan.table("features").updates
+    assert [u.changes for u in updates] == [{"labels": (["x"], ["x", "y"])}]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["UPDATE features SET key = 'z' WHERE id = 'f1'", "UPDATE features SET body = body || '!'"],
+    ids=["key renamed", "long value changed"],
+)
+def test_a_prod_row_that_changes_between_the_reads_refuses_the_apply(
+    change: str, dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Apply reads prod in READ COMMITTED: a row renamed (or its long value changed) after
+    the first read and before the second is never written to; the apply refuses."""
+    config = _features(dbpair, tmp_path, "body")
+    dbpair.admin("dev").execute(
+        "INSERT INTO features (id, key, body) VALUES ('d1', 'a', %s)", [LONG + "new"]
+    )
+    dbpair.admin("prod").execute(
+        "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
+    )
+    approved = _run(dbpair, config).digest
+    second_read = reading.read_changed
+
+    def racing(db: Any, layouts: Any, wanted: Any, log: Any) -> Any:
+        if db.side == "prod":
+            dbpair.admin("prod").execute(change)
+        return second_read(db, layouts, wanted, log)
+
+    monkeypatch.setattr(reading, "read_changed", racing)
+    before = dbpair.admin("prod").execute("SELECT id, key, body FROM features").fetchall()
+    with pytest.raises(OperationalError, match="changed or was gone"):
+        _run(dbpair, config, approved)
+    after = dbpair.admin("prod").execute("SELECT id, key, body FROM features").fetchall()
+    assert after != before  # the race happened
+    assert [row[2] for row in after] != [LONG + "new"]  # and dev's value was not written

@@ -65,8 +65,15 @@ def test_elided_means_a_hash_after_the_columns() -> None:
 
 def test_a_row_in_full_stands_for_its_first_read() -> None:
     first = (1, "A", None, "1.00", 7)
-    full = (1, "A", "long text", "1.00")
-    assert in_full(SERVICES, "prod", {1: full}, 1, first) == full
+    full = (1, "A", "long text", "1.00", 7)  # the second read ends with the hashes again
+    assert in_full(SERVICES, "prod", {1: full}, 1, first) == (1, "A", "long text", "1.00")
+
+
+def test_a_short_value_read_twice_must_be_the_same() -> None:
+    first = (1, "A", "short", "1.00", None)
+    assert in_full(SERVICES, "prod", {1: first}, 1, first) == (1, "A", "short", "1.00")
+    with pytest.raises(OperationalError, match="changed"):
+        in_full(SERVICES, "prod", {1: (1, "A", "shorter", "1.00", None)}, 1, first)
 
 
 def test_a_row_without_a_hash_is_its_first_read_without_the_hash_columns() -> None:
@@ -78,10 +85,12 @@ def test_a_row_without_a_hash_is_its_first_read_without_the_hash_columns() -> No
     ("full", "why"),
     [
         ({}, "gone"),
-        ({1: (1, "Renamed", "long text", "1.00")}, "changed"),
-        ({1: (1, "A", "long text", "9.99")}, "changed"),
+        ({1: (1, "Renamed", "long text", "1.00", 7)}, "changed"),
+        ({1: (1, "A", "long text", "9.99", 7)}, "changed"),
+        ({1: (1, "A", "long text!", "1.00", 8)}, "changed"),
+        ({1: (1, "A", "short", "1.00", None)}, "changed"),
     ],
-    ids=["gone", "key changed", "unhashed value changed"],
+    ids=["gone", "key changed", "unhashed value changed", "long value changed", "now short"],
 )
 def test_a_row_that_changed_between_the_reads_refuses(
     full: dict[int, tuple[object, ...]], why: str
