@@ -68,7 +68,8 @@ class Prepared:
 def elided(row: Row, columns: Sequence[str]) -> bool:
     """Whether a row read with `columns` carries a hash in place of a long value (a first
     read's row ends with one hash or NULL per hashed column)."""
-    return any(v is not None for v in row[len(columns) :])
+    hashes = row[len(columns) :]
+    return hashes.count(None) != len(hashes)
 
 
 #: Per table, primary key -> the row read in full (the second read of a two-read run).
