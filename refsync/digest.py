@@ -146,13 +146,20 @@ def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None =
     """SHA-256 of `json.dumps(canonical_form, sort_keys=True, separators=(",", ":"))`.
 
     `operations` are `operation_texts(canonical_form)` when the caller has them already: the
-    text hashed is the same, built from the operations' texts instead of encoding them again.
-    """
+    text hashed is the same, built from the operations' texts instead of encoding them again,
+    and fed to the hash piece by piece (a plan of large values is never joined into one
+    string, nor encoded as one)."""
     ops = operation_texts(canonical_form) if operations is None else operations
     encode = _CANONICAL_JSON.encode
-    members = [
-        encode(k) + ":" + ("[" + ",".join(ops) + "]" if k == "operations" else encode(v))
-        for k, v in sorted(canonical_form.items())
-    ]
-    text = "{" + ",".join(members) + "}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    sha = hashlib.sha256(b"{")
+    for i, (k, v) in enumerate(sorted(canonical_form.items())):
+        sha.update(f"{',' if i else ''}{encode(k)}:".encode())
+        if k == "operations":
+            sha.update(b"[")
+            for j, op in enumerate(ops):
+                sha.update(b"," + op.encode() if j else op.encode())
+            sha.update(b"]")
+        else:
+            sha.update(encode(v).encode())
+    sha.update(b"}")
+    return sha.hexdigest()
