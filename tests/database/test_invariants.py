@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from refsync import engine
+from refsync import engine, snapshot
 from refsync.config_file import load_config
 from refsync.errors import SafetyError
 from refsync.slug import slugify
@@ -64,6 +64,15 @@ PRICES = st.sampled_from(
     allow_nan=False,
     allow_infinity=False,
 )
+#: The largest price numeric(10,2) holds.
+MAX_PRICE = Decimal("99999999.99")
+
+
+def _nudged(price: Decimal) -> Decimal:
+    """A price one cent away, still one numeric(10,2) holds."""
+    return price - Decimal("0.01") if price >= MAX_PRICE else price + Decimal("0.01")
+
+
 VARIANTS: list[Callable[[str], str]] = [
     lambda s: s,
     str.upper,
@@ -219,7 +228,7 @@ def states(draw: st.DrawFn) -> State:  # noqa: C901 - one draw per part of a ran
                     prod_id("ps", i, dev_svc_ids),
                     draw(st.sampled_from(VARIANTS))(svc.name),
                     draw(st.sampled_from([svc.description, None, "old description"])),
-                    draw(st.sampled_from([svc.price, svc.price + Decimal("0.01")]) | PRICES),
+                    draw(st.sampled_from([svc.price, _nudged(svc.price)]) | PRICES),
                     prod_category(svc.category),
                     draw(st.booleans()),
                 )
@@ -448,12 +457,19 @@ def _check_apply(  # noqa: C901, PLR0912, PLR0915 - every invariant of an apply,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(state=states())
+@pytest.mark.parametrize("long_bytes", [snapshot.LONG_BYTES, 0], ids=["as-shipped", "all-hashed"])
 def test_apply_invariants(
-    dbpair: DbPair, admins: tuple[psycopg.Connection[Any], psycopg.Connection[Any]], state: State
+    dbpair: DbPair,
+    admins: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    long_bytes: int,
+    state: State,
 ) -> None:
     """For random dev and prod states, apply writes exactly the dev rows it may, leaves
     protected, ambiguous, prod-only and business rows byte-identical, never duplicates a key,
-    and leaves nothing for a second plan, while dev duplicates are refused."""
+    and leaves nothing for a second plan, while dev duplicates are refused; the same when
+    every non-empty description and icon is read as its hash first (`all-hashed`)."""
+    monkeypatch.setattr(snapshot, "LONG_BYTES", long_bytes)
     dev, prod = admins
     for conn in (dev, prod):
         _reset(conn)
