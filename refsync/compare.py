@@ -139,7 +139,7 @@ def changed_rows(
     dev: Mapping[str, Side],
     prod: Mapping[str, Side],
     *,
-    hashed: bool = False,
+    hashed: bool,
 ) -> Iterator[bool]:
     """Per dev row, whether it may differ from its prod counterpart (`ABSENT` rows for none).
 

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from refsync.candidates import elided, in_full, prepare
+from refsync.diff import diff, finish
 from refsync.errors import OperationalError
+from refsync.model import Row
 from tests.fixtures.diff_tables import layout, rows
 
 SERVICES = replace(
@@ -97,5 +99,84 @@ def test_a_row_that_changed_between_the_reads_refuses(
 ) -> None:
     """Prod in an apply reads in READ COMMITTED: a row gone, or with another key or value
     than the first read saw, is never planned from."""
-    with pytest.raises(OperationalError, match=why):
+    with pytest.raises(OperationalError, match=why) as refused:
         in_full(SERVICES, "prod", full, 1, (1, "A", None, "1.00", 7))
+    assert refused.value.message == (
+        "prod: services row 1 changed or was gone when its values were read in full; "
+        "the table changed during the read"
+    )
+    assert refused.value.fix == "re-run; nothing was written"
+
+
+# --- both reads through the whole diff -------------------------------------------------------
+
+#: Dev reads a column prod does not (`created`, only inserted): the two sides' rows differ in
+#: length, so each side's rows must be cut and checked with that side's own columns.
+WIDE = replace(
+    layout(
+        "services",
+        compare=("name", "description", "price"),
+        insert=("name", "description", "price", "created"),
+    ),
+    hashed=("description",),
+)
+LONG = "x" * 300
+DEV_FULL = [
+    (1, "Same", LONG, "1.00", "c1"),
+    (2, "Changed", LONG + "new", "1.00", "c2"),
+    (3, "New", LONG, "2.00", "c3"),
+    (4, "Short", "short", "1.00", "c4"),
+]
+PROD_FULL = [
+    (11, "Same", LONG, "1.00"),
+    (12, "Changed", LONG + "old", "1.00"),
+    (14, "Short", "short", "9.00"),
+]
+
+
+def _as_first_read(row: Row, at: int) -> Row:
+    """A row as the first read returns it: a long value NULL, its hash at the end."""
+    value = row[at]
+    long = isinstance(value, str) and len(value) > 10
+    return (*row[:at], None if long else value, *row[at + 1 :], hash(value) if long else None)
+
+
+def _as_second_read(row: Row, at: int) -> Row:
+    """A row as the second read returns it: in full, then its first read's hashes again."""
+    return (*row, _as_first_read(row, at)[-1])
+
+
+def test_two_reads_plan_as_one_read_in_full() -> None:
+    """A first read of hashes, then the rows that may differ in full, give the plan one
+    read in full gives: the same creates (dev's columns, `created` included) and updates."""
+    in_full_at_once = diff([WIDE], {"services": DEV_FULL}, {"services": PROD_FULL})
+    first_dev = [_as_first_read(r, 2) for r in DEV_FULL]
+    first_prod = [_as_first_read(r, 2) for r in PROD_FULL]
+    prepared = prepare([WIDE], {"services": first_dev}, {"services": first_prod}, hashed=True)
+    wanted_dev, wanted_prod = prepared.wanted()["services"]
+    assert (wanted_dev, wanted_prod) == ([2, 3], [12])
+    full_dev = {r[0]: _as_second_read(r, 2) for r in DEV_FULL if r[0] in wanted_dev}
+    full_prod = {r[0]: _as_second_read(r, 2) for r in PROD_FULL if r[0] in wanted_prod}
+    plan = finish(prepared, {"services": full_dev}, {"services": full_prod})
+    assert plan == in_full_at_once
+    [create] = plan.table("services").creates
+    assert create.values == {
+        "id": 3,
+        "name": "New",
+        "description": LONG,
+        "price": "2.00",
+        "created": "c3",
+    }
+    updates = {u.pk: u.changes for u in plan.table("services").updates}
+    assert updates == {
+        12: {"description": (LONG + "old", LONG + "new")},
+        14: {"price": ("9.00", "1.00")},
+    }
+
+
+def test_a_table_that_hashes_reads_in_full_at_once_too() -> None:
+    """`diff` (one read in full) of a table whose layout hashes long values: its rows have no
+    hashes, and none are looked for."""
+    plan = diff([WIDE], {"services": DEV_FULL}, {"services": PROD_FULL})
+    assert [c.key for c in plan.table("services").creates] == [("new",)]
+    assert plan.table("services").counts["unchanged"] == 1
