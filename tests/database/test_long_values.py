@@ -23,9 +23,10 @@ from devtools import roles, seed
 from refsync import reading, snapshot
 from refsync.config import Config
 from refsync.config_file import load_config
-from refsync.engine import Outcome, run
+from refsync.engine import Outcome
 from refsync.errors import OperationalError
 from tests.fixtures.pg import SCHEMA_FILE, DbPair
+from tests.fixtures.scenarios import plan_and_apply
 
 LONG = "Crème brûlée, très légère. " * 20  # 540 characters, of which 60 are not ASCII
 CONFIG = load_config(None)
@@ -46,15 +47,7 @@ def _seed(conn: Any, services: Sequence[tuple[str, str | None]]) -> None:
 
 
 def _plan(dbpair: DbPair, lines: list[str]) -> Outcome:
-    return run(
-        config=CONFIG,
-        dev_url=dbpair.dev_url,
-        prod_url=dbpair.prod_url,
-        apply=False,
-        approved_digest=None,
-        secrets=(),
-        log=lines.append,
-    )
+    return plan_and_apply(dbpair, CONFIG, log=lines.append)
 
 
 def _latin1_prod(dbpair: DbPair) -> None:
@@ -184,18 +177,6 @@ def _features(dbpair: DbPair, tmp_path: Path, compare: str) -> Config:
     return load_config(str(path))
 
 
-def _run(dbpair: DbPair, config: Config, digest: str | None = None) -> Outcome:
-    return run(
-        config=config,
-        dev_url=dbpair.dev_url,
-        prod_url=dbpair.prod_url,
-        apply=digest is not None,
-        approved_digest=digest,
-        secrets=(),
-        log=lambda _: None,
-    )
-
-
 @pytest.mark.parametrize("long_bytes", [0, 3])
 def test_domains_json_and_collations_plan_as_in_full(
     long_bytes: int, dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -224,22 +205,14 @@ def test_domains_json_and_collations_plan_as_in_full(
         for row in rows:
             dbpair.admin(side).execute(insert, row)
     monkeypatch.setattr(snapshot, "LONG_BYTES", 10**9)
-    in_full = _run(dbpair, config)
+    in_full = plan_and_apply(dbpair, config)
     monkeypatch.setattr(snapshot, "LONG_BYTES", long_bytes)
     lines: list[str] = []
-    hashed = run(
-        config=config,
-        dev_url=dbpair.dev_url,
-        prod_url=dbpair.prod_url,
-        apply=False,
-        approved_digest=None,
-        secrets=(),
-        log=lines.append,
-    )
+    hashed = plan_and_apply(dbpair, config, log=lines.append)
     assert any("may differ, in full" in line for line in lines)
     assert hashed.plan.table("features").updates
     assert hashed.digest == in_full.digest
-    applied = _run(dbpair, config, hashed.digest)
+    applied = plan_and_apply(dbpair, config, hashed.digest)
     assert applied.written is not None
     assert applied.written.updated == len(hashed.plan.table("features").updates)
 
@@ -253,7 +226,7 @@ def test_an_array_of_varchar_n_is_not_hashed(dbpair: DbPair, tmp_path: Path) -> 
     dbpair.admin("prod").execute(
         "INSERT INTO features (id, key, body, labels) VALUES ('f1', 'a', 'b', '{x}')"
     )
-    updates = _run(dbpair, config).plan.table("features").updates
+    updates = plan_and_apply(dbpair, config).plan.table("features").updates
     assert [u.changes for u in updates] == [{"labels": (["x"], ["x", "y"])}]
 
 
@@ -274,7 +247,7 @@ def test_a_prod_row_that_changes_between_the_reads_refuses_the_apply(
     dbpair.admin("prod").execute(
         "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
     )
-    approved = _run(dbpair, config).digest
+    approved = plan_and_apply(dbpair, config).digest
     second_read = reading.read_changed
 
     def racing(db: Any, layouts: Any, wanted: Any, log: Any) -> Any:
@@ -285,7 +258,7 @@ def test_a_prod_row_that_changes_between_the_reads_refuses_the_apply(
     monkeypatch.setattr(reading, "read_changed", racing)
     before = dbpair.admin("prod").execute("SELECT id, key, body FROM features").fetchall()
     with pytest.raises(OperationalError, match="changed or was gone"):
-        _run(dbpair, config, approved)
+        plan_and_apply(dbpair, config, approved)
     after = dbpair.admin("prod").execute("SELECT id, key, body FROM features").fetchall()
     assert after != before  # the race happened
     assert [row[2] for row in after] != [LONG + "new"]  # and dev's value was not written
