@@ -43,3 +43,9 @@ def test_many_at_once_examples() -> None:
     assert slugify_many(["Spa & Co", "Café"]) == ["spa-co", "cafe"]
     assert slugify_many([]) == []
     assert slugify_many(["", "--"]) == ["", ""]
+    # Either path: single separators (one call), a run or an end (line by line).
+    assert slugify_many(["Deep clean", "Spa & Co"]) == ["deep-clean", "spa-co"]
+    assert slugify_many(["Deep clean", " Spa"]) == ["deep-clean", "spa"]
+    assert slugify_many(["Deep clean!", "Spa"]) == ["deep-clean", "spa"]
+    assert slugify_many(["Deep  clean", "Spa"]) == ["deep-clean", "spa"]
+    assert slugify_many(["Deep", "!", "Spa"]) == ["deep", "", "spa"]
