@@ -180,3 +180,16 @@ def test_a_table_that_hashes_reads_in_full_at_once_too() -> None:
     plan = diff([WIDE], {"services": DEV_FULL}, {"services": PROD_FULL})
     assert [c.key for c in plan.table("services").creates] == [("new",)]
     assert plan.table("services").counts["unchanged"] == 1
+
+
+def test_a_prod_row_that_moved_between_the_reads_refuses_the_plan_naming_its_side() -> None:
+    """Through the whole diff: prod row 12 was renamed between the reads."""
+    first_dev = [_as_first_read(r, 2) for r in DEV_FULL]
+    first_prod = [_as_first_read(r, 2) for r in PROD_FULL]
+    prepared = prepare([WIDE], {"services": first_dev}, {"services": first_prod}, hashed=True)
+    full_dev = {r[0]: _as_second_read(r, 2) for r in DEV_FULL if r[0] in (2, 3)}
+    renamed = (12, "Renamed", LONG + "old", "1.00")
+    full_prod = {12: _as_second_read(renamed, 2)}
+    with pytest.raises(OperationalError) as refused:
+        finish(prepared, {"services": full_dev}, {"services": full_prod})
+    assert refused.value.message.startswith("prod: services row 12 changed or was gone")
