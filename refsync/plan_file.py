@@ -7,8 +7,8 @@ Nothing here reads a URL or a password: only identities (host, database, role) a
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from refsync import __version__
@@ -135,15 +135,13 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
         yield json.dumps(value, ensure_ascii=False)
 
 
-def write_plan_file(path: Any, outcome: Outcome) -> None:
-    """Written in pieces to a file beside it, then renamed: an error part-way through never
-    leaves half a plan under the plan file's name."""
-    partial = f"{path}.partial"
+def write_plan_file(path: Path, outcome: Outcome) -> None:
+    """Written in pieces as they are made; an error part-way removes the file, so neither
+    half a plan nor a previous run's plan is left under its name."""
     try:
-        with open(partial, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8") as fh:
             fh.writelines(_chunks(plan_document(outcome)))
             fh.write("\n")
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
