@@ -268,7 +268,8 @@ def _lock_updates(
 ) -> Plan:
     """Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
     next statements (the protection check included) see everything committed before. Rows
-    that moved replace their old versions in `rows`, and the plan is made again."""
+    that moved replace their old versions in `rows`, and the plan is made again; after a
+    first read of hashes, which cannot be planned from again, a row that moved refuses."""
     moved = False
     locked: dict[str, set[Any]] = {}
     for layout, table in zip(layouts, plan.tables, strict=True):
