@@ -20,11 +20,11 @@ import pytest
 from psycopg import sql
 
 from devtools import roles, seed
-from refsync import reading, snapshot
+from refsync import engine, reading, snapshot
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome
-from refsync.errors import OperationalError
+from refsync.errors import OperationalError, SafetyError
 from tests.fixtures.pg import SCHEMA_FILE, DbPair
 from tests.fixtures.scenarios import plan_and_apply
 
@@ -262,3 +262,29 @@ def test_a_prod_row_that_changes_between_the_reads_refuses_the_apply(
     after = dbpair.admin("prod").execute("SELECT id, key, body FROM features").fetchall()
     assert after != before  # the race happened
     assert [row[2] for row in after] != [LONG + "new"]  # and dev's value was not written
+
+
+def test_a_prod_row_that_moves_before_its_lock_refuses_after_a_read_of_hashes(
+    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a first read of hashes the plan cannot be made again from rows in full: a row
+    that changed between the reads and the row lock refuses the apply, nothing written."""
+    config = _features(dbpair, tmp_path, "body")
+    dbpair.admin("dev").execute(
+        "INSERT INTO features (id, key, body) VALUES ('d1', 'a', %s)", [LONG + "new"]
+    )
+    dbpair.admin("prod").execute(
+        "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
+    )
+    approved = plan_and_apply(dbpair, config).digest
+    lock_rows = snapshot.lock_rows
+
+    def racing(db: Any, layout: Any, pks: Any) -> Any:
+        dbpair.admin("prod").execute("UPDATE features SET body = body || '!'")
+        return lock_rows(db, layout, pks)
+
+    monkeypatch.setattr(engine, "lock_rows", racing)
+    with pytest.raises(SafetyError, match="prod changed while apply was taking its row locks"):
+        plan_and_apply(dbpair, config, approved)
+    [(body,)] = dbpair.admin("prod").execute("SELECT body FROM features").fetchall()
+    assert body == LONG + "old!"
