@@ -230,6 +230,18 @@ def test_an_array_of_varchar_n_is_not_hashed(dbpair: DbPair, tmp_path: Path) -> 
     assert [u.changes for u in updates] == [{"labels": (["x"], ["x", "y"])}]
 
 
+def _one_long_update(dbpair: DbPair, tmp_path: Path) -> tuple[Config, str]:
+    """One feature whose long body dev changed, and the digest of its approved plan."""
+    config = _features(dbpair, tmp_path, "body")
+    dbpair.admin("dev").execute(
+        "INSERT INTO features (id, key, body) VALUES ('d1', 'a', %s)", [LONG + "new"]
+    )
+    dbpair.admin("prod").execute(
+        "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
+    )
+    return config, plan_and_apply(dbpair, config).digest
+
+
 @pytest.mark.parametrize(
     "change",
     ["UPDATE features SET key = 'z' WHERE id = 'f1'", "UPDATE features SET body = body || '!'"],
@@ -240,14 +252,7 @@ def test_a_prod_row_that_changes_between_the_reads_refuses_the_apply(
 ) -> None:
     """Apply reads prod in READ COMMITTED: a row renamed (or its long value changed) after
     the first read and before the second is never written to; the apply refuses."""
-    config = _features(dbpair, tmp_path, "body")
-    dbpair.admin("dev").execute(
-        "INSERT INTO features (id, key, body) VALUES ('d1', 'a', %s)", [LONG + "new"]
-    )
-    dbpair.admin("prod").execute(
-        "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
-    )
-    approved = plan_and_apply(dbpair, config).digest
+    config, approved = _one_long_update(dbpair, tmp_path)
     second_read = reading.read_changed
 
     def racing(db: Any, layouts: Any, wanted: Any, log: Any) -> Any:
@@ -269,14 +274,7 @@ def test_a_prod_row_that_moves_before_its_lock_refuses_after_a_read_of_hashes(
 ) -> None:
     """After a first read of hashes the plan cannot be made again from rows in full: a row
     that changed between the reads and the row lock refuses the apply, nothing written."""
-    config = _features(dbpair, tmp_path, "body")
-    dbpair.admin("dev").execute(
-        "INSERT INTO features (id, key, body) VALUES ('d1', 'a', %s)", [LONG + "new"]
-    )
-    dbpair.admin("prod").execute(
-        "INSERT INTO features (id, key, body) VALUES ('f1', 'a', %s)", [LONG + "old"]
-    )
-    approved = plan_and_apply(dbpair, config).digest
+    config, approved = _one_long_update(dbpair, tmp_path)
     lock_rows = snapshot.lock_rows
 
     def racing(db: Any, layout: Any, pks: Any) -> Any:
