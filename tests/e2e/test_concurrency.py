@@ -3,30 +3,17 @@ refuses at once, and no key is ever created twice."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from devtools import seed
-from refsync.slug import slugify
+from tests.fixtures.db import duplicate_keys
 from tests.fixtures.faults import apply, background_apply, dry_run, wait_until_blocked
 from tests.fixtures.pg import DbPair
 
 #: Longer than every safety net, so the first apply waits until the test releases it.
 WAIT_FOR_TEST = {"REFSYNC_LOCK_TIMEOUT_MS": "300000"}
-
-
-def _duplicate_keys(dbpair: DbPair) -> list[str]:
-    """Slugs that more than one prod row carries, per reference table."""
-    prod = dbpair.admin("prod")
-    found = []
-    for table in ("service_categories", "services"):
-        query = sql.SQL("SELECT name FROM {}").format(sql.Identifier(table))
-        names = [name for (name,) in prod.execute(query).fetchall()]
-        found += [f"{table}:{k}" for k, n in Counter(map(slugify, names)).items() if n > 1]
-    return found
 
 
 def test_second_apply_refuses_while_first_holds_the_lock(dbpair: DbPair, tmp_path: Path) -> None:
@@ -35,7 +22,7 @@ def test_second_apply_refuses_while_first_holds_the_lock(dbpair: DbPair, tmp_pat
     seed.seed_demo(dbpair.admin("dev"), dbpair.admin("prod"))
     planned = dry_run(dbpair, tmp_path / "plan")
     assert planned.plan is not None
-    assert _duplicate_keys(dbpair) == []
+    assert duplicate_keys(dbpair.admin("prod")) == []
     services = next(t for t in planned.plan["tables"] if t["table"] == "services")
     target = services["updates"][0]["id"]
     digest = planned.outputs["plan-digest"]
@@ -52,7 +39,7 @@ def test_second_apply_refuses_while_first_holds_the_lock(dbpair: DbPair, tmp_pat
     assert "pg_try_advisory_xact_lock" in second.stderr
     assert done.returncode == 0, done.stderr + done.stdout
     assert done.outputs["creates"] == planned.outputs["creates"]
-    assert _duplicate_keys(dbpair) == []
+    assert duplicate_keys(dbpair.admin("prod")) == []
     assert dry_run(dbpair, tmp_path / "after").outputs["has-changes"] == "false"
 
 
@@ -72,5 +59,5 @@ def test_simultaneous_applies_write_once(dbpair: DbPair, tmp_path: Path) -> None
     loser = next(r for r in results if r.returncode == 1)
     # Either it met the lock, or it came after the winner and found the plan already applied.
     assert "advisory lock" in loser.stderr or "is not the approved plan" in loser.stderr
-    assert _duplicate_keys(dbpair) == []
+    assert duplicate_keys(dbpair.admin("prod")) == []
     assert dry_run(dbpair, tmp_path / "after").outputs["has-changes"] == "false"

@@ -5,7 +5,6 @@ major version it can obtain and writes docs/compatibility.md from its results.""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from psycopg import sql
 
 from devtools import seed
 from devtools.runner import RunResult, run_entrypoint
-from refsync.slug import slugify
 from tests.fixtures import faults
+from tests.fixtures.db import duplicate_keys
 from tests.fixtures.deployments import Deployed
-from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import both_checksums
 
 REFERRERS = ("bookings", "provider_services", "catalogue_items", "booking_drafts")
@@ -28,16 +26,6 @@ WAIT_FOR_TEST = {"REFSYNC_LOCK_TIMEOUT_MS": "300000"}
 def _planned(deployed: Deployed, tmp_path: Path) -> RunResult:
     seed.seed_demo(deployed.pair.admin("dev"), deployed.pair.admin("prod"))
     return faults.dry_run(deployed.pair, deployed.workspace(tmp_path / "plan"))
-
-
-def _duplicate_keys(pair: DbPair) -> list[str]:
-    prod = pair.admin("prod")
-    found = []
-    for table in ("service_categories", "services"):
-        query = sql.SQL("SELECT name FROM {}").format(sql.Identifier(table))
-        names = [name for (name,) in prod.execute(query).fetchall()]
-        found += [f"{table}:{k}" for k, n in Counter(map(slugify, names)).items() if n > 1]
-    return found
 
 
 def test_flow(
@@ -136,6 +124,6 @@ def test_concurrent_apply_refusal(deployed: Deployed, tmp_path: Path) -> None:
     assert "advisory lock" in second.stderr
     assert done.returncode == 0, done.stderr + done.stdout
     assert done.outputs["creates"] == planned.outputs["creates"]
-    assert _duplicate_keys(pair) == []
+    assert duplicate_keys(pair.admin("prod")) == []
     after = faults.dry_run(pair, deployed.workspace(tmp_path / "after"))
     assert after.outputs["has-changes"] == "false"
