@@ -96,7 +96,10 @@ def run(
     secrets: Sequence[str],
     log: Log,
     timeouts: Timeouts | None = None,
+    retain: list[object] | None = None,
 ) -> Outcome:
+    """Connect, plan, and (apply) write; both connections closed on any exit. `retain`
+    keeps the rows read, not freed, for a caller about to exit (`main`)."""
     timeouts = timeouts or Timeouts()
     base = base_policy(config)
     dev = Database.connect(dev_url, "dev", base, read_only=True, timeouts=timeouts, secrets=secrets)
@@ -112,6 +115,7 @@ def run(
                 apply=apply,
                 approved_digest=approved_digest,
                 log=log,
+                retain=retain,
             )
         finally:
             prod.rollback()
@@ -129,6 +133,7 @@ def _run(
     apply: bool,
     approved_digest: str | None,
     log: Log,
+    retain: list[object] | None = None,
 ) -> Outcome:
     """The stages in order, each a call; every statement either side receives comes from one."""
     sides = _identify(config, dev, prod, log)
@@ -152,6 +157,8 @@ def _run(
         _take_advisory_lock(prod)
     rows = read(dev, prod, layouts, dev_pk, identities=(sides.dev, sides.prod), log=log)
     dev.rollback()  # the dev snapshot is complete; release it
+    if retain is not None:
+        retain.append(rows)
     prod_rows = rows.prod_rows
     planned = _plan(
         config,

@@ -45,17 +45,22 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise TerminatedError("received SIGTERM (job cancelled); rolled back, nothing was written")
 
 
-def main(env: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def main(
+    env: Mapping[str, str], stdout: TextIO, stderr: TextIO, *, retain: list[object] | None = None
+) -> int:
+    """One run; its exit code. `retain`: where the run leaves what it read and planned
+    instead of freeing it object by object, for a caller that exits without the interpreter's
+    teardown (`entrypoint.py`); None frees it as usual."""
     wf = Workflow(stdout)
     err = LineGate(stderr)
     try:
-        return _main(env, wf, err)
+        return _main(env, wf, err, retain)
     finally:
         wf.console.end_line()
         err.end_line()
 
 
-def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
+def _main(env: Mapping[str, str], wf: Workflow, err: LineGate, retain: list[object] | None) -> int:
     secrets = raw_secrets(secret_input_values(env))
     for secret in secrets:
         wf.mask(secret)
@@ -81,12 +86,14 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate) -> int:
             secrets=secrets,
             log=log,
             timeouts=timeouts,
+            retain=retain,
         )
     except RefsyncError as exc:
         return _refused(exc, wf=wf, err=err, summary_path=summary_path, secrets=secrets)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
         return _crashed(exc, wf=wf, err=err, secrets=secrets)
-
+    if retain is not None:
+        retain.append(outcome)
     try:
         _report(
             outcome,

@@ -3,12 +3,17 @@ container step, against real databases: summary, outputs, plan file, apply, re-p
 
 from __future__ import annotations
 
+import io
 import re
+import signal
 from pathlib import Path
 
 from devtools import seed
 from devtools.fake_github import FakeGitHub
-from devtools.runner import RunResult, run_entrypoint
+from devtools.runner import RunResult, run_entrypoint, runner_env
+from refsync.engine import Outcome
+from refsync.main import main
+from refsync.reading import Rows
 from tests.fixtures.db import table_checksums
 from tests.fixtures.pg import DbPair
 
@@ -187,3 +192,23 @@ def test_skip_annotations_stay_within_what_github_shows(dbpair: DbPair, tmp_path
     assert warnings[-1].endswith(
         f"{skips - 9} more rows skipped: see the job summary and the plan file"
     )
+
+
+def test_main_leaves_the_rows_and_the_outcome_to_retain(dbpair: DbPair, tmp_path: Path) -> None:
+    """`main(retain=...)`, as the entrypoint calls it, keeps the rows read and the outcome
+    rather than freeing them (the process exits without teardown); the run is the same."""
+    _seeded(dbpair)
+    inputs = {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
+    kept: list[object] = []
+    out, err = io.StringIO(), io.StringIO()
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(runner_env(tmp_path, inputs), out, err, retain=kept) == 0, err.getvalue()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    rows, outcome = kept
+    assert isinstance(rows, Rows)
+    assert isinstance(outcome, Outcome)
+    assert len(rows.dev_rows["services"]) == sum(len(c.services) for c in seed.CATALOGUE)
+    assert f"plan digest: {outcome.digest}" in out.getvalue()
+    assert outcome.plan.totals == _plan(dbpair, tmp_path).plan["totals"]  # type: ignore[index]
