@@ -10,9 +10,10 @@ full. No database here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
+from operator import is_not, itemgetter, ne
 from typing import Any, cast
 
 from refsync.compare import ABSENT, changed_rows, differ
@@ -33,6 +34,8 @@ class Changed:
     counterparts: list[Row]
     absent: Row
     rows: list[tuple[Key, Row]]
+    #: the counterpart of each of `rows`
+    prod_rows: list[Row]
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,17 @@ class Prepared:
         rows share needs no values: it is skipped)."""
         out = {}
         for layout in self.layouts:
-            prod_side = self.prod[layout.name]
+            changed = self.changed[layout.name]
+            dupes = self.prod[layout.name].dupes
+            pairs = changed.rows if not dupes else [p for p in changed.rows if p[0] not in dupes]
             pk_at = layout.dev_read.index(self.dev_pk[layout.name])
             prod_pk_at = layout.prod_read.index(layout.pk)
-            pairs = [(k, r) for k, r in self.changed[layout.name].rows if k not in prod_side.dupes]
-            rows = [r for _, r in pairs]
-            counterparts = [prod_side.by_key.get(k) for k, _ in pairs]
+            absent = changed.absent
+            rows = list(map(itemgetter(1), pairs))
+            found = compress(changed.prod_rows, map(is_not, changed.prod_rows, repeat(absent)))
             out[layout.name] = (
-                [r[pk_at] for r in rows if elided(r, layout.dev_read)],
-                [t[prod_pk_at] for t in counterparts if t and elided(t, layout.prod_read)],
+                [r[pk_at] for r in carrying_hashes(rows, layout.dev_read)],
+                [t[prod_pk_at] for t in carrying_hashes(list(found), layout.prod_read)],
             )
         return out
 
@@ -70,6 +75,15 @@ def elided(row: Row, columns: Sequence[str]) -> bool:
     read's row ends with one hash or NULL per hashed column)."""
     hashes = row[len(columns) :]
     return hashes.count(None) != len(hashes)
+
+
+def carrying_hashes(rows: Sequence[Row], columns: Sequence[str]) -> Iterator[Row]:
+    """The rows that are `elided`, in one pass in C (most rows carry no hash)."""
+    if not rows:
+        return iter(())
+    n = len(columns)
+    nones = (None,) * (len(rows[0]) - n)
+    return compress(rows, map(ne, map(itemgetter(slice(n, None)), rows), repeat(nones)))
 
 
 #: Per table, primary key -> the row read in full (the second read of a two-read run).
@@ -143,10 +157,10 @@ def _find_changed(
         lookup = {k: r for k, r in lookup.items() if k not in prod_side.dupes}
     absent: Row = (ABSENT,) * (len(layout.prod_read) + len(layout.hashed) * hashed)
     counterparts: list[Row] = list(map(lookup.get, keys, repeat(absent)))
-    differs = changed_rows(layout, dev_side.rows, counterparts, dev, prod, hashed=hashed)
+    differs = list(changed_rows(layout, dev_side.rows, counterparts, dev, prod, hashed=hashed))
     # Dev keys in row order: the outputs are sorted later, cheaper than sorting every key.
     rows = list(compress(zip(keys, dev_side.rows, strict=True), differs))
-    return Changed(counterparts, absent, rows)
+    return Changed(counterparts, absent, rows, list(compress(counterparts, differs)))
 
 
 def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, read: Row) -> Row:
@@ -167,6 +181,19 @@ def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, 
             fix="re-run; nothing was written",
         )
     return read[: len(columns)]
+
+
+def rows_in_full(
+    layout: Layout, side: str, full: Mapping[Any, Row] | None, pk_at: int, reads: Sequence[Row]
+) -> list[Row]:
+    """`in_full` of each of `reads` (`pk_at`: where their primary key is); in one pass in C
+    when the second read fetched no row of this table (no row may then carry a hash)."""
+    if full:
+        return [in_full(layout, side, full, read[pk_at], read) for read in reads]
+    columns = layout.dev_read if side == "dev" else layout.prod_read
+    for read in carrying_hashes(reads, columns):
+        in_full(layout, side, full, read[pk_at], read)  # refuses: it was gone by then
+    return list(map(itemgetter(slice(0, len(columns))), reads))
 
 
 def _moved(layout: Layout, columns: Sequence[str], first: Row, second: Row) -> bool:

@@ -99,6 +99,8 @@ class Compared:
     to_prod: Converter | None
     #: raw == proves nothing: a pointer (ids differ per side) or JSON in an array (true == 1)
     raw_unsure: bool
+    #: a pointer's `pointer_keys` on dev and on prod: it is the same where they are equal
+    pointers: tuple[Mapping[Any, Any], Mapping[Any, Any]] | None = None
 
 
 def compared_columns(
@@ -112,9 +114,19 @@ def compared_columns(
             converter(layout, dev, c),
             converter(layout, prod, c),
             c in layout.references or c in layout.strict,
+            _pointers(layout, dev, prod, c),
         )
         for c in layout.compare
     ]
+
+
+def _pointers(
+    layout: Layout, dev: Mapping[str, Side], prod: Mapping[str, Side], column: str
+) -> tuple[Mapping[Any, Any], Mapping[Any, Any]] | None:
+    target = layout.references.get(column)
+    if target is None:
+        return None
+    return dev[target].pointer_keys, prod[target].pointer_keys
 
 
 def changes(compared: Sequence[Compared], prod_row: Row, dev_row: Row) -> dict[str, Any]:
@@ -125,6 +137,12 @@ def changes(compared: Sequence[Compared], prod_row: Row, dev_row: Row) -> dict[s
         # Equal raw values of one type are equal plan values, but for those columns.
         if not col.raw_unsure and type(old) is type(new) and old == new:
             continue
+        if col.pointers is not None:
+            # Pointers at rows of one key are the same (as their `Ref`s would be): most
+            # updates keep their parent, and need no `Ref` made for it.
+            dev_keys, prod_keys = col.pointers
+            if dev_keys.get(new, DANGLING) == prod_keys.get(old, DANGLING):
+                continue
         if col.to_dev is not None and col.to_prod is not None:
             old, new = col.to_prod(old), col.to_dev(new)
         if not same(old, new):

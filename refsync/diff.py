@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, cast
 
-from refsync.candidates import Full, Prepared, in_full, prepare
+from refsync.candidates import Full, Prepared, prepare, rows_in_full
 from refsync.compare import Compared, changes, compared_columns, converter
 from refsync.keys import Side, show_key
 from refsync.layouts import Layout
@@ -105,45 +105,60 @@ def _sort_changed(
     """Step 2: each changed dev row becomes a create, an update or a skip, from its values
     in full (`full`: by primary key, where a first read left them out)."""
     prod_side = prod[layout.name]
-    inserted = [(c, layout.dev_read.index(c), converter(layout, dev, c)) for c in layout.insert]
-    compared = compared_columns(layout, dev, prod)
-    pk_at, prod_pk_at = layout.dev_read.index(dev_pk), layout.prod_read.index(layout.pk)
-    dev_full, prod_full = full
     found = _Sorted()
+    new: list[tuple[Key, Row]] = []
+    pairs: list[tuple[Key, Row, Row]] = []
     for key, read in changed:
         prod_row = prod_side.by_key.get(key)
-        if prod_row is not None and key in prod_side.dupes:
+        if prod_row is None:
+            new.append((key, read))
+        elif key in prod_side.dupes:
             shared = len(prod_side.dupes[key])
             why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
             found.skips.append(Skip(key, "ambiguous", why))
-            continue
-        row = in_full(layout, "dev", dev_full, read[pk_at], read)
-        if prod_row is None:
-            values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
-            new = _create(layout, key, row[pk_at], values, prod_side)
-            if isinstance(new, Skip):
-                found.skips.append(new)
-            else:
-                found.creates[key] = new
-            continue
-        prod_row = in_full(layout, "prod", prod_full, prod_row[prod_pk_at], prod_row)
+        else:
+            pairs.append((key, read, prod_row))
+    pk_at = layout.dev_read.index(dev_pk)
+    rows = rows_in_full(layout, "dev", full[0], pk_at, [r for _, r in new])
+    _creates(layout, [k for k, _ in new], rows, pk_at=pk_at, dev=dev, prod=prod_side, found=found)
+    compared = compared_columns(layout, dev, prod)
+    prod_pk_at = layout.prod_read.index(layout.pk)
+    rows = rows_in_full(layout, "dev", full[0], pk_at, [r for _, r, _ in pairs])
+    prod_rows = rows_in_full(layout, "prod", full[1], prod_pk_at, [p for *_, p in pairs])
+    for (key, *_), row, prod_row in zip(pairs, rows, prod_rows, strict=True):
         if update := _update(compared, key, row, prod_row, prod_pk_at):
             found.updates.append(update)
         # else: the same by `same` after all, counted as unchanged
     return found
 
 
-def _create(
-    layout: Layout, key: Key, dev_id: Any, values: dict[str, Any], prod: Side
-) -> Create | Skip:
-    """A new row; its dev id too when prod does not generate ids, unless prod uses that id."""
-    if layout.pk_from_prod:
-        return Create(key, values)
-    if dev_id in prod.pks:
-        owner = prod.key_by_pk[dev_id]
-        shown = show_key(owner) if owner else "a row without key"
-        return Skip(key, "id-taken", f"id {dev_id!r} is already used in prod by `{shown}`")
-    return Create(key, {layout.pk: dev_id, **values})
+def _creates(
+    layout: Layout,
+    keys: list[Key],
+    rows: list[Row],
+    *,
+    pk_at: int,
+    dev: Mapping[str, Side],
+    prod: Side,
+    found: _Sorted,
+) -> None:
+    """New rows; their dev ids too when prod does not generate ids, unless prod uses them."""
+    inserted = [(c, layout.dev_read.index(c), converter(layout, dev, c)) for c in layout.insert]
+    # The ids prod already uses, among these rows' (one pass over prod's ids, in C).
+    taken: set[Any] = set() if layout.pk_from_prod else {r[pk_at] for r in rows}
+    if taken:
+        taken = taken.intersection(map(itemgetter(prod.pk_index), prod.rows))
+    for key, row in zip(keys, rows, strict=True):
+        values = {c: convert(row[i]) if convert else row[i] for c, i, convert in inserted}
+        if layout.pk_from_prod:
+            found.creates[key] = Create(key, values)
+        elif (dev_id := row[pk_at]) in taken:
+            owner = prod.key_by_pk[dev_id]
+            shown = show_key(owner) if owner else "a row without key"
+            why = f"id {dev_id!r} is already used in prod by `{shown}`"
+            found.skips.append(Skip(key, "id-taken", why))
+        else:
+            found.creates[key] = Create(key, {layout.pk: dev_id, **values})
 
 
 def _update(

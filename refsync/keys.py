@@ -83,11 +83,6 @@ class Side:
         keys[None] = None
         return keys
 
-    @cached_property
-    def pks(self) -> set[Any]:
-        """Every primary key on this side (a create's copied id must not be taken)."""
-        return set(map(itemgetter(self.pk_index), self.rows))
-
     def count(self, key: Key) -> int:
         """How many rows carry `key`."""
         if key in self.dupes:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from refsync.candidates import elided, in_full, prepare
+from refsync.candidates import carrying_hashes, elided, in_full, prepare, rows_in_full
 from refsync.diff import diff, finish
 from refsync.errors import OperationalError
 from refsync.model import Row
@@ -63,6 +63,32 @@ def test_elided_means_a_hash_after_the_columns() -> None:
     assert elided((1, "A", None, "1.00", 7), COLUMNS)
     assert not elided((1, "A", "x", "1.00", None), COLUMNS)
     assert not elided((1, "A", "x", "1.00"), COLUMNS)
+
+
+def test_carrying_hashes_are_the_elided_rows_in_order() -> None:
+    rows_read = [(1, "A", None, "1.00", 7), (2, "B", "x", "1.00", None), (3, "C", None, "2.00", 9)]
+    assert list(carrying_hashes(rows_read, COLUMNS)) == [r for r in rows_read if elided(r, COLUMNS)]
+    assert [r[0] for r in carrying_hashes(rows_read, COLUMNS)] == [1, 3]
+    assert list(carrying_hashes([], COLUMNS)) == []
+    assert list(carrying_hashes([(1, "A", "x", "1.00")], COLUMNS)) == []
+
+
+def test_rows_in_full_are_each_row_in_full() -> None:
+    """Without a second read, rows lose their trailing hashes; one that carries a hash was
+    gone by the second read and refuses. With one, each row is `in_full`'s."""
+    short = (1, "A", "x", "1.00", None)
+    assert rows_in_full(SERVICES, "prod", None, 0, [short]) == [(1, "A", "x", "1.00")]
+    assert rows_in_full(SERVICES, "prod", {}, 0, [short, short]) == [short[:4], short[:4]]
+    long = (2, "B", None, "1.00", 7)
+    with pytest.raises(OperationalError, match="row 2 changed or was gone"):
+        rows_in_full(SERVICES, "prod", None, 0, [short, long])
+    full = {2: (2, "B", "long text", "1.00", 7)}
+    assert rows_in_full(SERVICES, "prod", full, 0, [short, long]) == [
+        (1, "A", "x", "1.00"),
+        (2, "B", "long text", "1.00"),
+    ]
+    with pytest.raises(OperationalError, match="row 2 changed or was gone"):
+        rows_in_full(SERVICES, "prod", {1: short}, 0, [short, long])
 
 
 def test_a_row_in_full_stands_for_its_first_read() -> None:
