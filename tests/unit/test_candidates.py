@@ -49,6 +49,22 @@ def test_equal_hashes_are_unchanged_and_other_rows_are_wanted_in_full() -> None:
     assert prepared.wanted() == {"services": ([2, 5], [2, 3])}
 
 
+def test_a_key_several_prod_rows_share_is_not_read_in_full() -> None:
+    """Such a key is skipped as ambiguous: neither its dev row nor its prod rows are read
+    again, whatever hashes they carry."""
+    dev = _first_read(
+        {"id": 1, "name": "Dup", "price": "1.00", "hash": 11},
+        {"id": 2, "name": "Other", "price": "1.00", "hash": 22},
+    )
+    prod = _first_read(
+        {"id": 7, "name": "Dup", "price": "1.00", "hash": 70},
+        {"id": 8, "name": "Dup", "price": "1.00", "hash": 80},
+        {"id": 9, "name": "Other", "price": "1.00", "hash": 90},
+    )
+    prepared = prepare([SERVICES], {"services": dev}, {"services": prod}, hashed=True)
+    assert prepared.wanted() == {"services": ([2], [9])}
+
+
 def test_without_hashes_the_trailing_columns_are_not_compared() -> None:
     """A first read of a table with no hashed column has no trailing columns to compare."""
     plain = replace(SERVICES, hashed=())
@@ -87,8 +103,22 @@ def test_rows_in_full_are_each_row_in_full() -> None:
         (1, "A", "x", "1.00"),
         (2, "B", "long text", "1.00"),
     ]
-    with pytest.raises(OperationalError, match="row 2 changed or was gone"):
+    with pytest.raises(OperationalError, match=r"^prod: services row 2 changed or was gone"):
         rows_in_full(SERVICES, "prod", {1: short}, 0, [short, long])
+    with pytest.raises(OperationalError, match=r"^dev: services row 2 changed or was gone"):
+        rows_in_full(SERVICES, "dev", {}, 0, [long])
+
+
+def test_rows_in_full_take_the_columns_their_side_reads() -> None:
+    """Dev may read more columns than prod (the columns it inserts): each side's rows lose
+    exactly their hashes."""
+    wider = replace(SERVICES, dev_read=(*SERVICES.dev_read, "icon"))
+    assert rows_in_full(wider, "prod", None, 0, [(1, "A", "x", "1.00", None)]) == [
+        (1, "A", "x", "1.00")
+    ]
+    assert rows_in_full(wider, "dev", None, 0, [(1, "A", "x", "1.00", "i", None)]) == [
+        (1, "A", "x", "1.00", "i")
+    ]
 
 
 def test_a_row_in_full_stands_for_its_first_read() -> None:
