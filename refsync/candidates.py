@@ -126,7 +126,13 @@ def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:
     slugged = layout.config.match.slug_from is not None
     what = "slug of " + layout.match[0] if slugged else ", ".join(layout.match)
     pk_at = layout.dev_read.index(dev_pk)
-    found = [f"{layout.name}: row {row[pk_at]!r} has an empty {what}" for row in dev.unkeyed[:20]]
+    match = [layout.dev_read.index(c) for c in layout.match]
+    found = [
+        f"{layout.name}: row {row[pk_at]!r} has "
+        + ("NaN in" if any(row[i] != row[i] for i in match) else "an empty")
+        + f" {what}"
+        for row in dev.unkeyed[:20]
+    ]
     for key, rows in sorted(dev.dupes.items()):
         ids = [r[pk_at] for r in rows]
         found.append(f"{layout.name}: key `{show_key(key)}` is shared by dev rows {ids}")

@@ -25,12 +25,13 @@ DANGLING: Any = object()
 
 
 def key_of(values: Sequence[Any], slug: bool) -> Key | None:
-    """The match key of a row, or None when it has none (NULL, empty or unsluggable)."""
+    """The match key of a row, or None when it has none (NULL, empty, unsluggable, or NaN,
+    which equals nothing, not even itself: a row keyed by it could never be found again)."""
     if slug:
         text = values[0]
         s = slugify(text) if isinstance(text, str) else ""
         return (s,) if s else None
-    if any(v is None or v == "" for v in values):
+    if any(v is None or v == "" or v != v for v in values):  # noqa: PLR0124 - NaN != NaN
         return None
     return tuple(values)
 
@@ -149,7 +150,8 @@ def row_keys(
     if layout.config.match.slug_from is not None:
         return slugs.keys_of(list(map(match, rows)))
     if len(layout.match) == 1:
-        return [None if v is None or v == "" else (v,) for v in map(match, rows)]
+        # NULL, '' and NaN (the one value unequal to itself) are no key, as in key_of.
+        return [None if v is None or v == "" or v != v else (v,) for v in map(match, rows)]  # noqa: PLR0124
     return [key_of(values, False) for values in map(match, rows)]
 
 

@@ -377,6 +377,30 @@ def test_dev_row_with_an_empty_column_key_is_refused(code: str | None) -> None:
     assert refused.value.message.endswith("\n  countries: row 'd1' has an empty code")
 
 
+@pytest.mark.parametrize("code", [float("nan"), Decimal("NaN")], ids=["float", "numeric"])
+def test_a_nan_key_is_no_key(code: float | Decimal) -> None:
+    """NaN equals nothing, not even itself: a dev row keyed by it could never be found in
+    prod again (a table whose ids prod makes would get the row again on every apply), so it
+    is refused by name; a prod row keyed by it matches nothing and is prod-only."""
+    countries = layout("countries", match=("code",), slug=False, compare=("name",))
+    with pytest.raises(SafetyError) as refused:
+        plan([countries], dev={"countries": [{"id": "d1", "code": code}]}, prod={})
+    assert refused.value.message.endswith("\n  countries: row 'd1' has NaN in code")
+    prod_nan = {"countries": [{"id": "p1", "code": code, "name": "x"}]}
+    got = plan(
+        [countries], dev={"countries": [{"id": "d2", "code": 1.5, "name": "x"}]}, prod=prod_nan
+    )
+    [table] = got.tables
+    assert [c.key for c in table.creates] == [(1.5,)]
+    assert (table.unchanged, table.prod_only) == (0, 1)
+
+
+def test_a_nan_part_of_a_composite_key_is_refused() -> None:
+    with pytest.raises(SafetyError) as refused:
+        plan([RATES], dev={"tax_rates": [rate(9, "DE", float("nan"))]}, prod={})
+    assert refused.value.message.endswith("\n  tax_rates: row 9 has NaN in country, year")
+
+
 # --- composite keys -------------------------------------------------------------------------
 
 RATES = layout("tax_rates", match=("country", "year"), slug=False, compare=("rate",))
@@ -389,7 +413,7 @@ EXEMPTIONS = layout(
 )
 
 
-def rate(pk: Any, country: str | None, year: int | None, value: str = "20.00") -> dict[str, Any]:
+def rate(pk: Any, country: str | None, year: float | None, value: str = "20.00") -> dict[str, Any]:
     return {"id": pk, "country": country, "year": year, "rate": value}
 
 
