@@ -25,8 +25,10 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     # the very text the digest hashed rather than converted to JSON a second time. Each line
     # also names its table and op.
     digest_input = _digest_input(outcome)
-    operations = iter(digest_input["operations"])
-    tables = [_table_document(table, operations) for table in outcome.plan.tables]
+    ops = digest_input["operations"]
+    records = _Encoded if type(ops) is _Encoded else list
+    operations = iter(ops)
+    tables = [_table_document(table, operations, records) for table in outcome.plan.tables]
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "tool": f"refsync {__version__}",
@@ -43,14 +45,16 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _table_document(table: TablePlan, operations: Iterator[Any]) -> dict[str, Any]:
+def _table_document(
+    table: TablePlan, operations: Iterator[Any], records: type[list[Any]] = list
+) -> dict[str, Any]:
     """One table's counts, its creates and updates taken in turn from the digest's
     `operations`, and its skips."""
     return {
         "table": table.name,
         "counts": table.counts,
-        "creates": [next(operations) for _ in table.creates],
-        "updates": [next(operations) for _ in table.updates],
+        "creates": records(next(operations) for _ in table.creates),
+        "updates": records(next(operations) for _ in table.updates),
         "skips": [_skip_document(skip) for skip in table.skips],
     }
 
@@ -76,8 +80,9 @@ def _missing_document(outcome: Outcome) -> dict[str, Any] | None:
     }
 
 
-class _Encoded(str):
-    """A record that is JSON text already, written as it is."""
+class _Encoded(list[str]):
+    """Records that are JSON text already, each written as it is (the strings themselves, not
+    copies: with long values, the operations' text is the largest thing a plan holds)."""
 
     __slots__ = ()
 
@@ -87,7 +92,7 @@ def _digest_input(outcome: Outcome) -> dict[str, Any]:
     form = outcome.canonical
     if len(outcome.canonical_operations) != len(form["operations"]):
         return form
-    return {**form, "operations": [_Encoded(text) for text in outcome.canonical_operations]}
+    return {**form, "operations": _Encoded(outcome.canonical_operations)}
 
 
 def _identity(outcome: Outcome, side: str) -> dict[str, Any]:
@@ -123,11 +128,12 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
         yield "\n" + indent + "}"
     elif isinstance(value, list) and value:
         inner = indent + " "
+        encoded = type(value) is _Encoded
         yield "[\n"
         for i, v in enumerate(value):
             yield ",\n" + inner if i else inner
             if records:
-                yield v if type(v) is _Encoded else _RECORD.encode(v)
+                yield v if encoded else _RECORD.encode(v)
             else:
                 yield from _chunks(v, inner)
         yield "\n" + indent + "]"

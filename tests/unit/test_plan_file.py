@@ -53,3 +53,15 @@ def test_a_failure_part_way_leaves_no_plan_file(
     with pytest.raises(OSError, match="disk full"):
         plan_file.write_plan_file(path, _outcome(5))
     assert not path.exists()
+
+
+def test_the_operations_text_is_written_not_copied() -> None:
+    """The plan file writes the digest's own strings: with long values they are the largest
+    thing a plan holds, and a copy of each would hold them twice while the file is written."""
+    outcome = _outcome(5)
+    document = plan_file.plan_document(outcome)
+    texts = outcome.canonical_operations
+    assert all(a is b for a, b in zip(document["digest_input"]["operations"], texts, strict=True))
+    written = [op for t in document["tables"] for op in (*t["creates"], *t["updates"])]
+    assert len(written) == len(texts)
+    assert all(a is b for a, b in zip(written, texts, strict=True))
