@@ -33,8 +33,7 @@ from refsync.reading import Rows, read
 from refsync.session import Timeouts
 from refsync.snapshot import Identity, check_distinct, fingerprint, identity, lock_rows, referenced
 
-#: The operations' text a run keeps for its plan file, in characters: more (a plan of long
-#: values) is encoded again when the file is written rather than held beside the values.
+#: Characters of operations' text a run keeps for its plan file; more is encoded again.
 HELD_OPERATIONS_TEXT = 64 * 1024 * 1024
 #: pg_try_advisory_xact_lock key shared by every refsync apply on a server.
 ADVISORY_LOCK_KEY = int.from_bytes(
@@ -57,8 +56,7 @@ class Outcome:
     round_trips: dict[str, int]
     #: What the prod role may do beyond what refsync needs (warned about, never refused).
     privilege_warnings: tuple[str, ...] = ()
-    #: `canonical`'s operations as the digest encoded them, for the plan file to reuse; none
-    #: when they were longer than HELD_OPERATIONS_TEXT (the plan file encodes them again).
+    #: `canonical`'s operations' text for the plan file (none over HELD_OPERATIONS_TEXT)
     canonical_operations: tuple[str, ...] = ()
     #: The only tables this run may write (INSERT, UPDATE), as the config names them.
     writable: tuple[str, ...] = ()
@@ -102,8 +100,7 @@ def run(
     timeouts: Timeouts | None = None,
     retain: list[object] | None = None,
 ) -> Outcome:
-    """Connect, plan, and (apply) write; both connections closed on any exit. `retain`
-    keeps the rows read, not freed, for a caller about to exit (`main`)."""
+    """Connect, plan, (apply) write; `retain` keeps the rows read, for a caller that exits."""
     timeouts = timeouts or Timeouts()
     base = base_policy(config)
     dev = Database.connect(dev_url, "dev", base, read_only=True, timeouts=timeouts, secrets=secrets)
