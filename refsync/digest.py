@@ -31,7 +31,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from refsync.model import Plan, Ref
@@ -137,47 +137,19 @@ _CANONICAL_JSON = json.JSONEncoder(
 )
 
 
-def operation_text(operation: Mapping[str, Any]) -> str:
-    """One operation as the digest's text; the plan file writes this same string."""
-    return _CANONICAL_JSON.encode(operation)
-
-
 def operation_texts(canonical_form: Mapping[str, Any]) -> list[str]:
-    """Each operation as the digest's text."""
+    """Each operation as the digest's text; the plan file writes these same strings."""
     return [_CANONICAL_JSON.encode(op) for op in canonical_form["operations"]]
 
 
-def digest_keeping_texts(canonical_form: Mapping[str, Any], up_to: int) -> tuple[str, list[str]]:
-    """The digest, and the operations' texts when they add up to at most `up_to` characters
-    (none otherwise: a plan of long values would hold each of them twice, in its values and
-    in their text, and `operation_text` gives the same text again when the plan file is
-    written). Each operation is encoded once here either way."""
-    kept: list[str] = []
-    size = 0
-
-    def texts() -> Iterator[str]:
-        nonlocal size
-        for op in canonical_form["operations"]:
-            text = _CANONICAL_JSON.encode(op)
-            if size <= up_to:
-                size += len(text)
-                if size <= up_to:
-                    kept.append(text)
-                else:
-                    kept.clear()
-            yield text
-
-    return digest(canonical_form, texts()), kept
-
-
-def digest(canonical_form: Mapping[str, Any], operations: Iterable[str] | None = None) -> str:
+def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None = None) -> str:
     """SHA-256 of `json.dumps(canonical_form, sort_keys=True, separators=(",", ":"))`.
 
-    `operations` are the operations' texts (`operation_text`) when the caller has them or
-    makes them: the text hashed is the same, built from the operations' texts instead of
-    encoding the form whole, and fed to the hash piece by piece (a plan of large values is
-    never joined into one string, nor encoded as one)."""
-    ops = map(operation_text, canonical_form["operations"]) if operations is None else operations
+    `operations` are `operation_texts(canonical_form)` when the caller has them already: the
+    text hashed is the same, built from the operations' texts instead of encoding them again,
+    and fed to the hash piece by piece (a plan of large values is never joined into one
+    string, nor encoded as one)."""
+    ops = operation_texts(canonical_form) if operations is None else operations
     encode = _CANONICAL_JSON.encode
     sha = hashlib.sha256(b"{")
     for i, (k, v) in enumerate(sorted(canonical_form.items())):

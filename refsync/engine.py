@@ -22,7 +22,7 @@ from refsync.concurrent_read import Log
 from refsync.config import Config
 from refsync.db import Database
 from refsync.diff import diff, finish, protect
-from refsync.digest import canonical, digest_keeping_texts
+from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import OperationalError, SafetyError
 from refsync.layouts import Layout, build_layouts
 from refsync.model import Plan, Row
@@ -33,8 +33,6 @@ from refsync.reading import Rows, read
 from refsync.session import Timeouts
 from refsync.snapshot import Identity, check_distinct, fingerprint, identity, lock_rows, referenced
 
-#: Characters of operations' text a run keeps for its plan file; more is encoded again.
-HELD_OPERATIONS_TEXT = 64 * 1024 * 1024
 #: pg_try_advisory_xact_lock key shared by every refsync apply on a server.
 ADVISORY_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"refsync-apply").digest()[:8], "big", signed=True
@@ -56,7 +54,7 @@ class Outcome:
     round_trips: dict[str, int]
     #: What the prod role may do beyond what refsync needs (warned about, never refused).
     privilege_warnings: tuple[str, ...] = ()
-    #: `canonical`'s operations' text for the plan file (none over HELD_OPERATIONS_TEXT)
+    #: `canonical`'s operations as the digest encoded them, for the plan file to reuse.
     canonical_operations: tuple[str, ...] = ()
     #: The only tables this run may write (INSERT, UPDATE), as the config names them.
     writable: tuple[str, ...] = ()
@@ -255,7 +253,8 @@ def _plan(
         "system_identifier": sides.prod.system_identifier,
     }
     form = canonical(plan, config.canonical(), prod_identity, [t.label for t in prod_cat.triggers])
-    plan_digest, operations = digest_keeping_texts(form, HELD_OPERATIONS_TEXT)
+    operations = operation_texts(form)
+    plan_digest = digest(form, operations)
     totals = plan.totals
     log(
         f"planned in {time.perf_counter() - start:.2f}s: {totals['create']:,} to create, "

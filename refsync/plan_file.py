@@ -7,12 +7,12 @@ Nothing here reads a URL or a password: only identities (host, database, role) a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from refsync import __version__
-from refsync.digest import operation_text, to_json
+from refsync.digest import to_json
 from refsync.engine import Outcome
 from refsync.model import Skip, TablePlan
 
@@ -26,7 +26,7 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     # also names its table and op.
     digest_input = _digest_input(outcome)
     ops = digest_input["operations"]
-    records = type(ops)
+    records = _Encoded if type(ops) is _Encoded else list
     operations = iter(ops)
     tables = [_table_document(table, operations, records) for table in outcome.plan.tables]
     return {
@@ -81,15 +81,8 @@ def _missing_document(outcome: Outcome) -> dict[str, Any] | None:
 
 
 class _Encoded(list[str]):
-    """Operations that are the digest's text already, each written as it is (the strings
-    themselves, not copies: with long values, their text is the largest thing a plan holds)."""
-
-    __slots__ = ()
-
-
-class _Canonical(list[dict[str, Any]]):
-    """Operations of the canonical form, each written as the digest's text, made as it is
-    written (`operation_text`) when the run did not keep that text."""
+    """Records that are JSON text already, each written as it is (the strings themselves, not
+    copies: with long values, the operations' text is the largest thing a plan holds)."""
 
     __slots__ = ()
 
@@ -98,7 +91,7 @@ def _digest_input(outcome: Outcome) -> dict[str, Any]:
     """What the digest covers, its operations in the very text the digest hashed."""
     form = outcome.canonical
     if len(outcome.canonical_operations) != len(form["operations"]):
-        return {**form, "operations": _Canonical(form["operations"])}
+        return form
     return {**form, "operations": _Encoded(outcome.canonical_operations)}
 
 
@@ -122,14 +115,6 @@ _RECORD_LISTS = frozenset({"creates", "updates", "skips", "operations"})
 _RECORD = json.JSONEncoder(ensure_ascii=False)
 
 
-def _record_encoder(records: list[Any]) -> Callable[[Any], str]:
-    """How each record of a list is written: the digest's text as it is, an operation as the
-    digest's text, anything else in one line."""
-    if type(records) is _Encoded:
-        return str
-    return operation_text if type(records) is _Canonical else _RECORD.encode
-
-
 def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str]:
     """Indented JSON, except that each item of a list of operations is one line; in pieces,
     written as they come, so a plan with large values is never held as one string too."""
@@ -143,12 +128,12 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
         yield "\n" + indent + "}"
     elif isinstance(value, list) and value:
         inner = indent + " "
-        encode = _record_encoder(value)
+        encoded = type(value) is _Encoded
         yield "[\n"
         for i, v in enumerate(value):
             yield ",\n" + inner if i else inner
             if records:
-                yield encode(v)
+                yield v if encoded else _RECORD.encode(v)
             else:
                 yield from _chunks(v, inner)
         yield "\n" + indent + "]"

@@ -8,12 +8,9 @@ import re
 import signal
 from pathlib import Path
 
-import pytest
-
 from devtools import seed
 from devtools.fake_github import FakeGitHub
 from devtools.runner import RunResult, run_entrypoint, runner_env
-from refsync import engine
 from refsync.engine import Outcome
 from refsync.main import main
 from refsync.reading import Rows
@@ -197,43 +194,21 @@ def test_skip_annotations_stay_within_what_github_shows(dbpair: DbPair, tmp_path
     )
 
 
-def _in_process(env: dict[str, str], retain: list[object] | None = None) -> str:
-    """`main` run in this process, as the entrypoint runs it; its log."""
-    out, err = io.StringIO(), io.StringIO()
-    handler = signal.getsignal(signal.SIGTERM)
-    try:
-        assert main(env, out, err, retain=retain) == 0, err.getvalue()
-    finally:
-        signal.signal(signal.SIGTERM, handler)
-    return out.getvalue()
-
-
 def test_main_leaves_the_rows_and_the_outcome_to_retain(dbpair: DbPair, tmp_path: Path) -> None:
     """`main(retain=...)`, as the entrypoint calls it, keeps the rows read and the outcome
     rather than freeing them (the process exits without teardown); the run is the same."""
     _seeded(dbpair)
     inputs = {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
     kept: list[object] = []
-    log = _in_process(runner_env(tmp_path, inputs), retain=kept)
+    out, err = io.StringIO(), io.StringIO()
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(runner_env(tmp_path, inputs), out, err, retain=kept) == 0, err.getvalue()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
     rows, outcome = kept
     assert isinstance(rows, Rows)
     assert isinstance(outcome, Outcome)
     assert len(rows.dev_rows["services"]) == sum(len(c.services) for c in seed.CATALOGUE)
-    assert f"plan digest: {outcome.digest}" in log
+    assert f"plan digest: {outcome.digest}" in out.getvalue()
     assert outcome.plan.totals == _plan(dbpair, tmp_path).plan["totals"]  # type: ignore[index]
-
-
-def test_a_plan_file_encoded_as_written_is_the_same_file(
-    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run keeps its operations' text for the plan file only up to HELD_OPERATIONS_TEXT;
-    above it the file encodes each operation as it writes it: the same bytes."""
-    _seeded(dbpair)
-    kept = _plan(dbpair, tmp_path)
-    assert kept.returncode == 0, kept.stderr
-    monkeypatch.setattr(engine, "HELD_OPERATIONS_TEXT", 0)
-    inputs = {"dev-database-url": dbpair.dev_url, "prod-database-url": dbpair.prod_url}
-    workdir = tmp_path / "not-kept"
-    workdir.mkdir()
-    _in_process(runner_env(workdir, inputs))
-    assert (workdir / "refsync-plan.json").read_text() == kept.plan_path.read_text()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from refsync.digest import digest, digest_keeping_texts, operation_text, operation_texts, to_json
+from refsync.digest import digest, operation_texts, to_json
 from refsync.model import Ref
 
 FORM: dict[str, Any] = {
@@ -40,18 +40,6 @@ def test_digest_from_operation_texts_is_the_same() -> None:
     texts = operation_texts(FORM)
     assert digest(FORM, texts) == _reference(FORM)
     assert [json.loads(t) for t in texts] == FORM["operations"]
-
-
-def test_a_run_keeps_the_operations_text_only_up_to_its_limit() -> None:
-    """The same digest whatever is kept; the texts are kept while they add up to at most the
-    limit, and none once they do not (a plan of long values would hold them twice)."""
-    texts = operation_texts(FORM)
-    total = sum(map(len, texts))
-    assert [operation_text(op) for op in FORM["operations"]] == texts
-    for limit, kept in [(total, texts), (total - 1, []), (len(texts[0]), []), (0, [])]:
-        assert digest_keeping_texts(FORM, limit) == (_reference(FORM), kept)
-    empty = {**FORM, "operations": []}
-    assert digest_keeping_texts(empty, 0) == (_reference(empty), [])
 
 
 def _plan_digest(new_price: str = "95.00", old_price: str = "85.00", skip: bool = False) -> str:

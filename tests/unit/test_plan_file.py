@@ -65,17 +65,3 @@ def test_the_operations_text_is_written_not_copied() -> None:
     written = [op for t in document["tables"] for op in (*t["creates"], *t["updates"])]
     assert len(written) == len(texts)
     assert all(a is b for a, b in zip(written, texts, strict=True))
-
-
-def test_the_same_file_whether_the_run_kept_the_operations_text_or_not() -> None:
-    """A run keeps the operations' text only up to a size (`HELD_OPERATIONS_TEXT`); above it
-    the file encodes each operation as it is written, to the very text the digest hashed."""
-    outcome = _outcome(40)
-    kept = "".join(plan_file._chunks(plan_file.plan_document(outcome)))
-    encoded = "".join(
-        plan_file._chunks(plan_file.plan_document(replace(outcome, canonical_operations=())))
-    )
-    assert encoded == kept
-    assert [json.loads(t) for t in outcome.canonical_operations] == [
-        op for t in json.loads(kept)["tables"] for op in (*t["creates"], *t["updates"])
-    ]
