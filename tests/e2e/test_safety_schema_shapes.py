@@ -510,7 +510,7 @@ def test_a_nan_match_key_is_refused_rather_than_created_on_every_apply(
     )
     dbpair.admin("prod").execute("INSERT INTO rates (code, name) VALUES ('NaN', 'prod row')")
     before = both_checksums(dbpair)
-    config = "version: 1\ntables:\n  - name: rates\n    match: {column: code}\n    compare: [name]\n"
+    config = PLANS.replace("plans", "rates")
     workdir = tmp_path / "run"
     planned = plan(dbpair, workdir / "plan", extra={"INPUT_CONFIG": _write(workdir, config)})
     assert planned.returncode == 1, planned.stdout + planned.stderr
