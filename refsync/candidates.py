@@ -145,8 +145,8 @@ def _refuse_unmatchable(problems: list[str]) -> None:
         "dev has rows refsync cannot match unambiguously; nothing was planned:\n  "
         + "\n  ".join(problems[:_PROBLEMS_SHOWN])
         + (f"\n  … and {more} more" if more > 0 else ""),
-        fix="rename or remove the duplicates in dev (every row needs a distinct, non-empty "
-        "match key), then re-run",
+        fix="rename or remove the duplicates in dev (every row needs a distinct match key, "
+        "none of it NULL, empty or NaN), then re-run",
     )
 
 

@@ -540,8 +540,8 @@ def test_dev_duplicates_are_refused_and_listed() -> None:
         "  services: key `window-cleaning` is shared by dev rows ['ds1', 'ds2']"
     )
     assert error.fix == (
-        "rename or remove the duplicates in dev (every row needs a distinct, non-empty "
-        "match key), then re-run"
+        "rename or remove the duplicates in dev (every row needs a distinct match key, "
+        "none of it NULL, empty or NaN), then re-run"
     )
     assert error.exit_code == 1
 
