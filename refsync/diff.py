@@ -18,12 +18,12 @@ plans each table in named steps:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
-from refsync.candidates import Full, Prepared, prepare, rows_in_full
+from refsync.candidates import Changed, Full, Prepared, prepare, rows_in_full
 from refsync.compare import Compared, changes, compared_columns, converter
 from refsync.keys import Side, show_key
 from refsync.layouts import Layout
@@ -74,7 +74,7 @@ def _diff_table(
     dev_side, prod_side = prepared.dev[layout.name], prepared.prod[layout.name]
     changed = prepared.changed[layout.name]
     dev_pk = prepared.dev_pk[layout.name]
-    found = _sort_changed(layout, changed.rows, prepared.dev, prepared.prod, dev_pk, full=full)
+    found = _sort_changed(layout, changed, prepared.dev, prepared.prod, dev_pk, full=full)
     unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
     found.updates.sort(key=attrgetter("key"))
 
@@ -95,7 +95,7 @@ def _diff_table(
 
 def _sort_changed(
     layout: Layout,
-    changed: Iterable[tuple[Key, Row]],
+    changed: Changed,
     dev: Mapping[str, Side],
     prod: Mapping[str, Side],
     dev_pk: str,
@@ -108,16 +108,16 @@ def _sort_changed(
     found = _Sorted()
     new: list[tuple[Key, Row]] = []
     pairs: list[tuple[Key, Row, Row]] = []
-    for key, read in changed:
-        prod_row = prod_side.by_key.get(key)
-        if prod_row is None:
-            new.append((key, read))
+    # Step 1 found each row's unique counterpart; `absent` is none, or a key prod rows share.
+    for (key, read), prod_row in zip(changed.rows, changed.prod_rows, strict=True):
+        if prod_row is not changed.absent:
+            pairs.append((key, read, prod_row))
         elif key in prod_side.dupes:
             shared = len(prod_side.dupes[key])
             why = f"ambiguous in prod ({shared} rows share this key); resolve it in prod"
             found.skips.append(Skip(key, "ambiguous", why))
         else:
-            pairs.append((key, read, prod_row))
+            new.append((key, read))
     pk_at = layout.dev_read.index(dev_pk)
     rows = rows_in_full(layout, "dev", full[0], pk_at, [r for _, r in new])
     _creates(layout, [k for k, _ in new], rows, pk_at=pk_at, dev=dev, prod=prod_side, found=found)
