@@ -177,6 +177,33 @@ def test_sigterm_mid_apply_rolls_back(dbpair: DbPair, tmp_path: Path) -> None:
     _assert_reapplies(dbpair, tmp_path, planned)
 
 
+def test_sigterm_during_the_protection_check_cancels_it(dbpair: DbPair, tmp_path: Path) -> None:
+    """SIGTERM while apply's protection check waits on a lock on a business table cancels it
+    at once (the session is gone while the test still holds the lock), exits 3 and writes
+    nothing; a re-run applies the plan."""
+    planned = _seeded_plan(dbpair, tmp_path)
+    admin = dbpair.admin("prod")
+    before = table_checksums(admin)
+    with psycopg.connect(dbpair.prod_admin_url) as holder:
+        holder.execute("LOCK TABLE bookings IN ACCESS EXCLUSIVE MODE")
+        with background_apply(dbpair, tmp_path / "apply", _digest(planned), **WAIT_FOR_TEST) as run:
+            pid = wait_until_blocked(admin, "refsync-prod")
+            [(query,)] = admin.execute(
+                "SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]
+            ).fetchall()
+            assert "bookings" in query
+            assert "FOR UPDATE" not in query
+            run.signal(signal.SIGTERM)
+            result = run.finish()
+            wait_until_gone(admin, "refsync-prod")
+        holder.rollback()
+    assert result.returncode == 3, result.stderr + result.stdout
+    assert "SIGTERM" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert table_checksums(admin) == before
+    _assert_reapplies(dbpair, tmp_path, planned)
+
+
 def test_row_lock_held_elsewhere_times_out(dbpair: DbPair, tmp_path: Path) -> None:
     """A row lock held by another session on a service to update makes lock_timeout fire: exit 3
     naming the table, nothing written."""
