@@ -8,35 +8,28 @@ recomputed digest equals the approved one.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from psycopg import sql
 
 from refsync.apply import Written, write
 from refsync.catalog import Catalog, read_catalog
 from refsync.concurrent_read import Log
 from refsync.config import Config
 from refsync.db import Database
-from refsync.diff import diff, finish, protect
+from refsync.diff import finish, protect
 from refsync.digest import canonical, digest, operation_texts
 from refsync.errors import OperationalError, SafetyError
 from refsync.layouts import Layout, build_layouts
+from refsync.locks import lock_updates, take_advisory_lock
 from refsync.model import Plan, Row
 from refsync.policies import base_policy, full_policy
 from refsync.preflight import check_privileges
 from refsync.privileges import Missing, excess_privileges
 from refsync.reading import Rows, read
 from refsync.session import Timeouts
-from refsync.snapshot import Identity, check_distinct, fingerprint, identity, lock_rows, referenced
-
-#: pg_try_advisory_xact_lock key shared by every refsync apply on a server.
-ADVISORY_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(b"refsync-apply").digest()[:8], "big", signed=True
-)
+from refsync.snapshot import Identity, check_distinct, fingerprint, identity, referenced
 
 
 @dataclass(frozen=True)
@@ -153,7 +146,7 @@ def _run(
     )
     dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
     if apply:
-        _take_advisory_lock(prod)
+        take_advisory_lock(prod)
     rows = read(dev, prod, layouts, dev_pk, identities=(sides.dev, sides.prod), log=log)
     dev.rollback()  # the dev snapshot is complete; release it
     if retain is not None:
@@ -206,17 +199,6 @@ def _identify(config: Config, dev: Database, prod: Database, log: Log) -> _Sides
     return _Sides(dev_id, prod_id, dev_fp, prod_fp)
 
 
-def _take_advisory_lock(prod: Database) -> None:
-    """One apply at a time per prod server, for the length of its transaction."""
-    [(got,)] = prod.execute(sql.SQL("SELECT pg_try_advisory_xact_lock(%s)"), [ADVISORY_LOCK_KEY])
-    if not got:
-        raise SafetyError(
-            "another refsync apply holds the advisory lock on prod "
-            f"(pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY})); refusing to run concurrently",
-            fix="wait for the other apply to finish, then re-run the plan and apply",
-        )
-
-
 def _plan(
     config: Config,
     layouts: Sequence[Layout],
@@ -245,7 +227,7 @@ def _plan(
     plan = finish(prepared, rows.full_dev, rows.full_prod)
     del prepared
     if apply:
-        plan = _lock_updates(prod, layouts, plan, rows=rows, dev_pk=dev_pk)
+        plan = lock_updates(prod, layouts, plan, rows=rows, dev_pk=dev_pk)
     candidates = {t.name: [u.pk for u in t.updates] for t in plan.tables}
     plan = protect(plan, referenced(prod, prod_cat, config, candidates))
     prod_identity = {
@@ -262,60 +244,6 @@ def _plan(
         f"{totals['unchanged']:,} unchanged"
     )
     return _Planned(plan, form, operations, plan_digest)
-
-
-def _lock_updates(
-    prod: Database,
-    layouts: Sequence[Layout],
-    plan: Plan,
-    *,
-    rows: Rows,
-    dev_pk: Mapping[str, str],
-) -> Plan:
-    """Lock what will be updated, then re-read it under the lock: READ COMMITTED makes the
-    next statements (the protection check included) see everything committed before. Rows
-    that moved replace their old versions in `rows`, and the plan is made again; after a
-    first read of hashes, which cannot be planned from again, a row that moved refuses."""
-    moved = False
-    locked: dict[str, set[Any]] = {}
-    for layout, table in zip(layouts, plan.tables, strict=True):
-        locked[layout.name] = {u.pk for u in table.updates}
-        if table.updates:
-            fresh = {r[0]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
-            before = [u.prod_row for u in table.updates]
-            after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
-            # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
-            if repr(after) != repr(before):
-                moved = True
-                _replace(rows, layout, fresh)
-    if not moved:
-        # The plan is a pure function of the rows: only a row that changed since it was
-        # read can change it, so an unchanged prod needs no second diff.
-        return plan
-    if rows.hashed:
-        # A first read's index cannot be made again from rows in full, and its digest would
-        # not match the approved plan's anyway: the rows it updates changed since the plan.
-        raise SafetyError(
-            "prod changed while apply was taking its row locks: rows it planned to update "
-            "changed since it read them",
-            fix="re-run the plan job, review the new plan, and approve that one",
-        )
-    plan = diff(layouts, rows.dev_rows, rows.prod_rows, dev_pk)
-    unlocked = [
-        u.key for table in plan.tables for u in table.updates if u.pk not in locked[table.name]
-    ]
-    if unlocked:
-        raise SafetyError(
-            "prod changed while apply was taking its row locks: the plan now updates "
-            f"rows it did not lock ({', '.join(map(str, unlocked[:5]))})",
-            fix="re-run the plan job, review the new plan, and approve that one",
-        )
-    return plan
-
-
-def _replace(rows: Rows, layout: Layout, fresh: Mapping[Any, Row]) -> None:
-    """Rows locked and re-read (`fresh`, by primary key) stand for their old versions."""
-    rows.prod_rows[layout.name] = [fresh.get(r[0], r) for r in rows.prod_rows[layout.name]]
 
 
 def _apply(

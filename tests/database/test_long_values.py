@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from devtools import roles, seed
-from refsync import engine, reading, snapshot
+from refsync import locks, reading, snapshot
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome
@@ -281,7 +281,7 @@ def test_a_prod_row_that_moves_before_its_lock_refuses_after_a_read_of_hashes(
         dbpair.admin("prod").execute("UPDATE features SET body = body || '!'")
         return lock_rows(db, layout, pks)
 
-    monkeypatch.setattr(engine, "lock_rows", racing)
+    monkeypatch.setattr(locks, "lock_rows", racing)
     with pytest.raises(SafetyError, match="prod changed while apply was taking its row locks"):
         plan_and_apply(dbpair, config, approved)
     [(body,)] = dbpair.admin("prod").execute("SELECT body FROM features").fetchall()
