@@ -48,10 +48,13 @@ class Prepared:
     prod: Mapping[str, Side]
     dev_pk: Mapping[str, str]
     changed: Mapping[str, Changed]
+    #: dev's rows are a first read's, without their `deferred` columns (`snapshot.read_rows`)
+    deferred: bool = False
 
     def wanted(self) -> dict[str, tuple[list[Any], list[Any]]]:
         """Per table, the dev and prod primary keys of the rows that may differ and that a
-        first read gave a hash for (`elided`) instead of a long value (a key several prod
+        first read gave a hash for (`elided`) instead of a long value, and the dev rows to
+        create when the first read left their `deferred` columns out (a key several prod
         rows share needs no values: it is skipped)."""
         out = {}
         for layout in self.layouts:
@@ -63,8 +66,16 @@ class Prepared:
             absent = changed.absent
             rows = list(map(itemgetter(1), pairs))
             found = compress(changed.prod_rows, map(is_not, changed.prod_rows, repeat(absent)))
+            dev = [r[pk_at] for r in carrying_hashes(rows, layout.dev_read)]
+            if self.deferred and layout.deferred:
+                new = [
+                    r
+                    for (k, r), p in zip(changed.rows, changed.prod_rows, strict=True)
+                    if p is absent and k not in dupes
+                ]
+                dev = list(dict.fromkeys([*dev, *(r[pk_at] for r in new)]))
             out[layout.name] = (
-                [r[pk_at] for r in carrying_hashes(rows, layout.dev_read)],
+                dev,
                 [t[prod_pk_at] for t in carrying_hashes(list(found), layout.prod_read)],
             )
         return out
@@ -97,9 +108,11 @@ def prepare(
     dev_pk: Mapping[str, str] | None = None,
     *,
     hashed: bool = False,
+    deferred: bool = False,
 ) -> Prepared:
     """Index both sides (refusing dev rows without a unique key) and find the rows that may
-    differ. `hashed`: the rows are a first read's (`snapshot.read_rows`)."""
+    differ. `hashed`: the rows are a first read's (`snapshot.read_rows`); `deferred`: dev's
+    rows are a first read's without their `deferred` columns."""
     dev_pk = dev_pk or {layout.name: layout.pk for layout in layouts}
     dev: dict[str, Side] = {}
     prod: dict[str, Side] = {}
@@ -118,7 +131,7 @@ def prepare(
         layout.name: _find_changed(layout, dev, prod, hashed=hashed and bool(layout.hashed))
         for layout in layouts
     }
-    return Prepared(layouts, dev, prod, dev_pk, changed)
+    return Prepared(layouts, dev, prod, dev_pk, changed, deferred)
 
 
 def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:
@@ -169,18 +182,28 @@ def _find_changed(
     return Changed(counterparts, absent, rows, list(compress(counterparts, differs)))
 
 
-def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, read: Row) -> Row:
+def in_full(
+    layout: Layout,
+    side: str,
+    full: Mapping[Any, Row] | None,
+    pk: Any,
+    read: Row,
+    *,
+    whole: bool = False,
+) -> Row:
     """The row with primary key `pk` in full: from the second read (`full`) when the first
     gave a hash for one of its values, else as the first read it (without its hashes).
+    `whole`: every column is needed (a row to create) and the first read left dev's
+    `deferred` columns out, so only the second read has the row.
 
     An apply reads prod in READ COMMITTED: a row gone, or changed between the two reads (its
     key, above all, which the row locks would not see move, as they compare with the second
     read), refuses. The second read ends with the first read's hashes again for this check."""
     columns = layout.dev_read if side == "dev" else layout.prod_read
     row = (full or {}).get(pk)
-    if row is not None and not _moved(layout, columns, read, row):
+    if row is not None and not _moved(layout, side, read, row):
         return row[: len(columns)]
-    if row is not None or elided(read, columns):
+    if row is not None or elided(read, columns) or whole:
         raise OperationalError(
             f"{side}: {layout.name} row {pk!r} changed or was gone when its values were read "
             "in full; the table changed during the read",
@@ -190,27 +213,36 @@ def in_full(layout: Layout, side: str, full: Mapping[Any, Row] | None, pk: Any, 
 
 
 def rows_in_full(
-    layout: Layout, side: str, full: Mapping[Any, Row] | None, pk_at: int, reads: Sequence[Row]
+    layout: Layout,
+    side: str,
+    full: Mapping[Any, Row] | None,
+    pk_at: int,
+    reads: Sequence[Row],
+    *,
+    whole: bool = False,
 ) -> list[Row]:
     """`in_full` of each of `reads` (`pk_at`: where their primary key is); in one pass in C
     when the second read fetched no row of this table (no row may then carry a hash)."""
-    if full:
-        return [in_full(layout, side, full, read[pk_at], read) for read in reads]
+    if full or (whole and reads):
+        return [in_full(layout, side, full, read[pk_at], read, whole=whole) for read in reads]
     columns = layout.dev_read if side == "dev" else layout.prod_read
     for read in carrying_hashes(reads, columns):
         in_full(layout, side, full, read[pk_at], read)  # refuses: it was gone by then
     return list(map(itemgetter(slice(0, len(columns))), reads))
 
 
-def _moved(layout: Layout, columns: Sequence[str], first: Row, second: Row) -> bool:
+def _moved(layout: Layout, side: str, first: Row, second: Row) -> bool:
     """Whether a row's second read differs from its first: a hash, or a value read in full
-    both times (a short value of a hashed column included)."""
+    both times (a short value of a hashed column included; not dev's `deferred` columns,
+    which the first read left out)."""
+    columns = layout.dev_read if side == "dev" else layout.prod_read
     n = len(columns)
     if first[n:] != second[n:]:
         return True
-    hashes = dict(zip(layout.hashed, first[n:], strict=True))
+    # A first read that hashed nothing (servers of two encodings) ends with no hash.
+    hashes = dict(zip(layout.hashed, first[n:], strict=True)) if first[n:] else {}
     return any(
         differ(a, b)
         for c, a, b in zip(columns, first, second, strict=False)
-        if hashes.get(c) is None
+        if hashes.get(c) is None and c not in layout.deferred  # (prod reads none of them)
     )

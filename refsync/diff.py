@@ -74,7 +74,9 @@ def _diff_table(
     dev_side, prod_side = prepared.dev[layout.name], prepared.prod[layout.name]
     changed = prepared.changed[layout.name]
     dev_pk = prepared.dev_pk[layout.name]
-    found = _sort_changed(layout, changed, prepared.dev, prepared.prod, dev_pk, full=full)
+    found = _sort_changed(
+        layout, changed, prepared.dev, prepared.prod, dev_pk, full=full, deferred=prepared.deferred
+    )
     unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
     found.updates.sort(key=attrgetter("key"))
 
@@ -101,9 +103,11 @@ def _sort_changed(
     dev_pk: str,
     *,
     full: tuple[Mapping[Any, Row] | None, Mapping[Any, Row] | None] = (None, None),
+    deferred: bool = False,
 ) -> _Sorted:
     """Step 2: each changed dev row becomes a create, an update or a skip, from its values
-    in full (`full`: by primary key, where a first read left them out)."""
+    in full (`full`: by primary key, where a first read left them out; `deferred`: dev's
+    first read left out the columns only an insert copies, so every row to create is there)."""
     prod_side = prod[layout.name]
     found = _Sorted()
     new: list[tuple[Key, Row]] = []
@@ -119,7 +123,8 @@ def _sort_changed(
         else:
             new.append((key, read))
     pk_at = layout.dev_read.index(dev_pk)
-    rows = rows_in_full(layout, "dev", full[0], pk_at, [r for _, r in new])
+    whole = deferred and bool(layout.deferred)
+    rows = rows_in_full(layout, "dev", full[0], pk_at, [r for _, r in new], whole=whole)
     _creates(layout, [k for k, _ in new], rows, pk_at=pk_at, dev=dev, prod=prod_side, found=found)
     compared = compared_columns(layout, dev, prod)
     prod_pk_at = layout.prod_read.index(layout.pk)

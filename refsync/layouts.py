@@ -51,6 +51,11 @@ class Layout:
     #: read sends as their hash instead: a wide unchanged row costs a hash, and only
     #: the rows that may differ are read again in full (`snapshot.read_full`)
     hashed: tuple[str, ...] = ()
+    #: dev's columns that only an insert copies (not the key, not compared) and whose values
+    #: can be long (`_WIDE`): a first read sends them as NULL, and the second reads them for
+    #: the rows to create alone, so the other rows cost nothing for them, however wide (none
+    #: when a second read could not select dev rows by their primary key exactly)
+    deferred: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -110,6 +115,7 @@ def _layout(
         as_text=as_text,
         strict=frozenset(c for c in plain if prod.columns[c].base_type in ("json[]", "jsonb[]")),
         hashed=_hashed(plain, dev.columns[dev.primary_key[0]], prod),
+        deferred=_deferred(dev, (dev.primary_key[0], *match, *compare), insert),
     )
 
 
@@ -281,6 +287,25 @@ def _hashed(plain: Sequence[str], dev_pk: Column, prod: Shape) -> tuple[str, ...
     if any(_without_typmod(k.base_type) not in _SELECTABLE_KEYS for k in keys):
         return ()
     return tuple(c for c in plain if _without_typmod(prod.columns[c].base_type) in _HASHABLE)
+
+
+#: Types whose values can be long (text, JSON, bytes, XML, arrays of anything): an insert-only
+#: column of one is read only for the rows to create. A fixed-width value (a timestamp, a
+#: number) costs less per row than reading those rows a second time.
+_WIDE = frozenset({"text", "character varying", "json", "jsonb", "bytea", "xml"})
+
+
+def _deferred(dev: Shape, first: Sequence[str], insert: Sequence[str]) -> tuple[str, ...]:
+    """The insert-only columns of types with long values that a first read leaves out: none
+    when a second read could not select dev rows by their primary key exactly."""
+    if _without_typmod(dev.columns[dev.primary_key[0]].base_type) not in _SELECTABLE_KEYS:
+        return ()
+    return tuple(c for c in insert if c not in first and _is_wide(dev.columns[c].base_type))
+
+
+def _is_wide(type_name: str) -> bool:
+    bare = _without_typmod(type_name)
+    return bare.endswith("[]") or bare in _WIDE
 
 
 def _without_typmod(type_name: str) -> str:

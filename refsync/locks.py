@@ -11,8 +11,9 @@ from typing import Any
 
 from psycopg import sql
 
+from refsync.candidates import prepare
 from refsync.db import Database
-from refsync.diff import diff
+from refsync.diff import finish
 from refsync.errors import SafetyError
 from refsync.layouts import Layout
 from refsync.model import Plan, Row
@@ -72,7 +73,9 @@ def lock_updates(
             "changed since it read them",
             fix="re-run the plan job, review the new plan, and approve that one",
         )
-    plan = diff(layouts, rows.dev_rows, rows.prod_rows, dev_pk)
+    # Dev's rows to create come from its second read when the first left columns out.
+    again = prepare(layouts, rows.dev_rows, rows.prod_rows, dev_pk, deferred=rows.deferred)
+    plan = finish(again, rows.full_dev)
     unlocked = [
         u.key for table in plan.tables for u in table.updates if u.pk not in locked[table.name]
     ]

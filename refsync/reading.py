@@ -1,6 +1,7 @@
 """What a run reads: every row of both sides (`concurrent_read`), then, where that first read
-sent long values as their hashes, the rows that may differ in full (a second read of one
-statement per table and side, whatever the number of rows).
+sent long values as their hashes or left dev's insert-only columns out, the rows that may
+differ and the rows to create in full (a second read of one statement per table and side,
+whatever the number of rows).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Rows:
     full_prod: dict[str, dict[Any, Row]]
     #: whether the rows are a first read's (long values as hashes)
     hashed: bool = False
+    #: whether dev's rows are a first read's that left its `deferred` columns out (NULL)
+    deferred: bool = False
 
 
 def read(
@@ -50,30 +53,41 @@ def read(
     full at once.)"""
     dev_id, prod_id = identities
     hashed = dev_id.encoding == prod_id.encoding and any(t.hashed for t in layouts)
+    deferred = any(t.deferred for t in layouts)
     dev_rows, prod_rows = read_both(dev, prod, layouts, log, hashed=hashed)
-    prepared = prepare(layouts, dev_rows, prod_rows, dev_pk, hashed=hashed)
+    prepared = prepare(layouts, dev_rows, prod_rows, dev_pk, hashed=hashed, deferred=deferred)
     full_dev: dict[str, dict[Any, Row]] = {}
     full_prod: dict[str, dict[Any, Row]] = {}
-    if hashed:
+    if hashed or deferred:
         wanted = prepared.wanted()
-        full_dev = read_changed(dev, layouts, {t: w[0] for t, w in wanted.items()}, log)
-        full_prod = read_changed(prod, layouts, {t: w[1] for t, w in wanted.items()}, log)
-    return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed)
+        dev_wanted = {t: w[0] for t, w in wanted.items()}
+        full_dev = read_changed(dev, layouts, dev_wanted, log, hashed=hashed)
+        prod_wanted = {t: w[1] for t, w in wanted.items()}
+        full_prod = read_changed(prod, layouts, prod_wanted, log, hashed=hashed)
+    return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed, deferred)
 
 
 def read_changed(
-    db: Database, layouts: Sequence[Layout], wanted: Mapping[str, Sequence[Any]], log: Log
+    db: Database,
+    layouts: Sequence[Layout],
+    wanted: Mapping[str, Sequence[Any]],
+    log: Log,
+    *,
+    hashed: bool,
 ) -> dict[str, dict[Any, Row]]:
     """The second read: per table with `wanted` primary keys, those rows in full (one SELECT
-    per table, whatever the number of keys), by primary key. Nothing wanted, nothing read."""
+    per table, whatever the number of keys), by primary key, with their hashes again after a
+    `hashed` first read. Nothing wanted, nothing read."""
     out: dict[str, dict[Any, Row]] = {}
     start = time.perf_counter()
     for layout in layouts:
         if wanted.get(layout.name):
-            rows = read_full(db, layout, wanted[layout.name])
+            rows = read_full(db, layout, wanted[layout.name], hashed=hashed)
             out[layout.name] = {r[0]: r for r in rows}
     if out:
         got = sum(map(len, out.values()))
         seconds = time.perf_counter() - start
-        log(f"read {db.side}: {got:,} rows that may differ, in full, in {seconds:.2f}s")
+        log(
+            f"read {db.side}: {got:,} rows in full (that may differ or to create) in {seconds:.2f}s"
+        )
     return out

@@ -157,11 +157,13 @@ def read_rows(
     `hashed` (the first of two reads): in the layout's hashed columns a value longer than
     `LONG_BYTES` comes back NULL, and each row ends with one column per hashed column, the
     server's 64-bit hash of that long value's bytes (NULL for a short one). A wide unchanged
-    row costs its hashes, not its values; `read_full` then reads the rows that may differ."""
+    row costs its hashes, not its values; `read_full` then reads the rows that may differ.
+
+    Dev's `deferred` columns (insert-only) come back NULL: `read_full` reads them for the
+    rows to create."""
     columns = layout.dev_read if db.side == "dev" else layout.prod_read
-    select = select_list(columns, layout.as_text)
-    if hashed and layout.hashed:
-        select = _hashed_select(columns, layout)
+    deferred = layout.deferred if db.side == "dev" else ()
+    select = _first_select(columns, layout, hashed=hashed and bool(layout.hashed), left=deferred)
     return db.execute(
         sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),
         relation=layout.config.label,
@@ -174,9 +176,11 @@ def read_rows(
 LONG_BYTES = 256
 
 
-def _hashed_select(columns: Sequence[str], layout: Layout) -> sql.Composable:
-    """A first read's select list: each hashed column's value when it is short, then each
-    hashed column's hash when it is long.
+def _first_select(
+    columns: Sequence[str], layout: Layout, *, hashed: bool, left: Sequence[str]
+) -> sql.Composable:
+    """A first read's select list: NULL for the columns `left` out; with `hashed`, each hashed
+    column's value when it is short, then each hashed column's hash when it is long.
 
     `octet_length` reads a compressed value's length without decompressing it, and
     `hashtextextended` under the "C" collation hashes the value's bytes, so equal hashes mean
@@ -185,6 +189,9 @@ def _hashed_select(columns: Sequence[str], layout: Layout) -> sql.Composable:
     chance, or crafted by someone who writes dev) makes a changed value look unchanged, so it
     can only leave a change out of the plan, never write anything."""
     value = {c: column(c, layout.as_text) for c in columns}
+    value.update(dict.fromkeys(left, sql.SQL("NULL")))
+    if not hashed:
+        return sql.SQL(", ").join(value[c] for c in columns)
     short = {
         c: sql.SQL("CASE WHEN pg_catalog.octet_length({v}) <= {n} THEN {v} END").format(
             v=value[c], n=sql.Literal(LONG_BYTES)
@@ -204,13 +211,14 @@ def _hashes(layout: Layout) -> Iterator[sql.Composable]:
         ).format(v=value, n=sql.Literal(LONG_BYTES))
 
 
-def read_full(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:
-    """The rows with these primary keys in full, as a one-read `read_rows` reads them, then
-    the first read's hashes again: the second read, of the rows the first one's hashes say
-    may differ (the hashes show whether a row changed in between, `candidates.in_full`)."""
+def read_full(db: Database, layout: Layout, pks: Sequence[Any], *, hashed: bool) -> list[Row]:
+    """The rows with these primary keys in full, then (after a `hashed` first read) the first
+    read's hashes again: the second read, of the rows the first one's hashes say may differ
+    and of the rows to create (the hashes show whether a row changed in between,
+    `candidates.in_full`)."""
     columns = layout.dev_read if db.side == "dev" else layout.prod_read
     key = columns[0]
-    hashes = list(_hashes(layout))
+    hashes = list(_hashes(layout)) if hashed else []
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
         sql.SQL(", ").join([select_list(columns, layout.as_text), *hashes]),
         only(layout.relation),

@@ -249,3 +249,74 @@ def test_a_prod_row_that_moved_between_the_reads_refuses_the_plan_naming_its_sid
     with pytest.raises(OperationalError) as refused:
         finish(prepared, {"services": full_dev}, {"services": full_prod})
     assert refused.value.message.startswith("prod: services row 12 changed or was gone")
+
+
+# --- dev's long insert-only columns, read for the rows to create alone -----------------------
+
+#: `created` (insert-only) is left out of dev's first read: NULL there, in full in the second.
+DEFERRED = replace(WIDE, deferred=("created",))
+#: One more row to create with a short value (no hash), and a dev key two prod rows share.
+DEV_MORE = [*DEV_FULL, (5, "New short", "short", "3.00", "c5"), (6, "Dup", "short", "1.00", "c6")]
+PROD_MORE = [*PROD_FULL, (16, "Dup", "short", "1.00"), (17, "Dup", "short", "2.00")]
+
+
+def _left_out(row: Row) -> Row:
+    """A dev row as a first read that leaves `created` out returns it (before any hash)."""
+    return (*row[:4], None)
+
+
+def _deferred_first_read(*, hashed: bool) -> tuple[list[Row], list[Row]]:
+    if hashed:
+        dev = [_as_first_read(_left_out(r), 2) for r in DEV_MORE]
+        return dev, [_as_first_read(r, 2) for r in PROD_MORE]
+    return [_left_out(r) for r in DEV_MORE], list(PROD_MORE)
+
+
+@pytest.mark.parametrize("hashed", [True, False])
+def test_rows_to_create_are_read_again_and_plan_as_one_read_in_full(hashed: bool) -> None:
+    """The rows to create are wanted in full (with the rows carrying a hash, each once; not
+    the dev row of a key prod rows share), and the plan is the one read in full gives."""
+    table = DEFERRED if hashed else replace(DEFERRED, hashed=())
+    first_dev, first_prod = _deferred_first_read(hashed=hashed)
+    sides = ({"services": first_dev}, {"services": first_prod})
+    prepared = prepare([table], *sides, hashed=hashed, deferred=True)
+    wanted_dev, wanted_prod = prepared.wanted()["services"]
+    assert (wanted_dev, wanted_prod) == (([2, 3, 5], [12]) if hashed else ([3, 5], []))
+    second = _as_second_read if hashed else lambda r, _: r
+    full_dev = {r[0]: second(r, 2) for r in DEV_MORE if r[0] in wanted_dev}
+    full_prod = {r[0]: second(r, 2) for r in PROD_MORE if r[0] in wanted_prod}
+    plan = finish(prepared, {"services": full_dev}, {"services": full_prod})
+    assert plan == diff([table], {"services": DEV_MORE}, {"services": PROD_MORE})
+    assert {c.values["created"] for c in plan.table("services").creates} == {"c3", "c5"}
+
+
+def test_without_a_first_read_that_left_columns_out_no_row_to_create_is_wanted() -> None:
+    """`deferred` says what dev's rows are: complete rows (a read in full) need no second
+    read for their rows to create, whatever the layout."""
+    first_dev, first_prod = _deferred_first_read(hashed=True)
+    sides = ({"services": first_dev}, {"services": first_prod})
+    prepared = prepare([DEFERRED], *sides, hashed=True)
+    assert prepared.wanted() == {"services": ([2, 3], [12])}
+    at_once = diff([DEFERRED], {"services": DEV_MORE}, {"services": PROD_MORE})
+    assert at_once == diff([WIDE], {"services": DEV_MORE}, {"services": PROD_MORE})
+
+
+@pytest.mark.parametrize(
+    ("second_read", "refused_row"),
+    [
+        ({3: (3, "New", LONG, "2.00", "c3")}, 5),  # row 5 is missing
+        ({}, 3),  # no row was read again
+        ({3: (3, "New", LONG, "2.00", "c3"), 5: (5, "Renamed", "short", "3.00", "c5")}, 5),
+    ],
+)
+def test_a_row_to_create_not_read_again_as_it_was_refuses(
+    second_read: dict[int, Row], refused_row: int
+) -> None:
+    """A row to create that the second read did not return, or returned with another value
+    in a column the first read had, refuses: its values could not be known."""
+    first_dev, first_prod = _deferred_first_read(hashed=False)
+    table = replace(DEFERRED, hashed=())
+    prepared = prepare([table], {"services": first_dev}, {"services": first_prod}, deferred=True)
+    with pytest.raises(OperationalError) as refused:
+        finish(prepared, {"services": second_read}, {})
+    assert refused.value.message.startswith(f"dev: services row {refused_row} changed or was gone")
