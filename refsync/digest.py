@@ -15,7 +15,8 @@ themselves; a Decimal as its string (scale kept: "10.00"); a finite float as a J
 NaN and the infinities as "NaN", "Infinity", "-Infinity"; dates, times and timestamps in ISO
 8601; a UUID as its string; bytes as "\\x" and hex; an interval as "<seconds> seconds"; a
 pointer (`Ref`) as `{"ref": table, "key": [...]}`; a key, list or tuple as a list; a dict
-with its keys as strings; anything else as `str()`.
+with its keys as strings; a range as `[1, 5)`, an unbounded side left empty (`[1,)`), and a
+multirange as `{[1, 5), [7,)}`; anything else as `str()`.
 
 The digest is the SHA-256, in lower-case hex, of the UTF-8 bytes of
 `json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -33,6 +34,9 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
 
 from refsync.model import Plan, Ref
 
@@ -71,7 +75,23 @@ def _to_json(value: Any) -> Any:  # noqa: PLR0911 - one return per JSON type, in
         return "\\x" + bytes(value).hex()
     if isinstance(value, dt.timedelta):
         return f"{value.total_seconds()} seconds"
+    if isinstance(value, Range | Multirange):
+        return _range_text(value)
     return str(value)
+
+
+def _range_text(value: Range[Any] | Multirange[Any]) -> str:
+    """A range (or multirange) as psycopg prints it, but for an unbounded side, which it
+    prints as `None` and no range type reads: PostgreSQL's own text leaves that side empty
+    (`[1,)`), and apply writes this text."""
+    if isinstance(value, Multirange):
+        return "{" + ", ".join(map(_range_text, value)) + "}"
+    if value.isempty:
+        return "empty"
+    lower = "" if value.lower is None else str(value.lower)
+    # After the comma a space is part of the upper bound's text: none when that is empty.
+    upper = "" if value.upper is None else " " + str(value.upper)
+    return f"{value.bounds[0]}{lower},{upper}{value.bounds[1]}"
 
 
 #: The common exact types straight to their conversion (the same as `_to_json`'s): a plan

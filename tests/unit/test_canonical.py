@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
 from refsync.config_file import load_config
@@ -466,6 +467,12 @@ def test_by_type_table_converts_as_the_general_path(value: Any) -> None:
         (ipaddress.ip_network("10.0.0.0/8"), "10.0.0.0/8"),
         (Range(1, 5), "[1, 5)"),
         (Range(empty=True), "empty"),
+        # An unbounded side as PostgreSQL's range text leaves it: empty, never `None`.
+        (Range(Decimal(1), None), "[1,)"),
+        (Range(None, Decimal("NaN"), "(]"), "(, NaN]"),
+        (Range(None, None, "()"), "(,)"),
+        (Multirange([Range(1, 2), Range(5, None)]), "{[1, 2), [5,)}"),
+        (Multirange([]), "{}"),
     ],
     ids=lambda v: type(v).__name__,
 )
