@@ -1,10 +1,11 @@
 """Value comparison: when a dev value and a prod value are the same.
 
 `same` is the rule: equal by value and type (10.0 = 10.00 for numeric, NULL is not '', true
-is not 1, NaN = NaN, JSON by type and regardless of key order). A pointer compares as the
-match key of the row it points at, a numeric read as text as a Decimal, JSON read as text
-as what it parses to (`converter`). `changed_rows` finds the few rows that differ in one pass
-over the raw tuples; `changes` then names the columns that differ, old and new. Pure.
+is not 1, NaN = NaN, in ranges too, JSON by type and regardless of key order). A pointer
+compares as the match key of the row it points at, a numeric read as text as a Decimal, JSON
+read as text as what it parses to (`converter`). `changed_rows` finds the few rows that
+differ in one pass over the raw tuples; `changes` then names the columns that differ, old and
+new. Pure.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from itertools import repeat
 from operator import itemgetter, ne, or_
 from typing import Any
 
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
+
 from refsync.keys import DANGLING, Side
 from refsync.layouts import Layout
 from refsync.model import Ref, Row
@@ -30,15 +34,20 @@ Converter = Callable[[Any], Any]
 
 def same(a: Any, b: Any) -> bool:
     """Equal by value and type: 10.0 == 10.00 for numeric, NULL != '', True != 1, NaN = NaN,
-    and so inside json/jsonb and arrays too (key order is irrelevant, true is not 1, 1.0 is
-    1)."""
+    and so inside json/jsonb, arrays and ranges too (key order is irrelevant, true is not 1,
+    1.0 is 1)."""
     if a is None or b is None:
         return a is b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+    if isinstance(a, Range) and isinstance(b, Range):
+        # psycopg compares a range's bounds with ==, so one with a NaN bound (numrange allows
+        # it) would differ from itself, and an unchanged row be updated on every run: compare
+        # its parts as a tuple, below.
+        a, b = (a.isempty, a.bounds, a.lower, a.upper), (b.isempty, b.bounds, b.lower, b.upper)
+    if isinstance(a, list | tuple | Multirange) and isinstance(b, list | tuple | Multirange):
         return len(a) == len(b) and all(map(same, a, b))
     if is_nan(a) and is_nan(b):  # PostgreSQL takes NaN = NaN (float and numeric), so do we
         return type(a) is type(b)

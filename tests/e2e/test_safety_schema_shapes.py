@@ -516,3 +516,47 @@ def test_a_nan_match_key_is_refused_rather_than_created_on_every_apply(
     assert planned.returncode == 1, planned.stdout + planned.stderr
     assert "rates: row 1 has NaN in code" in planned.stdout
     assert both_checksums(dbpair) == before
+
+
+SPANS = """version: 1
+tables:
+  - name: spans
+    match: {column: code}
+    compare: [span, name]
+"""
+
+
+def test_a_range_with_a_nan_bound_is_the_same_range(dbpair: DbPair, tmp_path: Path) -> None:
+    """numrange takes NaN as a bound, and psycopg's == takes such a range for unequal to
+    itself. A compared one that dev and prod share is unchanged, and a row to create that
+    holds one in a column only an insert copies (its long `body` read again for it) is
+    created once: the plan applies, and the next plan has nothing to do."""
+    for side in ("dev", "prod"):
+        dbpair.admin(side).execute(
+            "CREATE TABLE spans (id text PRIMARY KEY, code text UNIQUE NOT NULL, name text, "
+            "span numrange, kept numrange, body text);"
+            f"GRANT SELECT ON spans TO {dbpair.dev_role};"
+            f"GRANT SELECT, INSERT, UPDATE ON spans TO {dbpair.prod_role};"
+            "INSERT INTO spans VALUES ('s1', 'same', 'Same', numrange(1, 'NaN'), NULL, NULL);"
+        )
+    dbpair.admin("dev").execute(
+        "INSERT INTO spans VALUES ('s2', 'new', 'New', numrange(2, 3), "
+        "numrange('NaN', NULL), repeat('long body ', 100))"
+    )
+    workdir = tmp_path / "run"
+    extra = {"INPUT_CONFIG": _write(workdir, SPANS)}
+    planned = plan(dbpair, workdir / "plan", extra=extra)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert (planned.outputs["creates"], planned.outputs["updates"]) == ("1", "0")
+    assert planned.outputs["unchanged"] == "1"
+    digest = planned.outputs["plan-digest"]
+    applied = _apply_with(dbpair, workdir / "apply", digest, extra)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    again = plan(dbpair, workdir / "again", extra=extra)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.outputs["has-changes"] == "false"
+    query = "SELECT id, code, name, span::text, kept::text, body FROM spans ORDER BY id"
+    assert (
+        dbpair.admin("prod").execute(query).fetchall()
+        == dbpair.admin("dev").execute(query).fetchall()
+    )

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
 
 from refsync.compare import (
     Compared,
@@ -42,6 +44,12 @@ SAME: list[tuple[Any, Any]] = [
     ([1, 2], (1, 2)),
     ([[NAN]], [[NAN]]),
     ([{"x": {"y": [False]}}], [{"x": {"y": [False]}}]),
+    # psycopg's own == takes a range with a NaN bound for unequal to itself
+    (Range(Decimal(1), Decimal("NaN")), Range(Decimal(1), Decimal("NaN"))),
+    (Range(Decimal("1.0"), Decimal(2)), Range(Decimal("1.00"), Decimal(2))),
+    (Range(empty=True), Range(empty=True)),
+    (Range(None, NAN, "(]"), Range(None, NAN, "(]")),
+    (Multirange([Range(Decimal("NaN"), None)]), Multirange([Range(Decimal("NaN"), None)])),
 ]
 
 DIFFERENT: list[tuple[Any, Any]] = [
@@ -66,6 +74,13 @@ DIFFERENT: list[tuple[Any, Any]] = [
     (Decimal("NaN"), NAN),
     (Decimal("NaN"), Decimal("1")),
     (NAN, None),
+    (Range(Decimal(1), Decimal("NaN")), Range(Decimal(1), Decimal(2))),
+    (Range(Decimal(1), Decimal(2)), Range(Decimal(1), Decimal(2), "[]")),
+    (Range(empty=True), Range(None, None)),
+    (Range(1, 2), Range(1, 3)),
+    (Range(0, 2), Range(1, 2)),
+    (Multirange([Range(1, 2)]), Multirange([])),
+    (Multirange([Range(1, 2)]), Multirange([Range(1, 3)])),
     ({"a": 1}, {"a": True}),
     ({"a": True}, {"a": 1}),
     ({"a": None}, {"a": 0}),
