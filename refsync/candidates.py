@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import is_not, itemgetter, ne
+from operator import is_, is_not, itemgetter, ne
 from typing import Any, cast
 
 from refsync.compare import ABSENT, changed_rows, differ
@@ -68,12 +68,9 @@ class Prepared:
             found = compress(changed.prod_rows, map(is_not, changed.prod_rows, repeat(absent)))
             dev = [r[pk_at] for r in carrying_hashes(rows, layout.dev_read)]
             if self.deferred and layout.deferred:
-                new = [
-                    r
-                    for (k, r), p in zip(changed.rows, changed.prod_rows, strict=True)
-                    if p is absent and k not in dupes
-                ]
-                dev = list(dict.fromkeys([*dev, *(r[pk_at] for r in new)]))
+                new = compress(changed.rows, map(is_, changed.prod_rows, repeat(absent)))
+                dev += [r[pk_at] for k, r in new if k not in dupes]
+                dev = list(dict.fromkeys(dev))
             out[layout.name] = (
                 dev,
                 [t[prod_pk_at] for t in carrying_hashes(list(found), layout.prod_read)],
@@ -223,7 +220,7 @@ def rows_in_full(
 ) -> list[Row]:
     """`in_full` of each of `reads` (`pk_at`: where their primary key is); in one pass in C
     when the second read fetched no row of this table (no row may then carry a hash)."""
-    if full or (whole and reads):
+    if full or whole:
         return [in_full(layout, side, full, read[pk_at], read, whole=whole) for read in reads]
     columns = layout.dev_read if side == "dev" else layout.prod_read
     for read in carrying_hashes(reads, columns):

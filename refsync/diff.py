@@ -102,8 +102,8 @@ def _sort_changed(
     prod: Mapping[str, Side],
     dev_pk: str,
     *,
-    full: tuple[Mapping[Any, Row] | None, Mapping[Any, Row] | None] = (None, None),
-    deferred: bool = False,
+    full: tuple[Mapping[Any, Row] | None, Mapping[Any, Row] | None],
+    deferred: bool,
 ) -> _Sorted:
     """Step 2: each changed dev row becomes a create, an update or a skip, from its values
     in full (`full`: by primary key, where a first read left them out; `deferred`: dev's

@@ -4,12 +4,15 @@ second read must fetch in full, and how a row in full stands for its first read 
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+from psycopg.types.range import Range
 
 from refsync.candidates import carrying_hashes, elided, in_full, prepare, rows_in_full
 from refsync.diff import diff, finish
 from refsync.errors import OperationalError
+from refsync.layouts import Layout
 from refsync.model import Row
 from tests.fixtures.diff_tables import layout, rows
 
@@ -272,11 +275,20 @@ def _deferred_first_read(*, hashed: bool) -> tuple[list[Row], list[Row]]:
     return [_left_out(r) for r in DEV_MORE], list(PROD_MORE)
 
 
-@pytest.mark.parametrize("hashed", [True, False])
-def test_rows_to_create_are_read_again_and_plan_as_one_read_in_full(hashed: bool) -> None:
+@pytest.mark.parametrize(
+    ("hashed", "table"),
+    [
+        (True, DEFERRED),
+        (False, DEFERRED),  # servers of two encodings: a table that could hash, read plain
+        (False, replace(DEFERRED, hashed=())),
+    ],
+)
+def test_rows_to_create_are_read_again_and_plan_as_one_read_in_full(
+    hashed: bool, table: Layout
+) -> None:
     """The rows to create are wanted in full (with the rows carrying a hash, each once; not
-    the dev row of a key prod rows share), and the plan is the one read in full gives."""
-    table = DEFERRED if hashed else replace(DEFERRED, hashed=())
+    the dev row of a key prod rows share), and the plan is the one read in full gives, each
+    update with its prod row as prod holds it (no hash)."""
     first_dev, first_prod = _deferred_first_read(hashed=hashed)
     sides = ({"services": first_dev}, {"services": first_prod})
     prepared = prepare([table], *sides, hashed=hashed, deferred=True)
@@ -288,6 +300,8 @@ def test_rows_to_create_are_read_again_and_plan_as_one_read_in_full(hashed: bool
     plan = finish(prepared, {"services": full_dev}, {"services": full_prod})
     assert plan == diff([table], {"services": DEV_MORE}, {"services": PROD_MORE})
     assert {c.values["created"] for c in plan.table("services").creates} == {"c3", "c5"}
+    prod_rows = {r[0]: r for r in PROD_MORE}
+    assert [u.prod_row for u in plan.table("services").updates] == [prod_rows[12], prod_rows[14]]
 
 
 def test_without_a_first_read_that_left_columns_out_no_row_to_create_is_wanted() -> None:
@@ -320,3 +334,18 @@ def test_a_row_to_create_not_read_again_as_it_was_refuses(
     with pytest.raises(OperationalError) as refused:
         finish(prepared, {"services": second_read}, {})
     assert refused.value.message.startswith(f"dev: services row {refused_row} changed or was gone")
+
+
+def test_a_row_to_create_holding_a_range_with_a_nan_bound_is_not_a_move() -> None:
+    """A column the first read keeps (narrow, only inserted) is compared between the two
+    reads: a numrange with a NaN bound, unequal to itself for psycopg, is the same range."""
+    table = replace(
+        DEFERRED, insert=(*DEFERRED.insert, "span"), dev_read=(*DEFERRED.dev_read, "span")
+    )
+    span = Range(Decimal(1), Decimal("NaN"))
+    first = (3, "New", "x", "2.00", None, Range(Decimal(1), Decimal("NaN")))
+    full = (3, "New", "x", "2.00", "c3", span)
+    prepared = prepare([table], {"services": [first]}, {"services": []}, deferred=True)
+    plan = finish(prepared, {"services": {3: full}}, {})
+    [create] = plan.table("services").creates
+    assert create.values["span"] is span
