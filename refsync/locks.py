@@ -11,9 +11,8 @@ from typing import Any
 
 from psycopg import sql
 
-from refsync.candidates import prepare
 from refsync.db import Database
-from refsync.diff import finish
+from refsync.diff import diff
 from refsync.errors import SafetyError
 from refsync.layouts import Layout
 from refsync.model import Plan, Row
@@ -65,17 +64,17 @@ def lock_updates(
         # The plan is a pure function of the rows: only a row that changed since it was
         # read can change it, so an unchanged prod needs no second diff.
         return plan
-    if rows.hashed:
-        # A first read's index cannot be made again from rows in full, and its digest would
-        # not match the approved plan's anyway: the rows it updates changed since the plan.
+    if rows.hashed or rows.deferred:
+        # A first read's index cannot be made again from rows in full (nor can a row that is
+        # now to create, if dev's first read left columns out: the second read did not fetch
+        # it), and its digest would not match the approved plan's anyway: the rows it updates
+        # changed since the plan.
         raise SafetyError(
             "prod changed while apply was taking its row locks: rows it planned to update "
             "changed since it read them",
             fix="re-run the plan job, review the new plan, and approve that one",
         )
-    # Dev's rows to create come from its second read when the first left columns out.
-    again = prepare(layouts, rows.dev_rows, rows.prod_rows, dev_pk, deferred=rows.deferred)
-    plan = finish(again, rows.full_dev)
+    plan = diff(layouts, rows.dev_rows, rows.prod_rows, dev_pk)
     unlocked = [
         u.key for table in plan.tables for u in table.updates if u.pk not in locked[table.name]
     ]
