@@ -1,0 +1,236 @@
+"""Two reads plan as one read in full: a first read that leaves dev's `deferred` columns out
+(NULL), and hashes long values, then a second read of the rows `Prepared.wanted` names, give
+the plan and digest of reading everything at once, or both refuse. Generated two-table
+catalogs: slug and scoped keys, keys shared, keyless rows, ids prod makes, dangling pointers,
+an only-inserted pointer and self-pointer, long and short values (written by an independent
+review of the deferred columns)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, given, settings
+
+from refsync.candidates import prepare
+from refsync.diff import diff, finish
+from refsync.digest import canonical, digest
+from refsync.errors import SafetyError
+from tests.fixtures.diff_tables import layout
+
+NAMES = ["Alpha", "alpha", "Beta", "Gamma", "Delta", "Café", "cafe", "", None]
+BLURBS = [None, "", "x", "y" * 300, "é\n'\"", "NULL"]
+
+
+def _layouts(
+    *, scoped: bool, pointer_compared: bool, pk_from_prod: bool, dev_pk: str | None
+) -> list[Any]:
+    cats = layout(
+        "cats",
+        compare=("name",),
+        insert=("name", "notes"),
+        dev_pk=dev_pk,
+    )
+    cats = replace(cats, deferred=("notes",))
+    match = ("categoryId", "name") if scoped else ("name",)
+    compare = ("name", "price", *(("categoryId",) if pointer_compared else ()))
+    services = layout(
+        "services",
+        match=match,
+        slug=not scoped,
+        compare=compare,
+        references={"categoryId": "cats", "parentId": "services"},
+        insert=("name", "price", "categoryId", "parentId", "blurb"),
+        pk_from_prod=pk_from_prod,
+    )
+    deferred = ["blurb", "parentId"]  # text pointer only inserted: wide
+    if not pointer_compared and not scoped:
+        deferred.append("categoryId")
+    services = replace(services, deferred=tuple(deferred))
+    return [cats, services]
+
+
+def _first(layout_: Any, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(
+        None if c in layout_.deferred else v for c, v in zip(layout_.dev_read, row, strict=True)
+    )
+
+
+@st.composite
+def scenario(draw: Any) -> Any:
+    scoped = draw(st.booleans())
+    pointer_compared = draw(st.booleans())
+    pk_from_prod = draw(st.booleans())
+    layouts = _layouts(
+        scoped=scoped, pointer_compared=pointer_compared, pk_from_prod=pk_from_prod, dev_pk=None
+    )
+    cats, services = layouts
+    ids = st.sampled_from([f"c{i}" for i in range(6)])
+    dev_cats = draw(
+        st.lists(
+            st.tuples(ids, st.sampled_from(NAMES[:7]), st.sampled_from(BLURBS)),
+            max_size=5,
+            unique_by=lambda r: r[0],
+        )
+    )
+    prod_cats = draw(
+        st.lists(
+            st.tuples(ids, st.sampled_from(NAMES[:7])),
+            max_size=5,
+            unique_by=lambda r: r[0],
+        )
+    )
+    cat_ids = [r[0] for r in dev_cats] + [None, "dangling"]
+    prod_cat_ids = [r[0] for r in prod_cats] + [None]
+    sids = st.sampled_from([f"s{i}" for i in range(8)])
+    prices = st.sampled_from(["1.00", "2.00", None])
+    dev_services = draw(
+        st.lists(
+            st.tuples(
+                sids,
+                st.sampled_from(NAMES[:7]),
+                prices,
+                st.sampled_from(cat_ids),
+                st.sampled_from([f"s{i}" for i in range(8)] + [None]),
+                st.sampled_from(BLURBS),
+            ),
+            max_size=7,
+            unique_by=lambda r: r[0],
+        )
+    )
+    prod_services = draw(
+        st.lists(
+            st.tuples(sids, st.sampled_from(NAMES[:7]), prices, st.sampled_from(prod_cat_ids)),
+            max_size=7,
+            unique_by=lambda r: r[0],
+        )
+    )
+
+    def dev_row(layout_: Any, rec: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(rec.get(c) for c in layout_.dev_read)
+
+    def prod_row(layout_: Any, rec: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(rec.get(c) for c in layout_.prod_read)
+
+    dev = {
+        "cats": [dev_row(cats, {"id": i, "name": n, "notes": b}) for i, n, b in dev_cats],
+        "services": [
+            dev_row(
+                services,
+                {"id": i, "name": n, "price": p, "categoryId": c, "parentId": par, "blurb": b},
+            )
+            for i, n, p, c, par, b in dev_services
+        ],
+    }
+    prod = {
+        "cats": [prod_row(cats, {"id": i, "name": n}) for i, n in prod_cats],
+        "services": [
+            prod_row(services, {"id": i, "name": n, "price": p, "categoryId": c})
+            for i, n, p, c in prod_services
+        ],
+    }
+    return layouts, dev, prod
+
+
+def _digest(plan: Any) -> str:
+    return digest(canonical(plan, {}, {}))
+
+
+def _two_reads(layouts: Any, dev: Any, prod: Any) -> Any:
+    first = {t.name: [_first(t, r) for r in dev[t.name]] for t in layouts}
+    prepared = prepare(layouts, first, prod, deferred=True)
+    wanted = prepared.wanted()
+    full_dev = {}
+    for t in layouts:
+        keys = wanted[t.name][0]
+        assert len(keys) == len(set(keys))
+        if keys:
+            full_dev[t.name] = {r[0]: r for r in dev[t.name] if r[0] in keys}
+    return prepared, first, full_dev
+
+
+@settings(max_examples=400, suppress_health_check=list(HealthCheck), deadline=None)
+@given(scenario())
+def test_two_reads_plan_as_one_read_in_full(case: Any) -> None:
+    layouts, dev, prod = case
+    try:
+        at_once = diff(layouts, dev, prod)
+    except SafetyError:
+        try:
+            _two_reads(layouts, dev, prod)
+        except SafetyError:
+            return
+        raise AssertionError("read in full refused, two reads did not") from None
+    prepared, _, full_dev = _two_reads(layouts, dev, prod)
+    plan = finish(prepared, full_dev, {})
+    assert plan == at_once
+    assert _digest(plan) == _digest(at_once)
+    # Nothing a create carries is a first read's stand-in NULL where dev has a value.
+    for t in plan.tables:
+        for c in t.creates:
+            assert c.values.get("blurb", None) == next(
+                (r[-1] for r in dev[t.name] if t.name == "services" and r[0] == c.values.get("id")),
+                c.values.get("blurb"),
+            )
+
+
+LONGS = [None, "1.00", "a" * 300, "b" * 300]
+
+
+def _hash_tail(row: tuple[Any, ...], at: int) -> tuple[Any, ...]:
+    v = row[at]
+    long = isinstance(v, str) and len(v) > 10
+    return (*row[:at], None if long else v, *row[at + 1 :], hash(v) if long else None)
+
+
+@settings(max_examples=400, suppress_health_check=list(HealthCheck), deadline=None)
+@given(scenario(), st.data())
+def test_with_hashes_too(case: Any, data: Any) -> None:
+    layouts, dev, prod = case
+    cats, services = layouts
+    services = replace(services, hashed=("price",))
+    cats = replace(cats, hashed=())
+    layouts = [cats, services]
+    # long prices on both sides
+    pd = services.dev_read.index("price")
+    pp = services.prod_read.index("price")
+    dev = dict(dev)
+    prod = dict(prod)
+    dev["services"] = [
+        (*r[:pd], data.draw(st.sampled_from(LONGS)), *r[pd + 1 :]) for r in dev["services"]
+    ]
+    prod["services"] = [
+        (*r[:pp], data.draw(st.sampled_from(LONGS)), *r[pp + 1 :]) for r in prod["services"]
+    ]
+    try:
+        at_once = diff(layouts, dev, prod)
+    except SafetyError:
+        return
+    first_dev = {
+        "cats": [_first(cats, r) for r in dev["cats"]],
+        "services": [_hash_tail(_first(services, r), pd) for r in dev["services"]],
+    }
+    first_prod = {"cats": prod["cats"], "services": [_hash_tail(r, pp) for r in prod["services"]]}
+    prepared = prepare(layouts, first_dev, first_prod, hashed=True, deferred=True)
+    wanted = prepared.wanted()
+    # The second read: rows in full, then (for the table that hashes) the first read's hash.
+    hashes = {"services": (pd, pp)}
+    full_dev: dict[str, dict[Any, Any]] = {}
+    full_prod: dict[str, dict[Any, Any]] = {}
+    for t in layouts:
+        dk, pk = wanted[t.name]
+        at_dev, at_prod = hashes.get(t.name, (None, None))
+        full_dev[t.name] = {
+            r[0]: r if at_dev is None else (*r, _hash_tail(r, at_dev)[-1])
+            for r in dev[t.name]
+            if r[0] in dk
+        }
+        full_prod[t.name] = {
+            r[0]: r if at_prod is None else (*r, _hash_tail(r, at_prod)[-1])
+            for r in prod[t.name]
+            if r[0] in pk
+        }
+    plan = finish(prepared, full_dev, full_prod)
+    assert plan == at_once
+    assert _digest(plan) == _digest(at_once)
