@@ -81,6 +81,8 @@ DIFFERENT: list[tuple[Any, Any]] = [
     (Range(0, 2), Range(1, 2)),
     (Multirange([Range(1, 2)]), Multirange([])),
     (Multirange([Range(1, 2)]), Multirange([Range(1, 3)])),
+    (Range(1, 2), "[1, 2)"),
+    ([False, "[)", 1, 2], Range(1, 2)),
     ({"a": 1}, {"a": True}),
     ({"a": True}, {"a": 1}),
     ({"a": None}, {"a": 0}),
