@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from devtools import roles, seed
 from devtools.pgserver import StatementLog
 from refsync import layouts, policies
 from refsync.catalog import read_catalog
@@ -22,7 +20,7 @@ from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.db import Database
 from refsync.session import Timeouts
-from tests.fixtures.pg import SCHEMA_FILE, DbPair
+from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.safety import refsync_statements
 from tests.fixtures.scenarios import plan_and_apply
 
@@ -58,27 +56,9 @@ INSERT = (
 )
 
 
-def _latin1_prod(dbpair: DbPair) -> None:
-    """Make the pair's prod database again, as LATIN1 (dev stays UTF8)."""
-    server = dbpair.server
-    server.drop_database(dbpair.prod_db)
-    with server.admin() as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'LATIN1' "
-                "LC_COLLATE 'C' LC_CTYPE 'C'"
-            ).format(sql.Identifier(dbpair.prod_db))
-        )
-    with server.admin(dbpair.prod_db) as conn:
-        conn.execute(SCHEMA_FILE.read_text())
-        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        roles.grant_prod(conn, dbpair.prod_db, dbpair.prod_role)
-        seed.set_fingerprint(conn, "prod", dbpair.prod_fingerprint)
-
-
 def _notes(dbpair: DbPair, tmp_path: Path, encoding: str, pk_type: str = "text") -> Config:
     if encoding == "LATIN1":
-        _latin1_prod(dbpair)
+        latin1_prod(dbpair)
     for side, rows in (("dev", DEV), ("prod", PROD)):
         conn = dbpair.admin(side)
         conn.execute(dbpair.with_roles(NOTES.format(pk_type=pk_type)).encode())

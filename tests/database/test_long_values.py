@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from psycopg import sql
 
-from devtools import roles, seed
 from refsync import locks, reading, snapshot
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome
 from refsync.errors import OperationalError, SafetyError
-from tests.fixtures.pg import SCHEMA_FILE, DbPair
+from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.scenarios import plan_and_apply
 
 LONG = "Crème brûlée, très légère. " * 20  # 540 characters, of which 60 are not ASCII
@@ -50,24 +48,6 @@ def _plan(dbpair: DbPair, lines: list[str]) -> Outcome:
     return plan_and_apply(dbpair, CONFIG, log=lines.append)
 
 
-def _latin1_prod(dbpair: DbPair) -> None:
-    """Make the pair's prod database again, as LATIN1 (dev stays UTF8)."""
-    server = dbpair.server
-    server.drop_database(dbpair.prod_db)
-    with server.admin() as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'LATIN1' "
-                "LC_COLLATE 'C' LC_CTYPE 'C'"
-            ).format(sql.Identifier(dbpair.prod_db))
-        )
-    with server.admin(dbpair.prod_db) as conn:
-        conn.execute(SCHEMA_FILE.read_text())
-        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        roles.grant_prod(conn, dbpair.prod_db, dbpair.prod_role)
-        seed.set_fingerprint(conn, "prod", dbpair.prod_fingerprint)
-
-
 DEV = [
     ("Same long", LONG),
     ("Last character differs", LONG + "!"),
@@ -89,7 +69,7 @@ def test_long_values_compare_as_in_full(prod_encoding: str, dbpair: DbPair) -> N
     full, and a new row's long value is created in full. Between encodings, the same plan
     from one read in full."""
     if prod_encoding == "LATIN1":
-        _latin1_prod(dbpair)
+        latin1_prod(dbpair)
     _seed(dbpair.admin("dev"), DEV)
     _seed(dbpair.admin("prod"), PROD)
     lines: list[str] = []
