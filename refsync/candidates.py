@@ -3,9 +3,10 @@ scoped key and a pointer need their parent's keys); dev rows without a unique ke
 per table, each dev row's prod counterpart and the rows that may differ from it
 (`compare.changed_rows`).
 
-After a first read that sent long values as their hashes, `Prepared.wanted` names the rows
-a second read must fetch in full, and `in_full` hands the diff's later steps each row in
-full. No database here.
+After a first read that sent long values as their hashes, or left dev's long insert-only
+columns out, `Prepared.wanted` names the rows a second read must fetch in full (those that
+may differ and carry a hash, and the rows to create), and `in_full` hands the diff's later
+steps each row in full. No database here.
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def in_full(
     *,
     whole: bool = False,
 ) -> Row:
-    """The row with primary key `pk` in full: from the second read (`full`) when the first
-    gave a hash for one of its values, else as the first read it (without its hashes).
+    """The row with primary key `pk` in full: from the second read (`full`) when it has the
+    row, else as the first read it (without its hashes).
     `whole`: every column is needed (a row to create) and the first read left dev's
     `deferred` columns out, so only the second read has the row.
 
