@@ -59,7 +59,7 @@ def lock_updates(
             # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
             if repr(after) != repr(before):
                 moved = True
-                replace_rows(rows, layout, fresh)
+                _replace_rows(rows, layout, fresh)
     if not moved:
         # The plan is a pure function of the rows: only a row that changed since it was
         # read can change it, so an unchanged prod needs no second diff.
@@ -87,6 +87,6 @@ def lock_updates(
     return plan
 
 
-def replace_rows(rows: Rows, layout: Layout, fresh: Mapping[Any, Row]) -> None:
+def _replace_rows(rows: Rows, layout: Layout, fresh: Mapping[Any, Row]) -> None:
     """Rows locked and re-read (`fresh`, by primary key) stand for their old versions."""
     rows.prod_rows[layout.name] = [fresh.get(r[0], r) for r in rows.prod_rows[layout.name]]
