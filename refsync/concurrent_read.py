@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from refsync.db import Database
 from refsync.layouts import Layout
@@ -15,15 +16,28 @@ from refsync.model import Row
 from refsync.snapshot import read_rows
 
 Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 def read_both(
     dev: Database, prod: Database, layouts: Sequence[Layout], log: Log, *, hashed: bool = False
 ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
-    """Read dev in a worker thread while this thread reads prod: each side's server time and
-    row building overlap the other's. Only this thread receives SIGTERM, so it never blocks
-    without a timeout; if it is interrupted it cancels the dev statement too."""
-    dev_rows: dict[str, list[Row]] = {}
+    """Every row of `layouts` on both sides, the two sides at once (`on_both`)."""
+    log(f"reading {len(layouts)} tables from dev and prod")
+    return on_both(
+        dev, prod, lambda db, stop, say: _read_all(db, layouts, say, stop, hashed=hashed), log
+    )
+
+
+#: One side's work: its database, the event that tells it to stop early, and a log.
+Work = Callable[[Database, "threading.Event | None", Log], T]
+
+
+def on_both(dev: Database, prod: Database, work: Work[T], log: Log) -> tuple[T, T]:
+    """`work` on dev in a worker thread while this thread does it on prod: each side's server
+    time and row building overlap the other's. Only this thread receives SIGTERM, so it never
+    blocks without a timeout; if it is interrupted it cancels the dev statement too."""
+    done: list[T] = []
     failed: list[BaseException] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -32,17 +46,16 @@ def read_both(
         with lock:  # both threads log: one line at a time
             log(message)
 
-    def read_dev() -> None:
+    def on_dev() -> None:
         try:
-            dev_rows.update(_read_all(dev, layouts, locked_log, stop, hashed=hashed))
+            done.append(work(dev, stop, locked_log))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             failed.append(exc)
 
-    locked_log(f"reading {len(layouts)} tables from dev and prod")
-    worker = threading.Thread(target=read_dev, name="refsync-read-dev", daemon=True)
+    worker = threading.Thread(target=on_dev, name="refsync-read-dev", daemon=True)
     worker.start()
     try:
-        prod_rows = _read_all(prod, layouts, locked_log, hashed=hashed)
+        on_prod = work(prod, None, locked_log)
         while worker.is_alive():
             worker.join(0.05)
     except BaseException:
@@ -56,7 +69,7 @@ def read_both(
         raise
     if failed:
         raise failed[0]
-    return dev_rows, prod_rows
+    return done[0], on_prod
 
 
 def _read_all(

@@ -92,13 +92,15 @@ class Database:
         relation: str | None = None,
         stream: bool = False,
         progress: Callable[[int, float], None] | None = None,
+        consume: Callable[[list[Row]], None] | None = None,
     ) -> list[Row]:
         """Guard-check and run one statement; return its rows (empty when it returns none).
 
         `relation` names the table the statement reads or writes, for error messages.
         `stream` receives a large result in chunks (one statement, as before): psycopg turns
         each chunk into rows while the server is still sending the next, and `progress` hears
-        (rows so far, seconds) every `progress_seconds` of a long read."""
+        (rows so far, seconds) every `progress_seconds` of a long read. `consume` (with
+        `stream`) is handed each chunk in turn and none is kept: the result is then empty."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
@@ -106,7 +108,7 @@ class Database:
         self.round_trips += 1
         with self._errors(relation):
             if stream:
-                return self._stream(query, params, progress)
+                return self._stream(query, params, progress, consume)
             cur = self._conn.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
 
@@ -132,27 +134,38 @@ class Database:
         query: sql.Composed | sql.SQL,
         params: Sequence[Any],
         progress: Callable[[int, float], None] | None,
+        consume: Callable[[list[Row]], None] | None = None,
     ) -> list[Row]:
         if psycopg.pq.version() < _CHUNKED_LIBPQ:
             # libpq before 17 has no chunked mode; one result in one piece, as before.
             cur = self._conn.execute(query, params)
-            return cur.fetchall()
+            if consume is None:
+                return cur.fetchall()
+            while chunk := cur.fetchmany(STREAM_CHUNK):
+                consume(chunk)
+            return []
         # The generator holds the connection's lock while it is suspended: closing it on
         # any exit (a progress line interrupted by SIGTERM included) lets psycopg drain or
         # cancel the result and release the lock, so the rollback that follows cannot hang.
         stream = self._conn.cursor().stream(query, params, size=STREAM_CHUNK)
         with contextlib.closing(cast(Generator[Row, None, None], stream)) as rows_in:
             rows: list[Row] = []
+            seen = 0
             started = last = time.monotonic()
             while True:
                 # A chunk at a time, appended in C; the clock is read once per chunk.
                 before = len(rows)
                 rows.extend(islice(rows_in, STREAM_CHUNK))
-                if len(rows) - before < STREAM_CHUNK:
+                got = len(rows) - before
+                seen += got
+                if consume is not None:
+                    consume(rows)
+                    rows = []
+                if got < STREAM_CHUNK:
                     return rows
                 now = time.monotonic()
                 if progress is not None and now - last >= self.progress_seconds:
-                    progress(len(rows), now - started)
+                    progress(seen, now - started)
                     last = now
 
     def _errors(self, relation: str | None) -> contextlib.AbstractContextManager[None]:
