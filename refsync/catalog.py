@@ -31,7 +31,8 @@ _COLUMNS = sql.SQL(
             WHEN b1.typtype <> 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
             WHEN b2.typtype <> 'd' THEN pg_catalog.format_type(b1.typbasetype, b1.typtypmod)
             WHEN b3.typtype <> 'd' THEN pg_catalog.format_type(b2.typbasetype, b2.typtypmod)
-            ELSE pg_catalog.format_type(b3.typbasetype, b3.typtypmod) END
+            ELSE pg_catalog.format_type(b3.typbasetype, b3.typtypmod) END,
+       pg_catalog.pg_relation_size(c.oid)
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_type b1 ON b1.oid = t.typbasetype
@@ -101,6 +102,8 @@ class Shape:
     primary_key: tuple[str, ...]
     #: single-column foreign keys: column -> referenced relation
     foreign_keys: Mapping[str, Relation] = field(default_factory=dict)
+    #: the table's size on disk (its main fork, as `pg_relation_size` gives it)
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def read_catalog(db: Database, config: Config) -> Catalog:
         sorted({schema for schema, _ in (t.relation for t in config.tables)}),
         sorted({name for _, name in (t.relation for t in config.tables)}),
     ]
-    columns = _read_columns(db, config, params)
+    columns, sizes = _read_columns(db, config, params)
     triggers, key_equality = read_table_facts(db, config, params)
     if db.side == "prod":
         refuse_called_functions(db, config, params)
@@ -135,7 +138,11 @@ def read_catalog(db: Database, config: Config) -> Catalog:
     foreign_keys, referrers = link_foreign_keys(db.side, config, primary, foreign)
     shapes = {
         t.relation: Shape(
-            t.relation, columns[t.relation], primary[t.relation], foreign_keys[t.relation]
+            t.relation,
+            columns[t.relation],
+            primary[t.relation],
+            foreign_keys[t.relation],
+            sizes[t.relation],
         )
         for t in config.tables
     }
@@ -151,21 +158,24 @@ def read_catalog(db: Database, config: Config) -> Catalog:
 
 def _read_columns(
     db: Database, config: Config, params: list[list[str]]
-) -> dict[Relation, dict[str, Column]]:
-    """Every configured table's columns, in table order; refuse a table that is not there."""
+) -> tuple[dict[Relation, dict[str, Column]], dict[Relation, int]]:
+    """Every configured table's columns, in table order, and its size; refuse a table that
+    is not there."""
     relations = {t.relation for t in config.tables}
     columns: dict[Relation, dict[str, Column]] = {}
-    for schema, name, col, typ, notnull, hasdef, ident, gen, labels, base in db.execute(
+    sizes: dict[Relation, int] = {}
+    for schema, name, col, typ, notnull, hasdef, ident, gen, labels, base, size in db.execute(
         _COLUMNS, params
     ):
         if (schema, name) in relations:
             columns.setdefault((schema, name), {})[col] = Column(
                 col, typ, notnull, hasdef, ident, gen, tuple(labels), base
             )
+            sizes[schema, name] = size
     for index, table in enumerate(config.tables):
         if table.relation not in columns:
             _refuse_missing_table(db, index, table.label)
-    return columns
+    return columns, sizes
 
 
 def _refuse_missing_table(db: Database, index: int, label: str) -> None:
