@@ -307,6 +307,7 @@ DIFF_SOURCES = (
     "refsync/keys.py",
     "refsync/compare.py",
     "refsync/candidates.py",
+    "refsync/unchanged.py",
     "refsync/diff.py",
     "refsync/ordering.py",
 )

@@ -12,7 +12,7 @@ steps each row in full. No database here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import is_, is_not, itemgetter, ne
 from typing import Any, cast
@@ -51,6 +51,8 @@ class Prepared:
     changed: Mapping[str, Changed]
     #: dev's rows are a first read's, without their `deferred` columns (`snapshot.read_rows`)
     deferred: bool = False
+    #: per table scanned first (`prefilter`): the pairs found unchanged, not among the rows
+    unchanged: Mapping[str, int] = field(default_factory=dict)
 
     def wanted(self) -> dict[str, tuple[list[Any], list[Any]]]:
         """Per table, the dev and prod primary keys of the rows that may differ and that a
@@ -107,6 +109,7 @@ def prepare(
     *,
     hashed: bool = False,
     deferred: bool = False,
+    unchanged: Mapping[str, int] | None = None,
 ) -> Prepared:
     """Index both sides (refusing dev rows without a unique key) and find the rows that may
     differ. `hashed`: the rows are a first read's (`snapshot.read_rows`); `deferred`: dev's
@@ -129,7 +132,7 @@ def prepare(
         layout.name: _find_changed(layout, dev, prod, hashed=hashed and bool(layout.hashed))
         for layout in layouts
     }
-    return Prepared(layouts, dev, prod, dev_pk, changed, deferred)
+    return Prepared(layouts, dev, prod, dev_pk, changed, deferred, unchanged or {})
 
 
 def _unmatchable(layout: Layout, dev: Side, dev_pk: str) -> list[str]:

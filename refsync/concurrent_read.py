@@ -23,7 +23,6 @@ def read_both(
     dev: Database, prod: Database, layouts: Sequence[Layout], log: Log, *, hashed: bool = False
 ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
     """Every row of `layouts` on both sides, the two sides at once (`on_both`)."""
-    log(f"reading {len(layouts)} tables from dev and prod")
     return on_both(
         dev, prod, lambda db, stop, say: _read_all(db, layouts, say, stop, hashed=hashed), log
     )

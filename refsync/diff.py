@@ -78,6 +78,7 @@ def _diff_table(
         layout, changed, prepared.dev, prepared.prod, dev_pk, full=full, deferred=prepared.deferred
     )
     unchanged = len(dev_side.by_key) - len(found.creates) - len(found.updates) - len(found.skips)
+    unchanged += prepared.unchanged.get(layout.name, 0)
     found.updates.sort(key=attrgetter("key"))
 
     to_create = _drop_missing_parents(layout, found, prepared.prod, created)

@@ -25,6 +25,7 @@ from refsync.layouts import Layout, build_layouts
 from refsync.locks import lock_updates, take_advisory_lock
 from refsync.model import Plan, Row
 from refsync.policies import base_policy, full_policy
+from refsync.prefilter import eligible
 from refsync.preflight import check_privileges
 from refsync.privileges import Missing, excess_privileges
 from refsync.reading import Rows, read
@@ -147,7 +148,12 @@ def _run(
     dev_pk = {layout.name: dev_cat.tables[layout.relation].primary_key[0] for layout in layouts}
     if apply:
         take_advisory_lock(prod)
-    rows = read(dev, prod, layouts, dev_pk, identities=(sides.dev, sides.prod), log=log)
+    scanned = eligible(
+        layouts, dev_cat, prod_cat, same_encoding=sides.dev.encoding == sides.prod.encoding
+    )
+    rows = read(
+        dev, prod, layouts, dev_pk, identities=(sides.dev, sides.prod), log=log, scanned=scanned
+    )
     dev.rollback()  # the dev snapshot is complete; release it
     if retain is not None:
         retain.append(rows)
@@ -214,9 +220,10 @@ def _plan(
     """Diff the rows; for an apply, lock the rows to update (planning again if they moved);
     skip updates of rows business data points at; put the plan in canonical form and digest
     it. An apply's `rows` end up as locked."""
+    unchanged = sum(rows.unchanged.values())
     log(
-        f"planning: {sum(map(len, rows.dev_rows.values())):,} dev rows against "
-        f"{sum(map(len, rows.prod_rows.values())):,} prod rows"
+        f"planning: {sum(map(len, rows.dev_rows.values())) + unchanged:,} dev rows against "
+        f"{sum(map(len, rows.prod_rows.values())) + unchanged:,} prod rows"
     )
     start = time.perf_counter()
     prepared, rows.prepared = rows.prepared, None

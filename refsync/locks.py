@@ -64,11 +64,12 @@ def lock_updates(
         # The plan is a pure function of the rows: only a row that changed since it was
         # read can change it, so an unchanged prod needs no second diff.
         return plan
-    if rows.hashed or rows.deferred:
+    if rows.hashed or rows.deferred or rows.unchanged:
         # A first read's index cannot be made again from rows in full (nor can a row that is
         # now to create, if dev's first read left columns out: the second read did not fetch
-        # it), and its digest would not match the approved plan's anyway: the rows it updates
-        # changed since the plan.
+        # it; nor, from the rows a scan left, the pairs it dropped as unchanged), and its
+        # digest would not match the approved plan's anyway: the rows it updates changed
+        # since the plan.
         raise SafetyError(
             "prod changed while apply was taking its row locks: rows it planned to update "
             "changed since it read them",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from refsync.candidates import Prepared, prepare
@@ -16,6 +16,7 @@ from refsync.concurrent_read import Log, read_both
 from refsync.db import Database
 from refsync.layouts import Layout
 from refsync.model import Row
+from refsync.prefilter import read_scanned
 from refsync.snapshot import Identity, read_full
 
 
@@ -35,6 +36,9 @@ class Rows:
     hashed: bool = False
     #: whether dev's rows are a first read's that left its `deferred` columns out (NULL)
     deferred: bool = False
+    #: per table scanned first (`prefilter`): the pairs found unchanged, whose rows are not
+    #: among the rows read
+    unchanged: dict[str, int] = field(default_factory=dict)
 
 
 def read(
@@ -45,17 +49,32 @@ def read(
     *,
     identities: tuple[Identity, Identity],
     log: Log,
+    scanned: Mapping[str, bool] | None = None,
 ) -> Rows:
     """Both sides' rows. Between servers of one encoding, a first read sends each long value
     of a compared text or JSON column as its hash, and a second one reads in full only the
     rows that may differ and carry such a hash: memory follows the changes, not the width of
     the rows. (Between encodings equal bytes need not be equal text: everything is read in
-    full at once.)"""
+    full at once.)
+
+    The `scanned` tables are scanned first (`prefilter`; with whether their keys are text
+    alone): only their rows that may differ are read, and the pairs found unchanged are
+    counted."""
     dev_id, prod_id = identities
     hashed = dev_id.encoding == prod_id.encoding and any(t.hashed for t in layouts)
     deferred = any(t.deferred for t in layouts)
-    dev_rows, prod_rows = read_both(dev, prod, layouts, log, hashed=hashed)
-    prepared = prepare(layouts, dev_rows, prod_rows, dev_pk, hashed=hashed, deferred=deferred)
+    log(f"reading {len(layouts)} tables from dev and prod")
+    scanned = scanned or {}
+    first = [t for t in layouts if t.name not in scanned]
+    dev_rows, prod_rows = read_both(dev, prod, first, log, hashed=hashed)
+    unchanged: dict[str, int] = {}
+    if len(first) < len(layouts):
+        unchanged = read_scanned(
+            dev, prod, layouts, scanned, (dev_rows, prod_rows), dev_pk, log, hashed=hashed
+        )
+    prepared = prepare(
+        layouts, dev_rows, prod_rows, dev_pk, hashed=hashed, deferred=deferred, unchanged=unchanged
+    )
     full_dev: dict[str, dict[Any, Row]] = {}
     full_prod: dict[str, dict[Any, Row]] = {}
     if hashed or deferred:
@@ -64,7 +83,7 @@ def read(
         full_dev = read_changed(dev, layouts, dev_wanted, log, hashed=hashed)
         prod_wanted = {t: w[1] for t, w in wanted.items()}
         full_prod = read_changed(prod, layouts, prod_wanted, log, hashed=hashed)
-    return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed, deferred)
+    return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed, deferred, unchanged)
 
 
 def read_changed(

@@ -163,7 +163,7 @@ def read_rows(
     rows to create."""
     columns = layout.dev_read if db.side == "dev" else layout.prod_read
     deferred = layout.deferred if db.side == "dev" else ()
-    select = _first_select(columns, layout, hashed=hashed and bool(layout.hashed), left=deferred)
+    select = first_select(columns, layout, hashed=hashed and bool(layout.hashed), left=deferred)
     return db.execute(
         sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),
         relation=layout.config.label,
@@ -176,7 +176,7 @@ def read_rows(
 LONG_BYTES = 256
 
 
-def _first_select(
+def first_select(
     columns: Sequence[str], layout: Layout, *, hashed: bool, left: Sequence[str]
 ) -> sql.Composable:
     """A first read's select list: NULL for the columns `left` out; with `hashed`, each hashed

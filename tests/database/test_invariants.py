@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from refsync import engine, snapshot
+from refsync import engine, prefilter, snapshot
 from refsync.config_file import load_config
 from refsync.errors import SafetyError
 from refsync.slug import slugify
@@ -457,19 +457,30 @@ def _check_apply(  # noqa: C901, PLR0912, PLR0915 - every invariant of an apply,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(state=states())
-@pytest.mark.parametrize("long_bytes", [snapshot.LONG_BYTES, 0], ids=["as-shipped", "all-hashed"])
-def test_apply_invariants(
+@pytest.mark.parametrize(
+    ("long_bytes", "scan_first"),
+    [
+        (snapshot.LONG_BYTES, prefilter.SCAN_FIRST_BYTES),
+        (0, prefilter.SCAN_FIRST_BYTES),
+        (snapshot.LONG_BYTES, 0),
+    ],
+    ids=["as-shipped", "all-hashed", "scanned-first"],
+)
+def test_apply_invariants(  # noqa: PLR0917 - fixtures, and the two ways of reading
     dbpair: DbPair,
     admins: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
     monkeypatch: pytest.MonkeyPatch,
     long_bytes: int,
+    scan_first: int,
     state: State,
 ) -> None:
     """For random dev and prod states, apply writes exactly the dev rows it may, leaves
     protected, ambiguous, prod-only and business rows byte-identical, never duplicates a key,
     and leaves nothing for a second plan, while dev duplicates are refused; the same when
-    every non-empty description and icon is read as its hash first (`all-hashed`)."""
+    every non-empty description and icon is read as its hash first (`all-hashed`), and when
+    services are scanned first (`scanned-first`: only the rows that may differ are read)."""
     monkeypatch.setattr(snapshot, "LONG_BYTES", long_bytes)
+    monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", scan_first)
     dev, prod = admins
     for conn in (dev, prod):
         _reset(conn)

@@ -1,0 +1,340 @@
+"""A first read that holds no row of a leaf table (one no reference table points at).
+
+Each side is scanned once for numbers alone, a chunk at a time, none of it kept as rows: per
+row a 64-bit hash of its primary key's text, a 64-bit hash of its match key (keyed here as
+`keys` keys it), and a 64-bit signature of everything step 1 of the diff compares: the key,
+the server's hash of the plain compared columns' text, and the key each pointer column points
+at. A dev row whose key one row on each side has, with the same signature, is unchanged by
+every comparison the diff makes: the pair is counted and dropped. Every other row (new, maybe
+changed, a key several rows share or none, a prod row whose id a new dev row would take) is
+read again by its id's hash, as the ordinary first read reads it, and the diff plans from
+those.
+
+Only for column types whose text is their value under the settings every refsync transaction
+sets (`_TEXT_IS_VALUE`), between servers of one encoding: equal text is then equal bytes and
+an equal value. A hash collision (2^-64 for a given pair, and the key hashes are keyed anew in
+every process) can only make a changed row look unchanged: it can leave a change out of the
+plan, never write one. A row whose re-read differs from its scan refuses the run.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
+from threading import Event
+from typing import Any, cast
+
+from psycopg import sql
+
+from refsync.catalog import Catalog, Column, Shape
+from refsync.concurrent_read import Log, on_both
+from refsync.db import Database
+from refsync.errors import OperationalError
+from refsync.keys import DANGLING, Side, Slugs, index, row_keys
+from refsync.layouts import Layout
+from refsync.model import Key, Row
+from refsync.snapshot import first_select
+from refsync.sqlparts import column, only
+from refsync.unchanged import Scanned, match
+
+#: Types whose text output is the value as `compare` compares it, whatever the server's
+#: settings (refsync sets extra_float_digits; dates and times depend on DateStyle and
+#: TimeZone, which it does not, so they are not here).
+_TEXT_IS_VALUE = frozenset(
+    {"text", "character varying", "character", "smallint", "integer", "bigint", "numeric"}
+    | {"boolean", "uuid", "json", "jsonb", "real", "double precision"}
+)
+#: Types of a match column or an id: Python's equality of the values read is equality of
+#: their text (no 1 == 1.0 across two types, no NaN).
+_KEY_TYPES = frozenset(
+    {"text", "character varying", "character", "smallint", "integer", "bigint", "uuid"}
+)
+#: Key types Python reads as str: `hash` of such a key is keyed anew in every process.
+_TEXT_KEYS = frozenset({"text", "character varying", "character"})
+_TYPE = re.compile(r"([a-z ]+)(\(\d+(,\d+)?\))?")
+
+#: Tables this large on disk (on either side) are scanned first: below it, holding every
+#: row costs less memory than the scan's second read costs time (`docs/benchmark.md`).
+SCAN_FIRST_BYTES = 64 * 2**20
+
+
+def _of_type(dev: Column, prod: Column, allowed: frozenset[str]) -> bool:
+    """Both sides' column has one type, a domain over or a type itself in `allowed`."""
+    found = _TYPE.fullmatch(prod.base_type)
+    return dev.type == prod.type and found is not None and found.group(1) in allowed
+
+
+def eligible(
+    layouts: Sequence[Layout], dev: Catalog, prod: Catalog, *, same_encoding: bool
+) -> dict[str, bool]:
+    """The tables a run scans first: large leaves keyed by their own columns, whose compared,
+    key and id columns are all of types whose text is their value; for each, whether its
+    keys are text alone (`_Keyed` hashes them as they are)."""
+    if not same_encoding:
+        return {}
+    pointed = {t for layout in layouts for t in layout.references.values()}
+    out = {}
+    for layout in layouts:
+        dev_shape, prod_shape = dev.tables[layout.relation], prod.tables[layout.relation]
+
+        def typed(
+            name: str, allowed: frozenset[str], d: Shape = dev_shape, p: Shape = prod_shape
+        ) -> bool:
+            return _of_type(d.columns[name], p.columns[name], allowed)
+
+        plain = [c for c in layout.compare if c not in layout.references]
+        dev_pk = dev_shape.columns[dev_shape.primary_key[0]]
+        prod_pk = prod_shape.columns[layout.pk]
+        # The ids are hashed as their text on each side, and compared when dev's are copied.
+        ids = _of_type(dev_pk, dev_pk, _KEY_TYPES) and _of_type(prod_pk, prod_pk, _KEY_TYPES)
+        if (
+            max(dev_shape.size, prod_shape.size) >= SCAN_FIRST_BYTES
+            and layout.name not in pointed
+            and not any(c in layout.references for c in layout.match)
+            and ids
+            and (layout.pk_from_prod or _of_type(dev_pk, prod_pk, _KEY_TYPES))
+            and all(typed(c, _TEXT_IS_VALUE) for c in plain)
+            and all(typed(c, _KEY_TYPES) for c in layout.match)
+        ):
+            out[layout.name] = layout.config.match.slug_from is not None or all(
+                typed(c, _TEXT_KEYS) for c in layout.match
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where a scanned (or re-read) row holds what its fingerprint needs."""
+
+    columns: tuple[str, ...]
+    pointers: tuple[tuple[int, str], ...]  # (position, parent table)
+    value_hash: int
+    pk: int
+
+
+def _scan_shape(layout: Layout, side: str) -> tuple[_Shape, sql.Composable]:
+    pk = (layout.prod_read if side == "prod" else layout.dev_read)[0]
+    pointers = _pointers(layout)
+    columns = tuple(dict.fromkeys((*layout.match, *pointers)))
+    shape = _Shape(
+        (*columns, "\0value", "\0pk"),
+        tuple((columns.index(c), layout.references[c]) for c in pointers),
+        len(columns),
+        len(columns) + 1,
+    )
+    select = [*(column(c, layout.as_text) for c in columns), _value_hash(layout), _id_hash(pk)]
+    return shape, sql.SQL(", ").join(select)
+
+
+def _value_hash(layout: Layout) -> sql.Composable:
+    """The server's hash of the plain compared columns' text, as one row's."""
+    plain = [c for c in layout.compare if c not in layout.references]
+    row = sql.SQL(", ").join(sql.Identifier(c) for c in plain) if plain else sql.SQL("NULL")
+    return sql.SQL('pg_catalog.hashtextextended((ROW({}))::text COLLATE "C", 0)').format(row)
+
+
+def _id_hash(pk: str) -> sql.Composable:
+    """The server's hash of a primary key's text."""
+    return sql.SQL('pg_catalog.hashtextextended({}::text COLLATE "C", 0)').format(
+        sql.Identifier(pk)
+    )
+
+
+def _pointers(layout: Layout) -> list[str]:
+    """The compared pointer columns, in one order for the scan and the second read."""
+    return [c for c in layout.compare if c in layout.references]
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """How one side's rows of one table become numbers: a key's hash (`hash` keys a str anew
+    in every process; other keys go through their text first, as `hash` of an int or a uuid
+    is neither keyed nor one-to-one: -1 and -2 hash alike), and per pointer column what the
+    key of each parent row hashes to."""
+
+    layout: Layout
+    text_keys: bool
+    parents: Mapping[str, Side]
+    pointers: Mapping[str, Mapping[Any, int]]
+    dangling: int
+
+    @classmethod
+    def of(cls, layout: Layout, text_keys: bool, parents: Mapping[str, Side]) -> _Keyed:
+        tables = {layout.references[c] for c in _pointers(layout)}
+        pointers = {
+            t: {pk: hash(repr(key)) for pk, key in parents[t].pointer_keys.items()} for t in tables
+        }
+        return cls(layout, text_keys, parents, pointers, hash(repr(DANGLING)))
+
+    def prints(
+        self, rows: Sequence[Row], shape: _Shape
+    ) -> tuple[list[Key | None], list[int], list[int]]:
+        """Each row's key, the key's hash and the row's signature, in C where it can."""
+        # A slug cache per call: one for the whole table would hold every name.
+        keys = row_keys(rows, shape.columns, self.layout, Slugs(), self.parents)
+        hashes = list(map(hash, keys if self.text_keys else map(repr, keys)))
+        pointed = [
+            map(self.pointers[t].get, map(itemgetter(at), rows), repeat(self.dangling))
+            for at, t in shape.pointers
+        ]
+        values = map(itemgetter(shape.value_hash), rows)
+        return keys, hashes, list(map(hash, zip(hashes, values, *pointed, strict=True)))
+
+
+def scan(db: Database, layout: Layout, keyed: _Keyed) -> Scanned:
+    """One side's scan of one table: one streamed SELECT, no row kept."""
+    shape, select = _scan_shape(layout, db.side)
+    out = Scanned()
+
+    def consume(rows: list[Row]) -> None:
+        keys, hashes, signs = keyed.prints(rows, shape)
+        if None in keys:
+            base = len(out.keys)
+            out.unkeyed += [base + i for i, k in enumerate(keys) if k is None]
+        out.ids.extend(map(itemgetter(shape.pk), rows))
+        out.keys.extend(hashes)
+        out.signs.extend(signs)
+
+    db.execute(
+        sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),
+        relation=layout.config.label,
+        stream=True,
+        consume=consume,
+    )
+    return out
+
+
+def reread(
+    db: Database,
+    layout: Layout,
+    scanned: Scanned,
+    positions: Sequence[int],
+    keyed: _Keyed,
+    *,
+    hashed: bool,
+) -> list[Row]:
+    """The kept rows again, as the first read reads them (`snapshot.read_rows`), in scan
+    order: one statement, by the hashes of their ids. Each must come back as its scan saw
+    it (its key and signature), or the run refuses; a row whose id shares a kept row's hash
+    comes back too, and is left out."""
+    if not positions:
+        return []
+    read = layout.prod_read if db.side == "prod" else layout.dev_read
+    left = layout.deferred if db.side == "dev" else ()
+    hashed = hashed and bool(layout.hashed)
+    query = sql.SQL("SELECT {}, {}, {} FROM {} WHERE {} = ANY(%s::int8[])").format(
+        first_select(read, layout, hashed=hashed, left=left),
+        _value_hash(layout),
+        _id_hash(read[0]),
+        only(layout.relation),
+        _id_hash(read[0]),
+    )
+    rows = db.execute(query, [[scanned.ids[at] for at in positions]], relation=layout.config.label)
+    width = len(read) + len(layout.hashed) * hashed
+    shape = _Shape(
+        (*read, *(f"\0hash{i}" for i in range(width - len(read))), "\0value", "\0pk"),
+        tuple((read.index(c), layout.references[c]) for c in _pointers(layout)),
+        width,
+        width + 1,
+    )
+    _, hashes, signs = keyed.prints(rows, shape)
+    prints = zip(map(itemgetter(width + 1), rows), hashes, signs, strict=True)
+    found = dict(zip(prints, rows, strict=True))
+    wanted = [(scanned.ids[at], scanned.keys[at], scanned.signs[at]) for at in positions]
+    got = list(map(found.get, wanted))
+    if None in got or len(set(wanted)) != len(wanted):
+        _moved(db, layout)
+    return [row[:width] for row in cast(list[Row], got)]
+
+
+def _moved(db: Database, layout: Layout) -> None:
+    raise OperationalError(
+        f"{db.side}: {layout.name} rows changed between the two reads of the table; the "
+        "table changed during the read",
+        fix="re-run; nothing was written",
+    )
+
+
+def read_scanned(  # noqa: PLR0917 - both sides, what was read of them, and how
+    dev: Database,
+    prod: Database,
+    layouts: Sequence[Layout],
+    scanned: Mapping[str, bool],
+    rows: tuple[dict[str, list[Row]], dict[str, list[Row]]],
+    dev_pk: Mapping[str, str],
+    log: Log,
+    *,
+    hashed: bool,
+) -> dict[str, int]:
+    """Scan the `scanned` tables on both sides at once, match the scans, and read the rows
+    kept again into `rows` (dev's, prod's, the other tables' already there: a pointer
+    compares as the key it points at). Returns how many pairs were found unchanged."""
+    tables = [t for t in layouts if t.name in scanned]
+    ids = {t.name: not t.pk_from_prod for t in tables}
+    parents = {
+        "dev": _sides(layouts, rows[0], "dev", dev_pk),
+        "prod": _sides(layouts, rows[1], "prod", dev_pk),
+    }
+    keyed = {
+        (side, t.name): _Keyed.of(t, scanned[t.name], parents[side])
+        for side in ("dev", "prod")
+        for t in tables
+    }
+
+    def scan_side(db: Database, stop: Event | None, say: Log) -> dict[str, Scanned]:
+        out = {}
+        for table in tables:
+            if stop is not None and stop.is_set():
+                break
+            start = time.perf_counter()
+            out[table.name] = scan(db, table, keyed[db.side, table.name])
+            seconds = time.perf_counter() - start
+            n = len(out[table.name].keys)
+            say(f"scanned {db.side} {table.name}: {n:,} rows in {seconds:.2f}s")
+        return out
+
+    scans = on_both(dev, prod, scan_side, log)
+    kept = {t.name: match(scans[0][t.name], scans[1][t.name], ids=ids[t.name]) for t in tables}
+
+    def reread_side(db: Database, stop: Event | None, say: Log) -> dict[str, list[Row]]:
+        side = 0 if db.side == "dev" else 1
+        out = {}
+        for table in tables:
+            if stop is not None and stop.is_set():
+                break
+            at = kept[table.name].dev if side == 0 else kept[table.name].prod
+            out[table.name] = reread(
+                db,
+                table,
+                scans[side][table.name],
+                at,
+                keyed[db.side, table.name],
+                hashed=hashed,
+            )
+            say(f"read {db.side} {table.name}: {len(at):,} rows that may differ")
+        return out
+
+    more = on_both(dev, prod, reread_side, log)
+    rows[0].update(more[0])
+    rows[1].update(more[1])
+    return {name: k.unchanged for name, k in kept.items()}
+
+
+def _sides(
+    layouts: Sequence[Layout],
+    rows: Mapping[str, Sequence[Row]],
+    side: str,
+    dev_pk: Mapping[str, str],
+) -> dict[str, Side]:
+    """One side's tables already read, indexed as the diff indexes them (parents first)."""
+    out: dict[str, Side] = {}
+    for layout in layouts:
+        if layout.name in rows:
+            read = layout.dev_read if side == "dev" else layout.prod_read
+            pk = dev_pk[layout.name] if side == "dev" else layout.pk
+            out[layout.name] = index(rows[layout.name], read, layout, pk, Slugs(), parents=out)
+    return out

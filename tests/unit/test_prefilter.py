@@ -1,0 +1,199 @@
+"""Which rows a scan leaves for the diff (`prefilter.match`), and which tables are scanned
+first (`prefilter.eligible`). The plans made from what a scan leaves are held to the golden
+plans by `tests/database/test_scenarios.py` (`scanned-first`)."""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import replace
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import given
+
+from refsync import prefilter
+from refsync.catalog import Catalog, Column, Shape
+from refsync.prefilter import eligible
+from refsync.unchanged import Kept, Scanned, _match_slowly, match
+from tests.fixtures.diff_tables import layout
+
+
+def scanned(*rows: tuple[int | None, int, int]) -> Scanned:
+    """A scan of rows given as (key hash or None for no key, signature, id hash)."""
+    out = Scanned()
+    for at, (key, sign, pk) in enumerate(rows):
+        out.keys.append(0 if key is None else key)
+        out.signs.append(sign)
+        out.ids.append(pk)
+        if key is None:
+            out.unkeyed.append(at)
+    return out
+
+
+def test_a_pair_with_one_key_and_one_signature_is_dropped_and_counted() -> None:
+    dev = scanned((1, 10, 100), (2, 20, 200), (3, 30, 300))
+    prod = scanned((2, 20, 201), (1, 11, 101), (4, 40, 400))
+    # 2 is unchanged; 1 differs (both kept); 3 is new; 4 is prod's alone.
+    assert match(dev, prod, ids=False) == Kept([0, 2], [1, 2], 1)
+
+
+def test_every_row_of_a_key_two_dev_rows_share_is_kept() -> None:
+    # The diff refuses dev keys two rows share: it must see both rows.
+    dev = scanned((1, 10, 100), (1, 11, 101), (2, 20, 200))
+    prod = scanned((1, 10, 500), (2, 20, 200))
+    assert match(dev, prod, ids=False) == Kept([0, 1], [0], 1)
+
+
+def test_every_row_of_a_key_two_prod_rows_share_is_kept() -> None:
+    # The diff skips a key prod rows share as ambiguous: it must see them all.
+    dev = scanned((1, 10, 100), (2, 20, 200))
+    prod = scanned((1, 10, 100), (1, 12, 102), (2, 20, 200))
+    assert match(dev, prod, ids=False) == Kept([0], [0, 1], 1)
+
+
+def test_rows_without_a_key_are_kept_on_both_sides() -> None:
+    dev = scanned((None, 10, 100), (2, 20, 200))
+    prod = scanned((None, 10, 100), (2, 20, 200))
+    assert match(dev, prod, ids=False) == Kept([0], [0], 1)
+
+
+def test_a_prod_row_whose_id_a_kept_dev_row_carries_is_kept_with_its_pair() -> None:
+    # Dev's new row 3 carries id 200, which prod's unchanged row 2 uses: the diff names that
+    # row ("id already used in prod by ..."), so the pair stays.
+    dev = scanned((2, 20, 999), (3, 30, 200))
+    prod = scanned((2, 20, 200))
+    assert match(dev, prod, ids=True) == Kept([0, 1], [0], 0)
+    assert match(dev, prod, ids=False) == Kept([1], [], 1)
+
+
+def test_nothing_matches_on_empty_sides() -> None:
+    assert match(Scanned(), Scanned(), ids=True) == Kept([], [], 0)
+    assert match(scanned((1, 10, 100)), Scanned(), ids=True) == Kept([0], [], 0)
+    assert match(Scanned(), scanned((1, 10, 100)), ids=True) == Kept([], [0], 0)
+
+
+_ROWS = st.lists(
+    st.tuples(st.one_of(st.none(), st.integers(0, 5)), st.integers(0, 3), st.integers(0, 5)),
+    max_size=12,
+)
+
+
+@given(dev=_ROWS, prod=_ROWS, ids=st.booleans())
+def test_the_quick_match_is_the_careful_one(
+    dev: list[tuple[int | None, int, int]], prod: list[tuple[int | None, int, int]], ids: bool
+) -> None:
+    """Without shared keys or keyless rows `match` takes sets of signatures; it leaves what
+    `_match_slowly` (key by key) leaves. A signature holds its key, as a scan's does."""
+    with_keys = [[(k, hash((k, s)), p) for k, s, p in rows] for rows in (dev, prod)]
+    a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
+    assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
+
+
+def _catalog(side: str, columns: dict[str, str], size: int, pk: str = "id") -> Catalog:
+    shape = Shape(
+        ("public", "services"),
+        {n: Column(n, t, False, False, "", "", (), t) for n, t in columns.items()},
+        (pk,),
+        size=size,
+    )
+    return Catalog(side, {shape.relation: shape}, {})
+
+
+_COLUMNS = {"id": "text", "name": "text", "price": "numeric(10,2)", "active": "boolean"}
+
+
+def _eligible(
+    columns: dict[str, str] = _COLUMNS,
+    *,
+    size: int = prefilter.SCAN_FIRST_BYTES,
+    same_encoding: bool = True,
+    pk_from_prod: bool = False,
+    prod_columns: dict[str, str] | None = None,
+    slug: bool = True,
+) -> dict[str, bool]:
+    table = layout(
+        "services",
+        compare=("name", "price", "active"),
+        insert=(),
+        pk_from_prod=pk_from_prod,
+        slug=slug,
+    )
+    return eligible(
+        [table],
+        _catalog("dev", columns, size),
+        _catalog("prod", prod_columns or columns, 0),
+        same_encoding=same_encoding,
+    )
+
+
+def test_a_large_leaf_of_text_numbers_and_booleans_is_scanned_first() -> None:
+    assert _eligible() == {"services": True}
+
+
+@pytest.mark.parametrize(
+    ("why", "result"),
+    [
+        ("small", _eligible(size=prefilter.SCAN_FIRST_BYTES - 1)),
+        ("two encodings", _eligible(same_encoding=False)),
+        ("a date (its text follows DateStyle)", _eligible({**_COLUMNS, "price": "date"})),
+        ("an array", _eligible({**_COLUMNS, "name": "character varying(20)[]"})),
+        ("timestamps", _eligible({**_COLUMNS, "active": "timestamp(3) without time zone"})),
+        ("an extension's type", _eligible({**_COLUMNS, "name": "public.citext"})),
+        (
+            "an id of a type whose equality is not its text's",
+            _eligible({**_COLUMNS, "id": "numeric"}),
+        ),
+    ],
+)
+def test_a_table_is_not_scanned_first(why: str, result: dict[str, bool]) -> None:
+    assert result == {}, why
+
+
+def test_ids_prod_makes_may_differ_in_type_but_are_hashed_as_text_on_each_side() -> None:
+    dev, prod = {**_COLUMNS, "id": "integer"}, {**_COLUMNS, "id": "bigint"}
+    assert _eligible(dev, prod_columns=prod, pk_from_prod=True) == {"services": True}
+    # Copied ids are compared across the sides: one type.
+    assert _eligible(dev, prod_columns=prod) == {}
+    # Each side's ids are cast to text in the scan: no type with a cast of the user's.
+    assert _eligible({**_COLUMNS, "id": "public.code"}, pk_from_prod=True) == {}
+
+
+def test_whether_keys_are_text_alone() -> None:
+    """A key of text alone is hashed as it is (`hash` keys a str anew in every process); an
+    integer or uuid key goes through its text first."""
+    assert _eligible(slug=False) == {"services": True}
+    assert _eligible({**_COLUMNS, "name": "character varying(40)"}, slug=False) == {
+        "services": True
+    }
+    assert _eligible({**_COLUMNS, "name": "bigint"}, slug=False) == {"services": False}
+    with_code = {**_COLUMNS, "code": "uuid"}
+    table = layout("services", match=("code",), slug=False, compare=("name",), insert=())
+    found = eligible(
+        [table],
+        _catalog("dev", with_code, prefilter.SCAN_FIRST_BYTES),
+        _catalog("prod", with_code, 0),
+        same_encoding=True,
+    )
+    assert found == {"services": False}
+
+
+def test_a_table_another_points_at_is_not_scanned_first() -> None:
+    services = layout("services", compare=("name",), insert=())
+    children = layout("children", compare=("name",), insert=(), references={"sid": "services"})
+    columns = {"id": "text", "name": "text", "sid": "text"}
+    dev = _catalog("dev", columns, prefilter.SCAN_FIRST_BYTES)
+    both = Catalog(
+        "dev",
+        {
+            **dev.tables,
+            ("public", "children"): replace(
+                dev.tables["public", "services"], relation=("public", "children")
+            ),
+        },
+        {},
+    )
+    assert eligible([services, children], both, both, same_encoding=True) == {"children": True}
+
+
+def test_scan_positions_are_kept_in_arrays() -> None:
+    assert isinstance(Scanned().ids, array)
