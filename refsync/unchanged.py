@@ -31,15 +31,16 @@ class Scanned:
 
 
 def _unique(side: Scanned) -> dict[int, int]:
-    """Key hash -> signature, for the key hashes exactly one row has (rows without a key
-    left out)."""
-    found = dict(zip(side.keys, side.signs, strict=True))
-    if len(found) != len(side.keys):
-        for key, n in Counter(side.keys).items():
+    """Key hash -> signature, for the key hashes exactly one row with a key has."""
+    pairs = list(zip(side.keys, side.signs, strict=True))
+    if side.unkeyed:
+        unkeyed = set(side.unkeyed)
+        pairs = [pair for at, pair in enumerate(pairs) if at not in unkeyed]
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        for key, n in Counter(key for key, _ in pairs).items():
             if n > 1:
                 del found[key]
-    for at in side.unkeyed:
-        found.pop(side.keys[at], None)
     return found
 
 
@@ -56,35 +57,42 @@ class Kept:
 def match(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
     """Drop each pair of rows with one key on each side and one signature; keep every other
     row, and the pair of any prod row whose id a kept dev row carries (`ids`: the diff's
-    "id already used in prod" check needs it)."""
-    if (
-        dev.unkeyed
-        or prod.unkeyed
-        or len(set(dev.keys)) != len(dev.keys)
-        or len(set(prod.keys)) != len(prod.keys)
-    ):
-        return _match_slowly(dev, prod, ids=ids)
-    # Every key is unique on its side, and a signature holds its key: a signature both
-    # sides have is a pair found unchanged.
+    "id already used in prod" check needs it).
+
+    Quickly, by sets, when every key it would drop has one row on each side (else key by
+    key, `_match_slowly`): a dev row whose signature prod has, and thus its key (the
+    signature holds the key's hash, which `hash` keys anew in every process), is dropped
+    with the prod row of its key, provided no two dropped dev rows and no kept dev row share
+    its key, and prod has exactly as many rows of the dropped keys as there are keys."""
     prod_signs = set(prod.signs)
     keep = list(map(not_, map(prod_signs.__contains__, dev.signs)))
     del prod_signs
-    dev_signs = set(compress(dev.signs, map(not_, keep)))
-    prod_keep = list(map(not_, map(dev_signs.__contains__, prod.signs)))
-    if ids and dev_signs:
+    for at in dev.unkeyed:
+        keep[at] = True
+    dropped = set(compress(dev.keys, map(not_, keep)))
+    prod_keep = list(map(not_, map(dropped.__contains__, prod.keys)))
+    for at in prod.unkeyed:
+        prod_keep[at] = True
+    if (
+        len(dropped) != keep.count(False)
+        or prod_keep.count(False) != len(dropped)
+        or any(map(dropped.__contains__, compress(dev.keys, keep)))
+    ):
+        return _match_slowly(dev, prod, ids=ids)
+    if ids and dropped:
         wanted = set(compress(dev.ids, keep))
         taken = compress(range(len(prod.ids)), map(wanted.__contains__, prod.ids))
-        back = {prod.signs[at] for at in taken} & dev_signs
+        back = {prod.keys[at] for at in taken} & dropped
         if back:
-            dev_signs -= back
-            keep = [k or b for k, b in zip(keep, map(back.__contains__, dev.signs), strict=True)]
+            dropped -= back
+            keep = [k or b for k, b in zip(keep, map(back.__contains__, dev.keys), strict=True)]
             prod_keep = [
-                k or b for k, b in zip(prod_keep, map(back.__contains__, prod.signs), strict=True)
+                k or b for k, b in zip(prod_keep, map(back.__contains__, prod.keys), strict=True)
             ]
     return Kept(
         list(compress(range(len(keep)), keep)),
         list(compress(range(len(prod_keep)), prod_keep)),
-        len(dev_signs),
+        len(dropped),
     )
 
 

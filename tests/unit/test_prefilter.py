@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from refsync import prefilter
 from refsync.catalog import Catalog, Column, Shape
@@ -78,6 +78,7 @@ _ROWS = st.lists(
 )
 
 
+@settings(max_examples=1000, derandomize=True, database=None)
 @given(dev=_ROWS, prod=_ROWS, ids=st.booleans())
 def test_the_quick_match_is_the_careful_one(
     dev: list[tuple[int | None, int, int]], prod: list[tuple[int | None, int, int]], ids: bool
