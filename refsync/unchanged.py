@@ -30,12 +30,19 @@ class Scanned:
     unkeyed: list[int] = field(default_factory=list)
 
 
+def _keyed(side: Scanned) -> list[bool]:
+    """Per row, whether it has a key."""
+    keyed = [True] * len(side.keys)
+    for at in side.unkeyed:
+        keyed[at] = False
+    return keyed
+
+
 def _unique(side: Scanned) -> dict[int, int]:
     """Key hash -> signature, for the key hashes exactly one row with a key has."""
     pairs = list(zip(side.keys, side.signs, strict=True))
     if side.unkeyed:
-        unkeyed = set(side.unkeyed)
-        pairs = [pair for at, pair in enumerate(pairs) if at not in unkeyed]
+        pairs = list(compress(pairs, _keyed(side)))
     found = dict(pairs)
     if len(found) != len(pairs):
         for key, n in Counter(key for key, _ in pairs).items():
@@ -64,7 +71,9 @@ def match(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
     signature holds the key's hash, which `hash` keys anew in every process), is dropped
     with the prod row of its key, provided no two dropped dev rows and no kept dev row share
     its key, and prod has exactly as many rows of the dropped keys as there are keys."""
-    prod_signs = set(prod.signs)
+    # A keyless row's signature is built from its key hash as any other's: leave it out, or a
+    # keyed dev row whose key hashes alike (2^-64) would find its signature there.
+    prod_signs = set(compress(prod.signs, _keyed(prod)) if prod.unkeyed else prod.signs)
     keep = list(map(not_, map(prod_signs.__contains__, dev.signs)))
     del prod_signs
     for at in dev.unkeyed:

@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 
 from refsync import prefilter
+from refsync import unchanged as unchanged_module
+from refsync.candidates import prepare
 from refsync.catalog import Catalog, Column, Shape
+from refsync.diff import finish
 from refsync.prefilter import eligible
 from refsync.unchanged import Kept, Scanned, _match_slowly, match
 from tests.fixtures.diff_tables import layout
@@ -86,6 +89,56 @@ def test_the_quick_match_is_the_careful_one(
     """Without shared keys or keyless rows `match` takes sets of signatures; it leaves what
     `_match_slowly` (key by key) leaves. A signature holds its key, as a scan's does."""
     with_keys = [[(k, hash((k, s)), p) for k, s, p in rows] for rows in (dev, prod)]
+    a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
+    assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
+
+
+# A scan gives every row without a key one key hash (`hash(None)`, or `hash(repr(None))`)
+# and builds its signature from it as from any key's: hash((key hash, value hash, ...)).
+# `scanned` stands for that hash with 0; a keyless row's signature is then hash((0, value)),
+# the signature a keyed row whose key hashes to 0 has with that value (a 2^-64 collision,
+# which the code before the quick path's change kept whole: `_unique` dropped such keys).
+
+
+def _sign(key: int, value: str) -> int:
+    return hash((key, value))
+
+
+def test_a_keyless_prod_row_does_not_pair_a_dev_key_with_another_prod_row() -> None:
+    """Dev's key (hash 0) has value 'a'; prod's one row of that key has 'b', and prod's
+    keyless row has 'a'. The quick path finds dev's signature among prod's (the keyless
+    row's), counts one prod row of the key, and drops dev's row with prod's 'b' row: the
+    update is lost. `_match_slowly` keeps both."""
+    dev = scanned((0, _sign(0, "a"), 100))
+    prod = scanned((None, _sign(0, "a"), 200), (0, _sign(0, "b"), 300))
+    assert match(dev, prod, ids=False) == _match_slowly(dev, prod, ids=False)
+
+
+def test_a_dropped_key_without_a_prod_row_does_not_hide_a_key_prod_rows_share() -> None:
+    """The count check is a sum: dev key 0 (no keyed prod row; its signature is the keyless
+    row's) and dev key 1 (two prod rows: ambiguous) make 2 dropped keys and 2 prod rows. A
+    full read creates key 0 and skips key 1 as ambiguous; the quick path drops all of it and
+    counts 2 unchanged."""
+    dev = scanned((0, _sign(0, "a"), 100), (1, _sign(1, "c"), 101))
+    prod = scanned((None, _sign(0, "a"), 200), (1, _sign(1, "c"), 201), (1, _sign(1, "d"), 202))
+    assert match(dev, prod, ids=True) == _match_slowly(dev, prod, ids=True)
+    assert match(dev, prod, ids=True).unchanged == 0
+
+
+_FEW_KEYS = st.lists(
+    st.tuples(st.one_of(st.none(), st.integers(0, 2)), st.integers(0, 2), st.integers(0, 5)),
+    max_size=8,
+)
+
+
+@settings(max_examples=1000, derandomize=True, database=None)
+@given(dev=_FEW_KEYS, prod=_FEW_KEYS, ids=st.booleans())
+def test_the_quick_match_is_the_careful_one_with_keyless_signatures_as_scanned(
+    dev: list[tuple[int | None, int, int]], prod: list[tuple[int | None, int, int]], ids: bool
+) -> None:
+    """As `test_the_quick_match_is_the_careful_one`, with a keyless row's signature built
+    from its key hash (0 here) as `prefilter._Keyed.prints` builds it."""
+    with_keys = [[(k, hash((k or 0, s)), p) for k, s, p in rows] for rows in (dev, prod)]
     a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
     assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
 
@@ -198,3 +251,33 @@ def test_a_table_another_points_at_is_not_scanned_first() -> None:
 
 def test_scan_positions_are_kept_in_arrays() -> None:
     assert isinstance(Scanned().ids, array)
+
+
+def test_pairs_a_scan_dropped_are_counted_unchanged_in_their_table_alone() -> None:
+    """`prepare` hands the diff what a scan dropped, per table: each table's unchanged count
+    gains its own pairs, and nothing else moves."""
+    cats = layout("cats", compare=("name",), insert=("name",))
+    things = layout("things", compare=("name",), insert=("name",))
+    dev = {"cats": [("c1", "A")], "things": [("t1", "Same"), ("t2", "New")]}
+    prod = {"cats": [("p1", "A")], "things": [("u1", "Same")]}
+    plain = finish(prepare([cats, things], dev, prod)).table("things")
+    scanned = finish(prepare([cats, things], dev, prod, unchanged={"things": 40}))
+    assert scanned.table("things").unchanged == plain.unchanged + 40 == 41
+    assert scanned.table("things").creates == plain.creates
+    assert scanned.table("things").prod_only == plain.prod_only
+    assert scanned.table("cats").unchanged == 1
+
+
+def test_the_quick_match_does_not_fall_back_for_keyless_prod_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Keys one row each side has, a keyless prod row and a pair found unchanged: the quick
+    match decides it alone (the careful one walks every row in Python)."""
+
+    def careful(*_: object, **__: object) -> Kept:
+        raise AssertionError("fell back to the careful match")
+
+    monkeypatch.setattr(unchanged_module, "_match_slowly", careful)
+    dev = scanned((1, 10, 100), (2, 20, 200), (3, 30, 300))
+    prod = scanned((1, 10, 100), (2, 21, 201), (None, 99, 999))
+    assert match(dev, prod, ids=True) == Kept([1, 2], [1, 2], 1)
