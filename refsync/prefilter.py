@@ -20,27 +20,24 @@ plan, never write one. A row whose re-read differs from its scan refuses the run
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from threading import Event
 from typing import Any, cast
 
 from psycopg import sql
 
 from refsync.catalog import Catalog, Column, Shape
-from refsync.concurrent_read import Log, on_both
 from refsync.db import Database
 from refsync.errors import OperationalError
-from refsync.keys import DANGLING, Side, Slugs, index, row_keys
+from refsync.keys import DANGLING, Side, Slugs, row_keys
 from refsync.layouts import Layout
 from refsync.model import Key, Row
 from refsync.slug import slugify_many
 from refsync.snapshot import first_select
 from refsync.sqlparts import column, only
-from refsync.unchanged import Scanned, match
+from refsync.unchanged import Scanned
 
 #: Types whose text output is the value as `compare` compares it, whatever the server's
 #: settings (refsync sets extra_float_digits; dates and times depend on DateStyle and
@@ -74,7 +71,7 @@ def eligible(
 ) -> dict[str, bool]:
     """The tables a run scans first: large leaves keyed by their own columns, whose compared,
     key and id columns are all of types whose text is their value; for each, whether its
-    keys are text alone (`_Keyed` hashes them as they are)."""
+    keys are text alone (`Keyed` hashes them as they are)."""
     if not same_encoding:
         return {}
     pointed = {t for layout in layouts for t in layout.references.values()}
@@ -160,7 +157,7 @@ def _pointers(layout: Layout) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Keyed:
+class Keyed:
     """How one side's rows of one table become numbers: a key's hash (`hash` keys a str anew
     in every process; other keys go through their text first, as `hash` of an int or a uuid
     is neither keyed nor one-to-one: -1 and -2 hash alike), and per pointer column what the
@@ -173,7 +170,7 @@ class _Keyed:
     dangling: int
 
     @classmethod
-    def of(cls, layout: Layout, text_keys: bool, parents: Mapping[str, Side]) -> _Keyed:
+    def of(cls, layout: Layout, text_keys: bool, parents: Mapping[str, Side]) -> Keyed:
         tables = {layout.references[c] for c in _pointers(layout)}
         pointers = {
             t: {pk: hash(repr(key)) for pk, key in parents[t].pointer_keys.items()} for t in tables
@@ -207,7 +204,7 @@ class _Keyed:
         return keys, hashes, list(map(hash, zip(hashes, values, *pointed, strict=True)))
 
 
-def scan(db: Database, layout: Layout, keyed: _Keyed) -> Scanned:
+def scan(db: Database, layout: Layout, keyed: Keyed) -> Scanned:
     """One side's scan of one table: one streamed SELECT, no row kept."""
     shape, select = _scan_shape(layout, db.side)
     out = Scanned()
@@ -235,7 +232,7 @@ def reread(
     layout: Layout,
     scanned: Scanned,
     positions: Sequence[int],
-    keyed: _Keyed,
+    keyed: Keyed,
     *,
     hashed: bool,
 ) -> list[Row]:
@@ -279,84 +276,3 @@ def _moved(db: Database, layout: Layout) -> None:
         "table changed during the read",
         fix="re-run; nothing was written",
     )
-
-
-def read_scanned(  # noqa: PLR0917 - both sides, what was read of them, and how
-    dev: Database,
-    prod: Database,
-    layouts: Sequence[Layout],
-    scanned: Mapping[str, bool],
-    rows: tuple[dict[str, list[Row]], dict[str, list[Row]]],
-    dev_pk: Mapping[str, str],
-    log: Log,
-    *,
-    hashed: bool,
-) -> dict[str, int]:
-    """Scan the `scanned` tables on both sides at once, match the scans, and read the rows
-    kept again into `rows` (dev's, prod's, the other tables' already there: a pointer
-    compares as the key it points at). Returns how many pairs were found unchanged."""
-    tables = [t for t in layouts if t.name in scanned]
-    ids = {t.name: not t.pk_from_prod for t in tables}
-    parents = {
-        "dev": _sides(layouts, rows[0], "dev", dev_pk),
-        "prod": _sides(layouts, rows[1], "prod", dev_pk),
-    }
-    keyed = {
-        (side, t.name): _Keyed.of(t, scanned[t.name], parents[side])
-        for side in ("dev", "prod")
-        for t in tables
-    }
-
-    def scan_side(db: Database, stop: Event | None, say: Log) -> dict[str, Scanned]:
-        out = {}
-        for table in tables:
-            if stop is not None and stop.is_set():
-                break
-            start = time.perf_counter()
-            out[table.name] = scan(db, table, keyed[db.side, table.name])
-            seconds = time.perf_counter() - start
-            n = len(out[table.name].keys)
-            say(f"scanned {db.side} {table.name}: {n:,} rows in {seconds:.2f}s")
-        return out
-
-    scans = on_both(dev, prod, scan_side, log)
-    kept = {t.name: match(scans[0][t.name], scans[1][t.name], ids=ids[t.name]) for t in tables}
-
-    def reread_side(db: Database, stop: Event | None, say: Log) -> dict[str, list[Row]]:
-        side = 0 if db.side == "dev" else 1
-        out = {}
-        for table in tables:
-            if stop is not None and stop.is_set():
-                break
-            at = kept[table.name].dev if side == 0 else kept[table.name].prod
-            out[table.name] = reread(
-                db,
-                table,
-                scans[side][table.name],
-                at,
-                keyed[db.side, table.name],
-                hashed=hashed,
-            )
-            say(f"read {db.side} {table.name}: {len(at):,} rows that may differ")
-        return out
-
-    more = on_both(dev, prod, reread_side, log)
-    rows[0].update(more[0])
-    rows[1].update(more[1])
-    return {name: k.unchanged for name, k in kept.items()}
-
-
-def _sides(
-    layouts: Sequence[Layout],
-    rows: Mapping[str, Sequence[Row]],
-    side: str,
-    dev_pk: Mapping[str, str],
-) -> dict[str, Side]:
-    """One side's tables already read, indexed as the diff indexes them (parents first)."""
-    out: dict[str, Side] = {}
-    for layout in layouts:
-        if layout.name in rows:
-            read = layout.dev_read if side == "dev" else layout.prod_read
-            pk = dev_pk[layout.name] if side == "dev" else layout.pk
-            out[layout.name] = index(rows[layout.name], read, layout, pk, Slugs(), parents=out)
-    return out

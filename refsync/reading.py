@@ -16,7 +16,7 @@ from refsync.concurrent_read import Log, read_both
 from refsync.db import Database
 from refsync.layouts import Layout
 from refsync.model import Row
-from refsync.prefilter import read_scanned
+from refsync.scanning import read_scanned
 from refsync.snapshot import Identity, read_full
 
 

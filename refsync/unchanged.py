@@ -2,7 +2,7 @@
 signature is unchanged and dropped; every other row is kept for the diff. Pure: numbers in,
 positions out.
 
-A signature holds its row's key (`prefilter._fingerprint`), so a signature both sides have
+A signature holds its row's key (`prefilter.Keyed.prints`), so a signature both sides have
 is a pair of one key. Keys several rows of a side share, and rows without a key, are kept
 whole: the diff refuses the first in dev and skips the second in prod, and must see every
 row to do so. A prod row whose id a kept dev row carries is kept with its pair: the diff

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devtools.pgserver import StatementLog
-from refsync import prefilter, unchanged
+from refsync import prefilter, scanning, unchanged
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.errors import OperationalError
@@ -110,7 +110,7 @@ def test_a_row_changed_between_the_scan_and_its_second_read_refuses(
         dbpair.admin("prod").execute("UPDATE things SET title = 'Older title' WHERE id = 'p2'")
         return kept
 
-    monkeypatch.setattr(prefilter, "match", match_then_update)
+    monkeypatch.setattr(scanning, "match", match_then_update)
     before = dbpair.admin("prod").execute("SELECT * FROM things ORDER BY id").fetchall()
     with pytest.raises(OperationalError, match="changed between the two reads"):
         plan_and_apply(dbpair, config, planned.digest)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from devtools import mutation
-from refsync import candidates, compare, diff, digest, guard, guard_nodes, keys, ordering
+from refsync import candidates, compare, diff, digest, guard, guard_nodes, keys, ordering, unchanged
 
-MODULES = r"(guard\w*|keys|compare|candidates|diff|ordering|digest)"
+MODULES = r"(guard\w*|keys|compare|candidates|unchanged|diff|ordering|digest)"
 KEY = re.compile(MODULES + r"\.(\w+(?:\.\w+)?) ([0-9a-f]{8})(#\d+)?")
 CONSTANT = re.compile(MODULES + r"\.([A-Z_]+) ([-+~])(\S+)")
 
@@ -50,6 +50,7 @@ def test_equivalent_mutants_name_what_exists() -> None:
     }
     modules |= {"keys": keys, "compare": compare, "candidates": candidates, "diff": diff}
     modules["ordering"] = ordering
+    modules["unchanged"] = unchanged
     modules["digest"] = digest
     for key, why in listed.items():
         assert why, f"`{key}` says no why"

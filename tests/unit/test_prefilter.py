@@ -1,4 +1,4 @@
-"""Which rows a scan leaves for the diff (`prefilter.match`), and which tables are scanned
+"""Which rows a scan leaves for the diff (`unchanged.match`), and which tables are scanned
 first (`prefilter.eligible`). The plans made from what a scan leaves are held to the golden
 plans by `tests/database/test_scenarios.py` (`scanned-first`)."""
 
@@ -137,7 +137,7 @@ def test_the_quick_match_is_the_careful_one_with_keyless_signatures_as_scanned(
     dev: list[tuple[int | None, int, int]], prod: list[tuple[int | None, int, int]], ids: bool
 ) -> None:
     """As `test_the_quick_match_is_the_careful_one`, with a keyless row's signature built
-    from its key hash (0 here) as `prefilter._Keyed.prints` builds it."""
+    from its key hash (0 here) as `prefilter.Keyed.prints` builds it."""
     with_keys = [[(k, hash((k or 0, s)), p) for k, s, p in rows] for rows in (dev, prod)]
     a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
     assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
