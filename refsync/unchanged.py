@@ -88,16 +88,11 @@ def match(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
         or any(map(dropped.__contains__, compress(dev.keys, keep)))
     ):
         return _match_slowly(dev, prod, ids=ids)
-    if ids and dropped:
-        wanted = set(compress(dev.ids, keep))
-        taken = compress(range(len(prod.ids)), map(wanted.__contains__, prod.ids))
-        back = {prod.keys[at] for at in taken} & dropped
-        if back:
-            dropped -= back
-            keep = [k or b for k, b in zip(keep, map(back.__contains__, dev.keys), strict=True)]
-            prod_keep = [
-                k or b for k, b in zip(prod_keep, map(back.__contains__, prod.keys), strict=True)
-            ]
+    back = _taken(dev, prod, keep, dropped) if ids else set()
+    if back:
+        dropped -= back
+        keep = _kept_again(keep, dev, back)
+        prod_keep = _kept_again(prod_keep, prod, back)
     return Kept(
         list(compress(range(len(keep)), keep)),
         list(compress(range(len(prod_keep)), prod_keep)),
@@ -116,13 +111,10 @@ def _match_slowly(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
     for at in dev.unkeyed:
         keep[at] = True
     dropped = set(compress(dev.keys, map(not_, keep)))
-    if ids and dropped:
-        wanted = set(compress(dev.ids, keep))
-        taken = compress(range(len(prod.ids)), map(wanted.__contains__, prod.ids))
-        back = {prod.keys[at] for at in taken} & dropped
-        if back:
-            dropped -= back
-            keep = [k or b for k, b in zip(keep, map(back.__contains__, dev.keys), strict=True)]
+    back = _taken(dev, prod, keep, dropped) if ids else set()
+    if back:
+        dropped -= back
+        keep = _kept_again(keep, dev, back)
     prod_keep = list(map(not_, map(dropped.__contains__, prod.keys)))
     for at in prod.unkeyed:
         prod_keep[at] = True
@@ -131,3 +123,18 @@ def _match_slowly(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
         list(compress(range(len(prod_keep)), prod_keep)),
         len(dropped),
     )
+
+
+def _taken(dev: Scanned, prod: Scanned, keep: list[bool], dropped: set[int]) -> set[int]:
+    """The dropped keys whose prod row has an id a kept dev row carries: the diff names that
+    row when it skips a new row whose id prod already uses, so the pair stays."""
+    if not dropped:
+        return set()
+    wanted = set(compress(dev.ids, keep))
+    taken = compress(range(len(prod.ids)), map(wanted.__contains__, prod.ids))
+    return {prod.keys[at] for at in taken} & dropped
+
+
+def _kept_again(keep: list[bool], side: Scanned, keys: set[int]) -> list[bool]:
+    """`keep`, with every row of `keys` kept too."""
+    return [k or b for k, b in zip(keep, map(keys.__contains__, side.keys), strict=True)]

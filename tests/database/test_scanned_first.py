@@ -52,18 +52,31 @@ PROD = [
 ]
 
 
-def _things(dbpair: DbPair, tmp_path: Path) -> Config:
-    for side, rows in (("dev", DEV), ("prod", PROD)):
+def _table(  # noqa: PLR0917 - a table: its schema, rows and compared columns
+    dbpair: DbPair,
+    tmp_path: Path,
+    schema: str,
+    dev: list[tuple[Any, ...]],
+    prod: list[tuple[Any, ...]],
+    compare: str,
+) -> Config:
+    """`things` created on both sides with its rows, and a config matching it by `key`."""
+    for side, rows in (("dev", dev), ("prod", prod)):
         conn = dbpair.admin(side)
-        conn.execute(dbpair.with_roles(THINGS).encode())
+        conn.execute(dbpair.with_roles(schema).encode())
         for row in rows:
-            conn.execute("INSERT INTO things VALUES (%s, %s, %s, %s, %s)", row)
+            holes = ", ".join(["%s"] * len(row))
+            conn.execute(f"INSERT INTO things VALUES ({holes})".encode(), row)
     path = tmp_path / "refsync.yml"
     path.write_text(
         "version: 1\ntables:\n  - name: things\n    match: {column: key}\n"
-        "    compare: [title, price, seen]\n"
+        f"    compare: [{compare}]\n"
     )
     return load_config(str(path))
+
+
+def _things(dbpair: DbPair, tmp_path: Path) -> Config:
+    return _table(dbpair, tmp_path, THINGS, DEV, PROD, "title, price, seen")
 
 
 def test_a_table_scanned_first_plans_as_one_read_in_full(
@@ -161,16 +174,7 @@ GRANT SELECT, INSERT, UPDATE ON things TO refsync_prod_writer;
 def _int_things(
     dbpair: DbPair, tmp_path: Path, dev: list[tuple[Any, ...]], prod: list[tuple[Any, ...]]
 ) -> Config:
-    for side, rows in (("dev", dev), ("prod", prod)):
-        conn = dbpair.admin(side)
-        conn.execute(dbpair.with_roles(INT_THINGS).encode())
-        for row in rows:
-            conn.execute("INSERT INTO things VALUES (%s, %s, %s)", row)
-    path = tmp_path / "refsync.yml"
-    path.write_text(
-        "version: 1\ntables:\n  - name: things\n    match: {column: key}\n    compare: [title]\n"
-    )
-    return load_config(str(path))
+    return _table(dbpair, tmp_path, INT_THINGS, dev, prod, "title")
 
 
 def _both(dbpair: DbPair, config: Config, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
@@ -297,19 +301,9 @@ def test_a_crafted_uuid_key_collision_makes_the_fast_path_insert_a_duplicate(
     k1 = uuid.UUID(int=lane)
     assert hash((hash((k1,)), _value_hash(dbpair, t1))) == target
     schema = INT_THINGS.replace("key bigint", "key uuid")
-    for side, rows in (
-        ("dev", [("d1", k1, t1), ("d2", k2, "dev title")]),
-        ("prod", [("p2", k2, t2)]),
-    ):
-        conn = dbpair.admin(side)
-        conn.execute(dbpair.with_roles(schema).encode())
-        for row in rows:
-            conn.execute("INSERT INTO things VALUES (%s, %s, %s)", row)
-    path = tmp_path / "refsync.yml"
-    path.write_text(
-        "version: 1\ntables:\n  - name: things\n    match: {column: key}\n    compare: [title]\n"
-    )
-    in_full, scanned = _both(dbpair, load_config(str(path)), monkeypatch)
+    dev, prod = [("d1", k1, t1), ("d2", k2, "dev title")], [("p2", k2, t2)]
+    config = _table(dbpair, tmp_path, schema, dev, prod, "title")
+    in_full, scanned = _both(dbpair, config, monkeypatch)
     assert summarize(scanned.plan) == summarize(in_full.plan), summarize(scanned.plan)
     assert scanned.digest == in_full.digest
 

@@ -88,9 +88,7 @@ def test_the_quick_match_is_the_careful_one(
 ) -> None:
     """Without shared keys or keyless rows `match` takes sets of signatures; it leaves what
     `_match_slowly` (key by key) leaves. A signature holds its key, as a scan's does."""
-    with_keys = [[(k, hash((k, s)), p) for k, s, p in rows] for rows in (dev, prod)]
-    a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
-    assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
+    _the_matches_agree(dev, prod, ids, keyless=None)
 
 
 # A scan gives every row without a key one key hash (`hash(None)`, or `hash(repr(None))`)
@@ -138,7 +136,20 @@ def test_the_quick_match_is_the_careful_one_with_keyless_signatures_as_scanned(
 ) -> None:
     """As `test_the_quick_match_is_the_careful_one`, with a keyless row's signature built
     from its key hash (0 here) as `prefilter.Keyed.prints` builds it."""
-    with_keys = [[(k, hash((k or 0, s)), p) for k, s, p in rows] for rows in (dev, prod)]
+    _the_matches_agree(dev, prod, ids, keyless=0)
+
+
+def _the_matches_agree(
+    dev: list[tuple[int | None, int, int]],
+    prod: list[tuple[int | None, int, int]],
+    ids: bool,
+    *,
+    keyless: int | None,
+) -> None:
+    """Signatures made of each row's key (`keyless` for a row without one) and value."""
+    with_keys = [
+        [(k, hash((keyless if k is None else k, s)), p) for k, s, p in rows] for rows in (dev, prod)
+    ]
     a, b = scanned(*with_keys[0]), scanned(*with_keys[1])
     assert match(a, b, ids=ids) == _match_slowly(a, b, ids=ids)
 
