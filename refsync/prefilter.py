@@ -12,9 +12,11 @@ those.
 
 Only for column types whose text is their value under the settings every refsync transaction
 sets (`_TEXT_IS_VALUE`), between servers of one encoding: equal text is then equal bytes and
-an equal value. A hash collision (2^-64 for a given pair, and the key hashes are keyed anew in
-every process) can only make a changed row look unchanged: it can leave a change out of the
-plan, never write one. A row whose re-read differs from its scan refuses the run.
+an equal value. A hash collision (about 2^-61 for a given pair: `hash` reduces an int modulo
+2^61 - 1; the key hashes are keyed anew in every process, the server's are not, so a dev
+writer could aim one at a value of their own) can only make a changed row look unchanged:
+it can leave a change out of the plan, never write one. A row whose re-read differs from its
+scan refuses the run.
 """
 
 from __future__ import annotations
