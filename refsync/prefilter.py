@@ -22,7 +22,7 @@ scan refuses the run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
@@ -206,8 +206,14 @@ class Keyed:
         return keys, hashes, list(map(hash, zip(hashes, values, *pointed, strict=True)))
 
 
-def scan(db: Database, layout: Layout, keyed: Keyed) -> Scanned:
-    """One side's scan of one table: one streamed SELECT, no row kept."""
+def scan(
+    db: Database,
+    layout: Layout,
+    keyed: Keyed,
+    progress: Callable[[int, float], None] | None = None,
+) -> Scanned:
+    """One side's scan of one table: one streamed SELECT, no row kept. `progress` hears
+    (rows so far, seconds) while a long scan goes on."""
     shape, select = _scan_shape(layout, db.side)
     out = Scanned()
 
@@ -224,6 +230,7 @@ def scan(db: Database, layout: Layout, keyed: Keyed) -> Scanned:
         sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),
         relation=layout.config.label,
         stream=True,
+        progress=progress,
         consume=consume,
     )
     return out

@@ -69,7 +69,11 @@ def _scan_both(
             if stop is not None and stop.is_set():
                 break
             start = time.perf_counter()
-            out[table.name] = scan(db, table, keyed[db.side, table.name])
+
+            def progress(rows: int, seconds: float, name: str = table.name) -> None:
+                say(f"scanned {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
+
+            out[table.name] = scan(db, table, keyed[db.side, table.name], progress)
             seconds = time.perf_counter() - start
             n = len(out[table.name].keys)
             say(f"scanned {db.side} {table.name}: {n:,} rows in {seconds:.2f}s")

@@ -6,6 +6,7 @@ reads refuses.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,9 @@ from devtools.pgserver import StatementLog
 from refsync import prefilter, scanning, unchanged
 from refsync.config import Config
 from refsync.config_file import load_config
+from refsync.engine import run
 from refsync.errors import OperationalError
+from refsync.session import Timeouts
 from refsync.unchanged import Kept
 from tests.fixtures.pg import DbPair
 from tests.fixtures.safety import refsync_statements
@@ -335,3 +338,39 @@ GRANT SELECT, INSERT, UPDATE ON parents, kids TO refsync_prod_writer;
     assert summarize(in_full.plan)["kids"]["update"] == {"k": ["parent_id"]}
     assert summarize(scanned.plan) == summarize(in_full.plan)
     assert scanned.digest == in_full.digest
+
+
+def test_a_long_scan_reports_its_rows_so_far_on_both_sides(
+    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan says how far it has got, as a read does, on each side; then how many rows it
+    scanned and how many it reads again."""
+    config = _table(dbpair, tmp_path, THINGS, [], [], "title, price, seen")
+    for side, n in (("dev", 12_000), ("prod", 11_000)):
+        dbpair.admin(side).execute(
+            "INSERT INTO things SELECT 'i' || g, 'k' || g, 'T' || g, g %% 100, true "
+            "FROM generate_series(1, %s) g",
+            [n],
+        )
+    monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", 0)
+    lines: list[str] = []
+    run(
+        config=config,
+        dev_url=dbpair.dev_url,
+        prod_url=dbpair.prod_url,
+        apply=False,
+        approved_digest=None,
+        secrets=(),
+        log=lines.append,
+        timeouts=Timeouts(progress_ms=1),
+    )
+    for side, n in (("dev", 12_000), ("prod", 11_000)):
+        so_far = [
+            int(m.group(1).replace(",", ""))
+            for line in lines
+            if (m := re.match(rf"scanned {side} things: ([\d,]+) rows so far \(", line))
+        ]
+        assert so_far == [5_000, 10_000], (side, lines)
+        assert any(line.startswith(f"scanned {side} things: {n:,} rows in ") for line in lines)
+    assert "read dev things: 1,000 rows that may differ" in lines
+    assert "read prod things: 0 rows that may differ" in lines
