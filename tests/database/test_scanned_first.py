@@ -18,7 +18,6 @@ from devtools.pgserver import StatementLog
 from refsync import prefilter, scanning, unchanged
 from refsync.config import Config
 from refsync.config_file import load_config
-from refsync.engine import run
 from refsync.errors import OperationalError
 from refsync.session import Timeouts
 from refsync.unchanged import Kept
@@ -354,16 +353,7 @@ def test_a_long_scan_reports_its_rows_so_far_on_both_sides(
         )
     monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", 0)
     lines: list[str] = []
-    run(
-        config=config,
-        dev_url=dbpair.dev_url,
-        prod_url=dbpair.prod_url,
-        apply=False,
-        approved_digest=None,
-        secrets=(),
-        log=lines.append,
-        timeouts=Timeouts(progress_ms=1),
-    )
+    plan_and_apply(dbpair, config, log=lines.append, timeouts=Timeouts(progress_ms=1))
     for side, n in (("dev", 12_000), ("prod", 11_000)):
         so_far = [
             int(m.group(1).replace(",", ""))
