@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from typing import TypeVar
 
 from refsync.db import Database
@@ -79,7 +79,30 @@ def _read_all(
     *,
     hashed: bool = False,
 ) -> dict[str, list[Row]]:
-    """One SELECT per table: the columns this side needs, nothing else. Returns early (with
+    """One SELECT per table: the columns this side needs, nothing else."""
+    return each_table(
+        db,
+        layouts,
+        log,
+        stop,
+        "read",
+        lambda t, progress: read_rows(db, t, progress, hashed=hashed),
+    )
+
+
+S = TypeVar("S", bound=Sized)
+
+
+def each_table(  # noqa: PLR0917 - the side, its tables, and how each is read
+    db: Database,
+    layouts: Sequence[Layout],
+    log: Log,
+    stop: threading.Event | None,
+    verb: str,
+    one: Callable[[Layout, Callable[[int, float], None]], S],
+) -> dict[str, S]:
+    """`one` of each table in turn, each told how to report a long read's rows so far, and
+    each logged with its rows and seconds (`verb`: "read", "scanned"). Returns early (with
     what it has) once `stop` is set: the caller is leaving with an error of its own."""
     out = {}
     for layout in layouts:
@@ -88,11 +111,11 @@ def _read_all(
         start = time.perf_counter()
 
         def progress(rows: int, seconds: float, name: str = layout.name) -> None:
-            log(f"read {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
+            log(f"{verb} {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
 
-        out[layout.name] = read_rows(db, layout, progress, hashed=hashed)
+        out[layout.name] = one(layout, progress)
         log(
-            f"read {db.side} {layout.name}: {len(out[layout.name]):,} rows "
+            f"{verb} {db.side} {layout.name}: {len(out[layout.name]):,} rows "
             f"in {time.perf_counter() - start:.2f}s"
         )
     return out

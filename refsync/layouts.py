@@ -284,9 +284,9 @@ def _hashed(plain: Sequence[str], dev_pk: Column, prod: Shape) -> tuple[str, ...
     """The compared columns whose long values a first read hashes: none when a second read
     could not select rows by their primary key exactly (the table is then read in full)."""
     keys = (dev_pk, prod.columns[prod.primary_key[0]])
-    if any(_without_typmod(k.base_type) not in _SELECTABLE_KEYS for k in keys):
+    if any(without_typmod(k.base_type) not in _SELECTABLE_KEYS for k in keys):
         return ()
-    return tuple(c for c in plain if _without_typmod(prod.columns[c].base_type) in _HASHABLE)
+    return tuple(c for c in plain if without_typmod(prod.columns[c].base_type) in _HASHABLE)
 
 
 #: Types whose values can be long (text, JSON, bytes, XML, arrays of anything): an insert-only
@@ -298,16 +298,16 @@ _WIDE = frozenset({"text", "character varying", "json", "jsonb", "bytea", "xml"}
 def _deferred(dev: Shape, first: Sequence[str], insert: Sequence[str]) -> tuple[str, ...]:
     """The insert-only columns of types with long values that a first read leaves out: none
     when a second read could not select dev rows by their primary key exactly."""
-    if _without_typmod(dev.columns[dev.primary_key[0]].base_type) not in _SELECTABLE_KEYS:
+    if without_typmod(dev.columns[dev.primary_key[0]].base_type) not in _SELECTABLE_KEYS:
         return ()
     return tuple(c for c in insert if c not in first and _is_wide(dev.columns[c].base_type))
 
 
 def _is_wide(type_name: str) -> bool:
-    bare = _without_typmod(type_name)
+    bare = without_typmod(type_name)
     return bare.endswith("[]") or bare in _WIDE
 
 
-def _without_typmod(type_name: str) -> str:
+def without_typmod(type_name: str) -> str:
     """`character varying(10)[]` as `character varying[]`: the type, whatever its length."""
     return re.sub(r"\([^)]*\)", "", type_name)

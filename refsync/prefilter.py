@@ -21,7 +21,6 @@ scan refuses the run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -34,7 +33,7 @@ from refsync.catalog import Catalog, Column, Shape
 from refsync.db import Database
 from refsync.errors import OperationalError
 from refsync.keys import DANGLING, Side, Slugs, row_keys
-from refsync.layouts import Layout
+from refsync.layouts import Layout, without_typmod
 from refsync.model import Key, Row
 from refsync.slug import slugify_many
 from refsync.snapshot import first_select
@@ -55,7 +54,6 @@ _KEY_TYPES = frozenset(
 )
 #: Key types Python reads as str: `hash` of such a key is keyed anew in every process.
 _TEXT_KEYS = frozenset({"text", "character varying", "character"})
-_TYPE = re.compile(r"([a-z ]+)(\(\d+(,\d+)?\))?")
 
 #: Tables this large on disk (on either side) are scanned first: below it, holding every
 #: row costs less memory than the scan's second read costs time (`docs/benchmark.md`).
@@ -64,8 +62,7 @@ SCAN_FIRST_BYTES = 64 * 2**20
 
 def _of_type(dev: Column, prod: Column, allowed: frozenset[str]) -> bool:
     """Both sides' column has one type, a domain over or a type itself in `allowed`."""
-    found = _TYPE.fullmatch(prod.base_type)
-    return dev.type == prod.type and found is not None and found.group(1) in allowed
+    return dev.type == prod.type and without_typmod(prod.base_type) in allowed
 
 
 def eligible(
@@ -90,7 +87,7 @@ def eligible(
         dev_pk = dev_shape.columns[dev_shape.primary_key[0]]
         prod_pk = prod_shape.columns[layout.pk]
         # The ids are hashed as their text on each side, and compared when dev's are copied.
-        ids = _of_type(dev_pk, dev_pk, _KEY_TYPES) and _of_type(prod_pk, prod_pk, _KEY_TYPES)
+        ids = all(without_typmod(c.base_type) in _KEY_TYPES for c in (dev_pk, prod_pk))
         if (
             max(dev_shape.size, prod_shape.size) >= SCAN_FIRST_BYTES
             and layout.name not in pointed

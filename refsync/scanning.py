@@ -5,11 +5,10 @@ other tables' first read gave. One statement per table per side for each step.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from threading import Event
 
-from refsync.concurrent_read import Log, on_both
+from refsync.concurrent_read import Log, each_table, on_both
 from refsync.db import Database
 from refsync.keys import Side, Slugs, index
 from refsync.layouts import Layout
@@ -64,20 +63,9 @@ def _scan_both(
     log: Log,
 ) -> tuple[dict[str, Scanned], dict[str, Scanned]]:
     def scan_side(db: Database, stop: Event | None, say: Log) -> dict[str, Scanned]:
-        out = {}
-        for table in tables:
-            if stop is not None and stop.is_set():
-                break
-            start = time.perf_counter()
-
-            def progress(rows: int, seconds: float, name: str = table.name) -> None:
-                say(f"scanned {db.side} {name}: {rows:,} rows so far ({seconds:.1f}s)")
-
-            out[table.name] = scan(db, table, keyed[db.side, table.name], progress)
-            seconds = time.perf_counter() - start
-            n = len(out[table.name].keys)
-            say(f"scanned {db.side} {table.name}: {n:,} rows in {seconds:.2f}s")
-        return out
+        return each_table(
+            db, tables, say, stop, "scanned", lambda t, p: scan(db, t, keyed[db.side, t.name], p)
+        )
 
     return on_both(dev, prod, scan_side, log)
 

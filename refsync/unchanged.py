@@ -29,6 +29,9 @@ class Scanned:
     #: where the rows without a key are
     unkeyed: list[int] = field(default_factory=list)
 
+    def __len__(self) -> int:
+        return len(self.keys)
+
 
 def _keyed(side: Scanned) -> list[bool]:
     """Per row, whether it has a key."""
@@ -93,11 +96,7 @@ def match(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
         dropped -= back
         keep = _kept_again(keep, dev, back)
         prod_keep = _kept_again(prod_keep, prod, back)
-    return Kept(
-        list(compress(range(len(keep)), keep)),
-        list(compress(range(len(prod_keep)), prod_keep)),
-        len(dropped),
-    )
+    return _kept(keep, prod_keep, len(dropped))
 
 
 def _match_slowly(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
@@ -118,11 +117,7 @@ def _match_slowly(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
     prod_keep = list(map(not_, map(dropped.__contains__, prod.keys)))
     for at in prod.unkeyed:
         prod_keep[at] = True
-    return Kept(
-        list(compress(range(len(keep)), keep)),
-        list(compress(range(len(prod_keep)), prod_keep)),
-        len(dropped),
-    )
+    return _kept(keep, prod_keep, len(dropped))
 
 
 def _taken(dev: Scanned, prod: Scanned, keep: list[bool], dropped: set[int]) -> set[int]:
@@ -138,3 +133,10 @@ def _taken(dev: Scanned, prod: Scanned, keep: list[bool], dropped: set[int]) -> 
 def _kept_again(keep: list[bool], side: Scanned, keys: set[int]) -> list[bool]:
     """`keep`, with every row of `keys` kept too."""
     return [k or b for k, b in zip(keep, map(keys.__contains__, side.keys), strict=True)]
+
+
+def _kept(dev: list[bool], prod: list[bool], unchanged: int) -> Kept:
+    """Each side's flags as the positions of the rows kept."""
+    return Kept(
+        list(compress(range(len(dev)), dev)), list(compress(range(len(prod)), prod)), unchanged
+    )

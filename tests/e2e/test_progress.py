@@ -110,3 +110,31 @@ def test_without_chunked_rows_the_read_is_one_fetch(
     assert heard == []
     assert fetched == streamed
     assert len(fetched) == counts["prod_services"]
+
+
+def test_without_chunked_rows_a_consumer_still_gets_chunks(
+    dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan hands each chunk to its consumer and keeps none (`consume`); with a libpq older
+    than 17 the one fetch is handed over in chunks of the same size, in one statement."""
+    counts = seed.seed_scale(dbpair.admin("dev"), dbpair.admin("prod"), 12_000)
+    policy = guard.Policy(readable=frozenset({("public", "services")}), column_readable={})
+    query = sql.SQL('SELECT "id" FROM ONLY "public"."services"')
+
+    def chunks() -> list[int]:
+        sizes: list[int] = []
+        db = Database.connect(dbpair.prod_url, "prod", policy, read_only=True, timeouts=Timeouts())
+        try:
+            assert (
+                db.execute(query, stream=True, consume=lambda rows: sizes.append(len(rows))) == []
+            )
+            assert db.round_trips == 1 + 2
+        finally:
+            db.close()
+        return [n for n in sizes if n]
+
+    streamed = chunks()
+    monkeypatch.setattr("refsync.db._CHUNKED_LIBPQ", 10**9)
+    fetched = chunks()
+    total = counts["prod_services"]
+    assert streamed == fetched == [5_000] * (total // 5_000) + [total % 5_000]
