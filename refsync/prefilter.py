@@ -219,9 +219,10 @@ def scan(
         if None in keys:
             base = len(out.keys)
             out.unkeyed += [base + i for i, k in enumerate(keys) if k is None]
-        out.ids.extend(map(itemgetter(shape.pk), rows))
-        out.keys.extend(hashes)
-        out.signs.extend(signs)
+        # `fromlist` sizes the array once; `extend` grows it a number at a time.
+        out.ids.fromlist(list(map(itemgetter(shape.pk), rows)))
+        out.keys.fromlist(hashes)
+        out.signs.fromlist(signs)
 
     db.execute(
         sql.SQL("SELECT {} FROM {}").format(select, only(layout.relation)),

@@ -2,20 +2,31 @@
 signature is unchanged and dropped; every other row is kept for the diff. Pure: numbers in,
 positions out.
 
-A signature holds its row's key (`prefilter.Keyed.prints`), so a signature both sides have
-is a pair of one key. Keys several rows of a side share, and rows without a key, are kept
-whole: the diff refuses the first in dev and skips the second in prod, and must see every
-row to do so. A prod row whose id a kept dev row carries is kept with its pair: the diff
-names it when it skips a new row whose id prod already uses.
+A signature holds its row's key (`prefilter.Keyed.prints`). Keys several rows of a side
+share, and rows without a key, are kept whole: the diff refuses the first in dev and skips
+the second in prod, and must see every row to do so. A prod row whose id a kept dev row
+carries is kept with its pair: the diff names it when it skips a new row whose id prod
+already uses.
+
+The scans' numbers are matched as numpy arrays, by sorting: a million rows a side in about
+a tenth of a second, where sets of Python ints took close to a second
+(`docs/benchmark.md`, attempt 18). numpy is imported by the first match, so a run that
+scans nothing first never loads it.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import ne, not_
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Numbers = npt.NDArray[np.int64]
+    Positions = npt.NDArray[np.intp]
+    Flags = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -33,27 +44,6 @@ class Scanned:
         return len(self.keys)
 
 
-def _keyed(side: Scanned) -> list[bool]:
-    """Per row, whether it has a key."""
-    keyed = [True] * len(side.keys)
-    for at in side.unkeyed:
-        keyed[at] = False
-    return keyed
-
-
-def _unique(side: Scanned) -> dict[int, int]:
-    """Key hash -> signature, for the key hashes exactly one row with a key has."""
-    pairs = list(zip(side.keys, side.signs, strict=True))
-    if side.unkeyed:
-        pairs = list(compress(pairs, _keyed(side)))
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        for key, n in Counter(key for key, _ in pairs).items():
-            if n > 1:
-                del found[key]
-    return found
-
-
 @dataclass(frozen=True)
 class Kept:
     """What the scans leave to read again: positions in each side's scan, and how many
@@ -65,78 +55,63 @@ class Kept:
 
 
 def match(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
-    """Drop each pair of rows with one key on each side and one signature; keep every other
-    row, and the pair of any prod row whose id a kept dev row carries (`ids`: the diff's
-    "id already used in prod" check needs it).
+    """Drop each pair of rows whose key exactly one keyed row of each side has, with one
+    signature on both; keep every other row. With `ids` (dev's ids are copied: the diff's
+    "id already used in prod" check needs it), a dropped pair stays when a prod row of its
+    key hash has an id a kept dev row carries."""
+    import numpy as np  # noqa: PLC0415 - only a run that scans a table first needs numpy
 
-    Quickly, by sets, when every key it would drop has one row on each side (else key by
-    key, `_match_slowly`): a dev row whose signature prod has, and thus its key (the
-    signature holds the key's hash, which `hash` keys anew in every process), is dropped
-    with the prod row of its key, provided no two dropped dev rows and no kept dev row share
-    its key, and prod has exactly as many rows of the dropped keys as there are keys."""
-    # A keyless row's signature is built from its key hash as any other's: leave it out, or a
-    # keyed dev row whose key hashes alike (2^-64) would find its signature there.
-    prod_signs = set(compress(prod.signs, _keyed(prod)) if prod.unkeyed else prod.signs)
-    keep = list(map(not_, map(prod_signs.__contains__, dev.signs)))
-    del prod_signs
-    for at in dev.unkeyed:
-        keep[at] = True
-    dropped = set(compress(dev.keys, map(not_, keep)))
-    prod_keep = list(map(not_, map(dropped.__contains__, prod.keys)))
-    for at in prod.unkeyed:
-        prod_keep[at] = True
-    if (
-        len(dropped) != keep.count(False)
-        or prod_keep.count(False) != len(dropped)
-        or any(map(dropped.__contains__, compress(dev.keys, keep)))
-    ):
-        return _match_slowly(dev, prod, ids=ids)
-    back = _taken(dev, prod, keep, dropped) if ids else set()
-    if back:
-        dropped -= back
-        keep = _kept_again(keep, dev, back)
-        prod_keep = _kept_again(prod_keep, prod, back)
-    return _kept(keep, prod_keep, len(dropped))
+    dev_keys, prod_keys = _numbers(dev.keys), _numbers(prod.keys)
+    dev_at, prod_at = _once(dev_keys, dev.unkeyed), _once(prod_keys, prod.unkeyed)
+    # Both are sorted by key: find each dev key among prod's.
+    at, found = _find(prod_keys[prod_at], dev_keys[dev_at])
+    dev_at, prod_at = dev_at[found], prod_at[at[found]]
+    same = _numbers(prod.signs)[prod_at] == _numbers(dev.signs)[dev_at]
+    dev_at, prod_at = dev_at[same], prod_at[same]
+    if ids:
+        wanted = np.sort(np.delete(_numbers(dev.ids), dev_at))
+        # Every prod row's id looked up in order (sorted, the lookups stay in cache).
+        by_id = np.argsort(prod_ids := _numbers(prod.ids))
+        _, taken = _find(wanted, prod_ids[by_id])
+        _, back = _find(np.sort(prod_keys[by_id[taken]]), dev_keys[dev_at])
+        dev_at, prod_at = dev_at[~back], prod_at[~back]
+    return Kept(_left(len(dev), dev_at), _left(len(prod), prod_at), len(dev_at))
 
 
-def _match_slowly(dev: Scanned, prod: Scanned, *, ids: bool) -> Kept:
-    prod_unique = _unique(prod)
-    dev_unique = _unique(dev)
-    # A dev row is kept unless its key is unique on both sides with the same signature.
-    keep = list(map(ne, map(prod_unique.get, dev.keys), dev.signs))
-    if len(dev_unique) != len(dev.keys):
-        shared = list(map(dev_unique.__contains__, dev.keys))
-        keep = [k or not s for k, s in zip(keep, shared, strict=True)]
-    for at in dev.unkeyed:
-        keep[at] = True
-    dropped = set(compress(dev.keys, map(not_, keep)))
-    back = _taken(dev, prod, keep, dropped) if ids else set()
-    if back:
-        dropped -= back
-        keep = _kept_again(keep, dev, back)
-    prod_keep = list(map(not_, map(dropped.__contains__, prod.keys)))
-    for at in prod.unkeyed:
-        prod_keep[at] = True
-    return _kept(keep, prod_keep, len(dropped))
+def _numbers(values: array[int]) -> Numbers:
+    """A scan's array as numpy's, without a copy."""
+    import numpy as np  # noqa: PLC0415 - see match
+
+    return np.frombuffer(values, dtype=np.int64)
 
 
-def _taken(dev: Scanned, prod: Scanned, keep: list[bool], dropped: set[int]) -> set[int]:
-    """The dropped keys whose prod row has an id a kept dev row carries: the diff names that
-    row when it skips a new row whose id prod already uses, so the pair stays."""
-    if not dropped:
-        return set()
-    wanted = set(compress(dev.ids, keep))
-    taken = compress(range(len(prod.ids)), map(wanted.__contains__, prod.ids))
-    return {prod.keys[at] for at in taken} & dropped
+def _once(keys: Numbers, unkeyed: list[int]) -> Positions:
+    """The positions of the keyed rows whose key no other keyed row has, sorted by key."""
+    import numpy as np  # noqa: PLC0415 - see match
+
+    at = np.delete(np.arange(len(keys)), unkeyed)
+    if not len(at):
+        return at
+    at = at[np.argsort(keys[at])]
+    ordered = keys[at]
+    # A key is alone when it differs from the one before it and from the one after it.
+    other = ordered[1:] != ordered[:-1]
+    return at[np.concatenate(([True], other)) & np.concatenate((other, [True]))]
 
 
-def _kept_again(keep: list[bool], side: Scanned, keys: set[int]) -> list[bool]:
-    """`keep`, with every row of `keys` kept too."""
-    return [k or b for k, b in zip(keep, map(keys.__contains__, side.keys), strict=True)]
+def _find(ordered: Numbers, values: Numbers) -> tuple[Positions, Flags]:
+    """Where each of `values` would be in `ordered` (sorted), and whether it is there."""
+    import numpy as np  # noqa: PLC0415 - see match
+
+    if not len(ordered):
+        return np.zeros(len(values), dtype=np.intp), np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(ordered, values)
+    at[at == len(ordered)] = 0
+    return at, ordered[at] == values
 
 
-def _kept(dev: list[bool], prod: list[bool], unchanged: int) -> Kept:
-    """Each side's flags as the positions of the rows kept."""
-    return Kept(
-        list(compress(range(len(dev)), dev)), list(compress(range(len(prod)), prod)), unchanged
-    )
+def _left(size: int, dropped: Positions) -> list[int]:
+    """The positions of a side's rows that were not dropped, in scan order."""
+    import numpy as np  # noqa: PLC0415 - see match
+
+    return np.delete(np.arange(size), dropped).tolist()
