@@ -18,6 +18,7 @@ from refsync.layouts import Layout
 from refsync.model import Row
 from refsync.scanning import read_scanned
 from refsync.snapshot import Identity, read_full
+from refsync.unchanged import unavailable
 
 
 @dataclass
@@ -65,6 +66,10 @@ def read(
     deferred = any(t.deferred for t in layouts)
     log(f"reading {len(layouts)} tables from dev and prod")
     scanned = scanned or {}
+    if scanned and (why := unavailable()) is not None:
+        tables = ", ".join(sorted(scanned))
+        log(f"numpy cannot be loaded ({why}): every row of {tables} is read, none scanned first")
+        scanned = {}
     first = [t for t in layouts if t.name not in scanned]
     dev_rows, prod_rows = read_both(dev, prod, first, log, hashed=hashed)
     unchanged: dict[str, int] = {}

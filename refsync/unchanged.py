@@ -11,7 +11,8 @@ already uses.
 The scans' numbers are matched as numpy arrays, by sorting: a million rows a side in about
 a tenth of a second, where sets of Python ints took close to a second
 (`docs/benchmark.md`, attempt 18). numpy is imported by the first match, so a run that
-scans nothing first never loads it.
+scans nothing first never loads it; a run where it cannot be loaded reads every row instead
+(`unavailable`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ class Scanned:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+def unavailable() -> str | None:
+    """Why numpy cannot be loaded here, or None when it can. Scanning first only saves time
+    and memory: without numpy (a broken install, or an x86-64 CPU older than numpy's
+    baseline, x86-64-v2, which numpy refuses with a RuntimeError) a run reads every row."""
+    try:
+        import numpy  # noqa: F401, PLC0415 - see match
+    except (ImportError, RuntimeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ reads refuses.
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +109,34 @@ def test_a_table_scanned_first_plans_as_one_read_in_full(
     assert applied.written is not None
     assert (applied.written.inserted, applied.written.updated) == (1, 2)
     assert not plan_and_apply(dbpair, config).plan.has_changes
+
+
+def test_without_numpy_a_large_table_is_read_in_full_and_planned_alike(
+    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statement_log: StatementLog
+) -> None:
+    """Scanning first needs numpy; where it cannot be loaded (here: made unimportable) the run
+    says so and reads every row, to the same plan, and applies it."""
+    config = _things(dbpair, tmp_path)
+    in_full = plan_and_apply(dbpair, config)
+    monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", 0)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    heard: list[str] = []
+    mark = statement_log.mark()
+    planned = plan_and_apply(dbpair, config, log=heard.append)
+    assert summarize(planned.plan) == summarize(in_full.plan)
+    assert planned.digest == in_full.digest
+    assert any(
+        line.startswith("numpy cannot be loaded (ModuleNotFoundError: import of numpy halted")
+        and line.endswith("every row of things is read, none scanned first")
+        for line in heard
+    ), heard
+    statements = [e.message for e in refsync_statements(statement_log, mark)]
+    assert any('"public"."things"' in m for m in statements)
+    # No scan and no second read by the ids' hashes: the first read read every row.
+    assert not any('hashtextextended("id"::text' in m for m in statements)
+    applied = plan_and_apply(dbpair, config, planned.digest)
+    assert applied.written is not None
+    assert (applied.written.inserted, applied.written.updated) == (1, 2)
 
 
 def test_a_row_changed_between_the_scan_and_its_second_read_refuses(

@@ -106,3 +106,35 @@ def test_image_ships_compiled_bytecode(image: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True"
+
+
+def test_image_loads_numpy_and_matches_scans_with_it(image: str) -> None:
+    """numpy is installed from the lock file and loads in the image: a run that scans a
+    large table first matches the scans with it (without it, the run reads every row)."""
+    script = (
+        "import sys; sys.path.insert(0, '/app'); from array import array; "
+        "from refsync.unchanged import Scanned, match, unavailable; "
+        "print(unavailable()); "
+        "side = lambda: Scanned(array('q', [1, 5]), array('q', [2, 6]), array('q', [3, 7])); "
+        "print(match(side(), Scanned(array('q', [1]), array('q', [2]), array('q', [3])), ids=True))"
+    )
+    proc = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "python",
+            image,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["None", "Kept(dev=[1], prod=[], unchanged=1)"]

@@ -21,7 +21,7 @@ from refsync.candidates import prepare
 from refsync.catalog import Catalog, Column, Shape
 from refsync.diff import finish
 from refsync.prefilter import eligible
-from refsync.unchanged import Kept, Scanned, match
+from refsync.unchanged import Kept, Scanned, match, unavailable
 from tests.fixtures.diff_tables import layout
 
 
@@ -231,6 +231,23 @@ def test_numpy_is_loaded_by_the_first_match_and_not_by_refsync_itself() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert run.stdout.strip() == "True"
+
+
+class _RefuseNumpy:
+    """An import finder that fails numpy as numpy fails on a CPU below its baseline."""
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name == "numpy":
+            raise RuntimeError("NumPy was built with baseline optimizations: (X86_V2)")
+
+
+def test_numpy_refusing_this_machine_makes_it_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert unavailable() is None
+    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.setattr(sys, "meta_path", [_RefuseNumpy(), *sys.meta_path])
+    assert unavailable() == "RuntimeError: NumPy was built with baseline optimizations: (X86_V2)"
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert unavailable() == "ModuleNotFoundError: import of numpy halted; None in sys.modules"
 
 
 def _catalog(side: str, columns: dict[str, str], size: int, pk: str = "id") -> Catalog:
