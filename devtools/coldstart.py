@@ -59,13 +59,21 @@ def compressed_mb(registry: dockerhost.LocalRegistry, ref: str) -> float:
 
 
 def wipe(registry: dockerhost.LocalRegistry) -> None:
-    """Remove every image this task made (the base too), so the next step starts cold."""
+    """Remove every image this task made (the base too), so the next step starts cold; and
+    what earlier runs pulled from their own loopback registries, long gone (an image left
+    there keeps its parent layers, which `<none>` lists, from being removed)."""
     ours = ("refsync-", registry.host, "<none>")
+
+    def made_here(repository: str) -> bool:
+        host, _, path = repository.partition("/")
+        earlier = host.startswith("127.0.0.1:") and path in (REPOSITORY, BASE_REPOSITORY)
+        return repository.startswith(ours) or earlier
+
     for _ in range(5):  # a parent goes only once its children have gone
         listed = dockerhost.docker(
             "image", "ls", "--all", "--format", "{{.ID}} {{.Repository}}"
         ).stdout.splitlines()
-        ids = sorted({line.split()[0] for line in listed if line.split()[1].startswith(ours)})
+        ids = sorted({line.split()[0] for line in listed if made_here(line.split()[1])})
         if not ids:
             return
         dockerhost.forget(*ids)

@@ -40,13 +40,15 @@ def registry() -> Iterator[dockerhost.LocalRegistry]:
 
 
 @pytest.fixture(scope="module")
-def published(registry: dockerhost.LocalRegistry) -> str:
+def published(registry: dockerhost.LocalRegistry) -> Iterator[str]:
     """The image built from the Dockerfile and pushed as the release workflow would:
-    REGISTRY/REPOSITORY@sha256:…, with no local reference to that digest left."""
+    REGISTRY/REPOSITORY@sha256:…, with no local reference to that digest left, before the
+    tests (which pull it) and after them (the registry goes with them)."""
     dockerhost.build_image("refsync-action:test-release")
     ref = registry.push("refsync-action:test-release", REPOSITORY, "1.2.3")
     dockerhost.forget(ref)
-    return ref
+    yield ref
+    dockerhost.forget(ref)
 
 
 @pytest.fixture(scope="module")
