@@ -79,13 +79,8 @@ def test_image_refuses_outside_actions(image: str) -> None:
     assert "runs only inside GitHub Actions" in proc.stderr
 
 
-def test_image_ships_compiled_bytecode(image: str) -> None:
-    """refsync's modules load from bytecode compiled at build time: a run in the image (which
-    never writes bytecode) does not compile them again."""
-    script = (
-        "import importlib.util, os, sys; sys.path.insert(0, '/app'); import refsync.diff; "
-        "print(os.path.exists(importlib.util.cache_from_source(refsync.diff.__file__)))"
-    )
+def _python_in(image: str, script: str) -> subprocess.CompletedProcess[str]:
+    """`python -c script` in the image, offline; it must succeed."""
     proc = subprocess.run(
         [
             "docker",
@@ -105,6 +100,17 @@ def test_image_ships_compiled_bytecode(image: str) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_image_ships_compiled_bytecode(image: str) -> None:
+    """refsync's modules load from bytecode compiled at build time: a run in the image (which
+    never writes bytecode) does not compile them again."""
+    script = (
+        "import importlib.util, os, sys; sys.path.insert(0, '/app'); import refsync.diff; "
+        "print(os.path.exists(importlib.util.cache_from_source(refsync.diff.__file__)))"
+    )
+    proc = _python_in(image, script)
     assert proc.stdout.strip() == "True"
 
 
@@ -118,23 +124,5 @@ def test_image_loads_numpy_and_matches_scans_with_it(image: str) -> None:
         "side = lambda: Scanned(array('q', [1, 5]), array('q', [2, 6]), array('q', [3, 7])); "
         "print(match(side(), Scanned(array('q', [1]), array('q', [2]), array('q', [3])), ids=True))"
     )
-    proc = subprocess.run(
-        [
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "python",
-            image,
-            "-c",
-            script,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = _python_in(image, script)
     assert proc.stdout.splitlines() == ["None", "Kept(dev=[1], prod=[], unchanged=1)"]
