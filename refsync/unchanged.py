@@ -10,9 +10,9 @@ already uses.
 
 The scans' numbers are matched as numpy arrays, by sorting: a million rows a side in about
 a tenth of a second, where sets of Python ints took close to a second
-(`docs/benchmark.md`, attempt 18). numpy is imported by the first match, so a run that
-scans nothing first never loads it; a run where it cannot be loaded reads every row instead
-(`unavailable`).
+(`docs/benchmark.md`, attempt 18). numpy is imported only once a run has a table to scan
+first (`unavailable`, before the scans), so a run that scans nothing first never loads it;
+a run where it cannot be loaded reads every row instead.
 """
 
 from __future__ import annotations
@@ -47,11 +47,12 @@ class Scanned:
 
 def unavailable() -> str | None:
     """Why numpy cannot be loaded here, or None when it can. Scanning first only saves time
-    and memory: without numpy (a broken install, or an x86-64 CPU older than numpy's
-    baseline, x86-64-v2, which numpy refuses with a RuntimeError) a run reads every row."""
+    and memory: without numpy (an x86-64 CPU older than numpy's baseline, x86-64-v2, which
+    numpy refuses with a RuntimeError; an install broken in any way) a run reads every row."""
     try:
         import numpy  # noqa: F401, PLC0415 - see match
-    except (ImportError, RuntimeError) as error:
+    # Whatever stops it loading, reading every row is the safe path: no failure is special.
+    except Exception as error:  # noqa: BLE001
         return f"{type(error).__name__}: {error}"
     return None
 

@@ -234,18 +234,33 @@ def test_numpy_is_loaded_by_the_first_match_and_not_by_refsync_itself() -> None:
 
 
 class _RefuseNumpy:
-    """An import finder that fails numpy as numpy fails on a CPU below its baseline."""
+    """An import finder that fails numpy with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
     def find_spec(self, name: str, *_: object) -> None:
         if name == "numpy":
-            raise RuntimeError("NumPy was built with baseline optimizations: (X86_V2)")
+            raise self.error
 
 
-def test_numpy_refusing_this_machine_makes_it_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        # numpy on a CPU below its baseline
+        RuntimeError("NumPy was built with baseline optimizations: (X86_V2)"),
+        # a broken install: a source file of NUL bytes, a missing shared library
+        SyntaxError("source code string cannot contain null bytes"),
+        OSError("libscipy_openblas64_.so: cannot open shared object file"),
+    ],
+)
+def test_numpy_failing_to_load_makes_it_unavailable(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     assert unavailable() is None
     monkeypatch.delitem(sys.modules, "numpy")
-    monkeypatch.setattr(sys, "meta_path", [_RefuseNumpy(), *sys.meta_path])
-    assert unavailable() == "RuntimeError: NumPy was built with baseline optimizations: (X86_V2)"
+    monkeypatch.setattr(sys, "meta_path", [_RefuseNumpy(error), *sys.meta_path])
+    assert unavailable() == f"{type(error).__name__}: {error}"
     monkeypatch.setitem(sys.modules, "numpy", None)
     assert unavailable() == "ModuleNotFoundError: import of numpy halted; None in sys.modules"
 
