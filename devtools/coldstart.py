@@ -59,25 +59,30 @@ def compressed_mb(registry: dockerhost.LocalRegistry, ref: str) -> float:
 
 
 def wipe(registry: dockerhost.LocalRegistry) -> None:
-    """Remove every image this task made (the base too), so the next step starts cold; and
-    what earlier runs pulled from their own loopback registries, long gone (an image left
-    there keeps its parent layers, which `<none>` lists, from being removed)."""
-    ours = ("refsync-", registry.host, "<none>")
-
-    def made_here(repository: str) -> bool:
-        host, _, path = repository.partition("/")
-        earlier = host.startswith("127.0.0.1:") and path in (REPOSITORY, BASE_REPOSITORY)
-        return repository.startswith(ours) or earlier
-
+    """Remove every image this task made (the base too), so the next step starts cold; and,
+    by name only, the action images earlier test runs pulled from their own loopback
+    registries, long gone (one left keeps its parent layers, which `<none>` lists, in place)."""
+    earlier = dockerhost.docker(
+        "image", "ls", "--digests", "--format", "{{.Repository}}@{{.Digest}}"
+    ).stdout.split()
+    dockerhost.forget(*(ref for ref in earlier if _pulled_by_a_test(ref)))
+    ours = ("refsync-", f"{registry.host}/", "<none>")
     for _ in range(5):  # a parent goes only once its children have gone
         listed = dockerhost.docker(
             "image", "ls", "--all", "--format", "{{.ID}} {{.Repository}}"
         ).stdout.splitlines()
-        ids = sorted({line.split()[0] for line in listed if made_here(line.split()[1])})
+        ids = sorted({line.split()[0] for line in listed if line.split()[1].startswith(ours)})
         if not ids:
             return
         dockerhost.forget(*ids)
     raise dockerhost.DockerTaskError(f"images left after removing them: {ids}")
+
+
+def _pulled_by_a_test(ref: str) -> bool:
+    """127.0.0.1:PORT/octo-org/refsync-action@sha256:…: the released action's image as the
+    docker tests pull it (their registry's port changes every run)."""
+    host, _, rest = ref.partition("/")
+    return host.startswith("127.0.0.1:") and rest.startswith(f"{REPOSITORY}@sha256:")
 
 
 def time_image_step(action_dir: Path, job: Path, path: str) -> float:
