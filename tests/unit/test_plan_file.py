@@ -65,3 +65,23 @@ def test_the_operations_text_is_written_not_copied() -> None:
     written = [op for t in document["tables"] for op in (*t["creates"], *t["updates"])]
     assert len(written) == len(texts)
     assert all(a is b for a, b in zip(written, texts, strict=True))
+
+
+def test_each_operation_is_one_line_however_many_batches_it_takes(tmp_path: Path) -> None:
+    """More operations than one batch of writes holds, and a remainder: each operation's text
+    is a line of its own, once in its table and once in `digest_input`, in plan order, and
+    no piece written holds more than a batch of them."""
+    rows = plan_file._BATCH + 7  # creates and updates: two batches each, the second short
+    outcome = _outcome(rows)
+    path = tmp_path / "refsync-plan.json"
+    plan_file.write_plan_file(path, outcome)
+    text = path.read_text(encoding="utf-8")
+    texts = list(outcome.canonical_operations)
+    assert len(texts) == 2 * rows
+    ops = [line.strip().removesuffix(",") for line in text.splitlines() if '"op":' in line]
+    assert ops == texts + texts  # the table's creates and updates, then digest_input
+    document = json.loads(text)
+    assert document["digest_input"]["operations"] == [json.loads(t) for t in texts]
+    assert document["tables"][0]["creates"] == [json.loads(t) for t in texts[:rows]]
+    pieces = list(plan_file._chunks(plan_file.plan_document(outcome)))
+    assert max(piece.count('"op":') for piece in pieces) == plan_file._BATCH
