@@ -259,7 +259,11 @@ def reread(
         only(layout.relation),
         _id_hash(read[0]),
     )
-    rows = db.execute(query, [[scanned.ids[at] for at in positions]], relation=layout.config.label)
+    ids = [scanned.ids[at] for at in positions]
+    # The array's text, made here: psycopg adapts a list one number at a time in Python
+    # (0.1 s per 100,000), joining their digits takes a tenth of that.
+    array = "{" + ",".join(map(str, ids)) + "}"
+    rows = db.execute(query, [array], relation=layout.config.label)
     width = len(read) + len(layout.hashed) * hashed
     shape = _Shape(
         (*read, *(f"\0hash{i}" for i in range(width - len(read))), "\0value", "\0pk"),
@@ -270,7 +274,9 @@ def reread(
     _, hashes, signs = keyed.prints(rows, shape)
     prints = zip(map(itemgetter(width + 1), rows), hashes, signs, strict=True)
     found = dict(zip(prints, rows, strict=True))
-    wanted = [(scanned.ids[at], scanned.keys[at], scanned.signs[at]) for at in positions]
+    wanted = [
+        (i, scanned.keys[at], scanned.signs[at]) for i, at in zip(ids, positions, strict=True)
+    ]
     got = list(map(found.get, wanted))
     if None in got or len(set(wanted)) != len(wanted):
         _moved(db, layout)
