@@ -56,6 +56,7 @@ LOCAL_SETTINGS: Mapping[str, re.Pattern[str]] = {
 ALLOWED_OPERATORS = frozenset(
     {"=", "<>", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "||", "BETWEEN", "NOT BETWEEN"}
     | {"~~", "!~~", "~~*", "!~~*", "@>", "<@", "&&", "->", "->>", "#>", "#>>", "?", "?|", "?&"}
+    | {"#"}  # prefilter: per-column hashes combined by XOR
 )
 # Node kinds a SELECT/INSERT/UPDATE may contain. WithClause, IntoClause, OnConflictClause
 # and everything unlisted (XML, TABLESAMPLE, CURRENT OF, JSON constructors...) are refused.

@@ -163,6 +163,53 @@ def test_a_row_changed_between_the_scan_and_its_second_read_refuses(
     assert ("d3",) not in [r[:1] for r in after]
 
 
+PAIRS = """
+CREATE TABLE things (id text PRIMARY KEY, key text NOT NULL UNIQUE, a text, b text);
+GRANT SELECT ON things TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON things TO refsync_prod_writer;
+"""
+
+
+def test_values_swapped_between_columns_or_a_null_moved_are_changes(
+    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan hashes each compared column's text on its own, seeded by its place, a NULL
+    as a number, and combines them by XOR: two columns' values swapped (with one seed for
+    every place they would cancel out) or a NULL moved from one column to the other (were
+    a NULL's hash left NULL, the whole row's would be) must still differ, while equal rows,
+    NULLs and all, are dropped by the scan."""
+    dev = [
+        ("d1", "swapped", "x", "y"),
+        ("d2", "null-moved", None, "z"),
+        ("d3", "same-twice", "v", "v"),
+        ("d4", "both-null", None, None),
+        ("d5", "nulls-for-values", None, None),
+    ]
+    prod = [
+        ("p1", "swapped", "y", "x"),
+        ("p2", "null-moved", "z", None),
+        ("p3", "same-twice", "v", "v"),
+        ("p4", "both-null", None, None),
+        ("p5", "nulls-for-values", "1", "2"),
+    ]
+    config = _table(dbpair, tmp_path, PAIRS, dev, prod, "a, b")
+    kept: list[Kept] = []
+    real_match = unchanged.match
+
+    def match_and_keep(*args: Any, **kwargs: Any) -> Kept:
+        kept.append(real_match(*args, **kwargs))
+        return kept[-1]
+
+    monkeypatch.setattr(scanning, "match", match_and_keep)
+    in_full, scanned = _both(dbpair, config, monkeypatch)
+    changed = {"swapped", "null-moved", "nulls-for-values"}
+    assert {u.key[0] for u in in_full.plan.table("things").updates} == changed
+    assert summarize(scanned.plan) == summarize(in_full.plan)
+    assert scanned.digest == in_full.digest
+    [found] = kept
+    assert found.unchanged == 2  # same-twice and both-null, dropped by the scan
+
+
 # Keys and signatures that Python's `hash` alone would make collide (found by an adversarial
 # review): an int's or a uuid's hash is neither keyed per process nor one-to-one.
 
@@ -233,7 +280,8 @@ def _value_hash(dbpair: DbPair, title: str) -> int:
     [(h,)] = (
         dbpair.admin("dev")
         .execute(
-            'SELECT pg_catalog.hashtextextended((ROW(%s::text))::text COLLATE "C", 0)', [title]
+            'SELECT COALESCE(pg_catalog.hashtextextended((%s::text)::text COLLATE "C", 1), 1)',
+            [title],
         )
         .fetchall()
     )
