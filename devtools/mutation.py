@@ -130,7 +130,7 @@ GUARD_ADDITIONS: dict[str, list[Any]] = {
         ("default_transaction_read_only", re.compile(".*")),
     ],
     # regular expressions, text search, a user-defined operator
-    "ALLOWED_OPERATORS": ["~", "!~", "~*", "@@", "===", "#"],
+    "ALLOWED_OPERATORS": ["~", "!~", "~*", "@@", "===", "##"],
     "ALLOWED_NODES": [
         *(pg.XmlExpr, pg.RangeTableSample, pg.CurrentOfExpr, pg.RangeTableFunc),
         *(pg.GroupingSet, pg.ReturningOption),
