@@ -332,7 +332,11 @@ PARTS = {
     "digest": Part(
         "digest",
         ("refsync/digest.py",),
-        ("tests/unit/test_canonical.py", "tests/unit/test_digest.py"),
+        (
+            "tests/unit/test_canonical.py",
+            "tests/unit/test_digest.py",
+            "tests/unit/test_plan_texts.py",
+        ),
         digest_constants,
     ),
 }

@@ -33,6 +33,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from psycopg.types.multirange import Multirange
@@ -114,8 +115,20 @@ def canonical(
 ) -> dict[str, Any]:
     """What the digest covers: config, prod identity, the user triggers the writes fire,
     every write with old and new values. A trigger added after the review changes it."""
+    return {**members(config, prod_identity, triggers), "operations": _operations(plan)}
+
+
+def members(
+    config: dict[str, Any], prod_identity: Mapping[str, Any], triggers: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The canonical form but its operations, which a run keeps as their texts alone
+    (`plan_texts`): `digest(members(...), plan_texts(plan))` is `digest(canonical(...))`."""
+    return {"config": config, "prod": dict(prod_identity), "triggers": list(triggers)}
+
+
+def _operations(plan: Plan) -> list[dict[str, Any]]:
     # Most values (text, integers, booleans, NULL) are their own JSON form: the type test
-    # inline spares a call per value on a large plan.
+    # inline spares a call per value.
     as_is = _JSON_AS_IS
     operations: list[dict[str, Any]] = []
     for table in plan.tables:
@@ -143,23 +156,70 @@ def canonical(
                     },
                 }
             )
-    return {
-        "config": config,
-        "prod": dict(prod_identity),
-        "triggers": list(triggers),
-        "operations": operations,
-    }
+    return operations
 
 
 #: The digest's text: sorted keys, no spaces, UTF-8 as is, no NaN.
 _CANONICAL_JSON = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
+_encode = _CANONICAL_JSON.encode
 
 
 def operation_texts(canonical_form: Mapping[str, Any]) -> list[str]:
     """Each operation as the digest's text; the plan file writes these same strings."""
     return [_CANONICAL_JSON.encode(op) for op in canonical_form["operations"]]
+
+
+def plan_texts(plan: Plan) -> list[str]:
+    """`operation_texts(canonical(plan, ...))`, made from the plan without the canonical
+    form's objects: an object's compact text with sorted keys is its members' texts in key
+    order, joined by "," and ":", so each operation is its fixed members' texts around its
+    values' (`_text`). A run keeps these texts alone; building the form's objects and
+    encoding each with a new encoder took twice as long (`docs/benchmark.md`, attempt 19)."""
+    out: list[str] = []
+    for table in plan.tables:
+        name = _encode(table.name)
+        for c in table.creates:
+            values = c.values
+            out.append(
+                f'{{"key":{_key_text(c.key)},"op":"create","table":{name},"values":{{'
+                + ",".join([f"{_encode(k)}:{_text(values[k])}" for k in sorted(values)])
+                + "}}"
+            )
+        for u in table.updates:
+            changes = u.changes
+            listed = ",".join(
+                [
+                    f'{_encode(k)}:{{"new":{_text(changes[k][1])},"old":{_text(changes[k][0])}}}'
+                    for k in sorted(changes)
+                ]
+            )
+            out.append(
+                f'{{"changes":{{{listed}}},"id":{_text(u.pk)},"key":{_key_text(u.key)},'
+                f'"op":"update","table":{name}}}'
+            )
+    return out
+
+
+def _text(value: Any) -> str:
+    """`_CANONICAL_JSON.encode(to_json(value))`, the common types without an encoder."""
+    kind = type(value)
+    if kind is str:
+        return _encode(value)  # a str alone is encoded without building the C encoder
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what json's encoder writes for an int
+    if kind is Ref:
+        return f'{{"key":{_key_text(value.key)},"ref":{_encode(value.table)}}}'
+    return _encode(to_json(value))
+
+
+def _key_text(key: Sequence[Any]) -> str:
+    return "[" + ",".join(map(_text, key)) + "]"
 
 
 def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None = None) -> str:
@@ -172,7 +232,9 @@ def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None =
     ops = operation_texts(canonical_form) if operations is None else operations
     encode = _CANONICAL_JSON.encode
     sha = hashlib.sha256(b"{")
-    for i, (k, v) in enumerate(sorted(canonical_form.items())):
+    # `members(...)` has no operations: their texts stand in their place.
+    form = {**canonical_form, "operations": ops}
+    for i, (k, v) in enumerate(sorted(form.items(), key=itemgetter(0))):
         sha.update(f"{',' if i else ''}{encode(k)}:".encode())
         if k == "operations":
             sha.update(b"[")

@@ -19,7 +19,7 @@ from refsync.concurrent_read import Log
 from refsync.config import Config
 from refsync.db import Database
 from refsync.diff import finish, protect
-from refsync.digest import canonical, digest, operation_texts
+from refsync.digest import digest, members, plan_texts
 from refsync.errors import OperationalError, SafetyError
 from refsync.layouts import Layout, build_layouts
 from refsync.locks import lock_updates, take_advisory_lock
@@ -38,6 +38,8 @@ class Outcome:
     mode: str
     plan: Plan
     digest: str
+    #: The digest's canonical form but its operations (`digest.members`), whose texts are
+    #: `canonical_operations`.
     canonical: dict[str, Any]
     dev: Identity
     prod: Identity
@@ -48,7 +50,8 @@ class Outcome:
     round_trips: dict[str, int]
     #: What the prod role may do beyond what refsync needs (warned about, never refused).
     privilege_warnings: tuple[str, ...] = ()
-    #: `canonical`'s operations as the digest encoded them, for the plan file to reuse.
+    #: The canonical form's operations, as the digest hashed them and the plan file writes
+    #: them (`digest.plan_texts`).
     canonical_operations: tuple[str, ...] = ()
     #: The only tables this run may write (INSERT, UPDATE), as the config names them.
     writable: tuple[str, ...] = ()
@@ -241,8 +244,9 @@ def _plan(
         "fingerprint": sides.prod_fingerprint,
         "system_identifier": sides.prod.system_identifier,
     }
-    form = canonical(plan, config.canonical(), prod_identity, [t.label for t in prod_cat.triggers])
-    operations = operation_texts(form)
+    # The form's operations are kept as their texts alone (`Outcome.canonical_operations`).
+    form = members(config.canonical(), prod_identity, [t.label for t in prod_cat.triggers])
+    operations = plan_texts(plan)
     plan_digest = digest(form, operations)
     totals = plan.totals
     log(

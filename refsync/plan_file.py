@@ -25,10 +25,8 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     # the very text the digest hashed rather than converted to JSON a second time. Each line
     # also names its table and op.
     digest_input = _digest_input(outcome)
-    ops = digest_input["operations"]
-    records = _Encoded if type(ops) is _Encoded else list
-    operations = iter(ops)
-    tables = [_table_document(table, operations, records) for table in outcome.plan.tables]
+    operations = iter(digest_input["operations"])
+    tables = [_table_document(table, operations) for table in outcome.plan.tables]
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "tool": f"refsync {__version__}",
@@ -45,16 +43,14 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _table_document(
-    table: TablePlan, operations: Iterator[Any], records: type[list[Any]] = list
-) -> dict[str, Any]:
+def _table_document(table: TablePlan, operations: Iterator[str]) -> dict[str, Any]:
     """One table's counts, its creates and updates taken in turn from the digest's
     `operations`, and its skips."""
     return {
         "table": table.name,
         "counts": table.counts,
-        "creates": records(next(operations) for _ in table.creates),
-        "updates": records(next(operations) for _ in table.updates),
+        "creates": _Encoded(next(operations) for _ in table.creates),
+        "updates": _Encoded(next(operations) for _ in table.updates),
         "skips": [_skip_document(skip) for skip in table.skips],
     }
 
@@ -89,10 +85,7 @@ class _Encoded(list[str]):
 
 def _digest_input(outcome: Outcome) -> dict[str, Any]:
     """What the digest covers, its operations in the very text the digest hashed."""
-    form = outcome.canonical
-    if len(outcome.canonical_operations) != len(form["operations"]):
-        return form
-    return {**form, "operations": _Encoded(outcome.canonical_operations)}
+    return {**outcome.canonical, "operations": _Encoded(outcome.canonical_operations)}
 
 
 def _identity(outcome: Outcome, side: str) -> dict[str, Any]:

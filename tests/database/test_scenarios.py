@@ -23,7 +23,7 @@ import pytest
 
 from refsync import prefilter, snapshot
 from refsync.config_file import load_config
-from refsync.digest import digest
+from refsync.digest import canonical, digest, operation_texts
 from refsync.engine import Outcome
 from refsync.errors import RefsyncError, SafetyError, UsageError
 from tests.fixtures.pg import DbPair
@@ -54,8 +54,13 @@ def _pinned(value: Any) -> Any:
 def pinned_digest(outcome: Outcome) -> str:
     """The plan's digest with what changes per run fixed (the prod server's identity, the
     `now()` timestamps): config, triggers and every write with old and new values, as the
-    apply checks them. A refactoring must not change it."""
-    return digest(_pinned({**outcome.canonical, "prod": PINNED_PROD}))
+    apply checks them. A refactoring must not change it. The operations come from the
+    canonical form's objects (`canonical`), and the texts the run hashed must be theirs."""
+    head = outcome.canonical
+    form = canonical(outcome.plan, head["config"], head["prod"], head["triggers"])
+    assert list(outcome.canonical_operations) == operation_texts(form)
+    assert outcome.digest == digest(form)
+    return digest(_pinned({**form, "prod": PINNED_PROD}))
 
 
 REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
