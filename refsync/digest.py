@@ -33,7 +33,6 @@ import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from psycopg.types.multirange import Multirange
@@ -234,7 +233,7 @@ def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None =
     sha = hashlib.sha256(b"{")
     # `members(...)` has no operations: their texts stand in their place.
     form = {**canonical_form, "operations": ops}
-    for i, (k, v) in enumerate(sorted(form.items(), key=itemgetter(0))):
+    for i, (k, v) in enumerate(sorted(form.items())):
         sha.update(f"{',' if i else ''}{encode(k)}:".encode())
         if k == "operations":
             sha.update(b"[")
