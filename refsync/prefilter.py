@@ -11,12 +11,12 @@ read again by its id's hash, as the ordinary first read reads it, and the diff p
 those.
 
 Only for column types whose text is their value under the settings every refsync transaction
-sets (`_TEXT_IS_VALUE`), between servers of one encoding: equal text is then equal bytes and
-an equal value. A hash collision (about 2^-61 for a given pair: `hash` reduces an int modulo
-2^61 - 1; the key hashes are keyed anew in every process, the server's are not, so a dev
-writer could aim one at a value of their own) can only make a changed row look unchanged:
-it can leave a change out of the plan, never write one. A row whose re-read differs from its
-scan refuses the run.
+sets (`_TEXT_IS_VALUE`), with no cast to text of the user's, between servers of one encoding:
+equal text is then equal bytes and an equal value. A hash collision (about 2^-61 for a given
+pair: `hash` reduces an int modulo 2^61 - 1; the key hashes are keyed anew in every process,
+the server's are not, so a dev writer could aim one at a value of their own) can only make a
+changed row look unchanged: it can leave a change out of the plan, never write one. A row
+whose re-read differs from its scan refuses the run.
 """
 
 from __future__ import annotations
@@ -61,8 +61,13 @@ SCAN_FIRST_BYTES = 64 * 2**20
 
 
 def _of_type(dev: Column, prod: Column, allowed: frozenset[str]) -> bool:
-    """Both sides' column has one type, a domain over or a type itself in `allowed`."""
-    return dev.type == prod.type and without_typmod(prod.base_type) in allowed
+    """Both sides' column has one type, a domain over or a type itself in `allowed`, whose
+    `::text` is its output function's text on both sides (no cast to text of the user's)."""
+    return (
+        dev.type == prod.type
+        and without_typmod(prod.base_type) in allowed
+        and not (dev.user_text_cast or prod.user_text_cast)
+    )
 
 
 def eligible(
@@ -87,7 +92,10 @@ def eligible(
         dev_pk = dev_shape.columns[dev_shape.primary_key[0]]
         prod_pk = prod_shape.columns[layout.pk]
         # The ids are hashed as their text on each side, and compared when dev's are copied.
-        ids = all(without_typmod(c.base_type) in _KEY_TYPES for c in (dev_pk, prod_pk))
+        ids = all(
+            without_typmod(c.base_type) in _KEY_TYPES and not c.user_text_cast
+            for c in (dev_pk, prod_pk)
+        )
         if (
             max(dev_shape.size, prod_shape.size) >= SCAN_FIRST_BYTES
             and layout.name not in pointed

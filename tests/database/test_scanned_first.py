@@ -210,6 +210,46 @@ def test_values_swapped_between_columns_or_a_null_moved_are_changes(
     assert found.unchanged == 2  # same-twice and both-null, dropped by the scan
 
 
+QTY = """
+CREATE TABLE things (id text PRIMARY KEY, key text NOT NULL UNIQUE, qty integer);
+GRANT SELECT ON things TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON things TO refsync_prod_writer;
+"""
+#: A cast to text a superuser may create for a built-in type that has none of its own: here
+#: one that shows 6 as '5', which `::text` would then use in place of int4's output.
+SHOWN_AS_FIVE = """
+CREATE FUNCTION public.shown(integer) RETURNS text LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN $1 = 6 THEN '5' ELSE pg_catalog.textin(pg_catalog.int4out($1)) END $$;
+CREATE CAST (integer AS text) WITH FUNCTION public.shown(integer);
+"""
+
+
+@pytest.mark.parametrize("side", ["dev", "prod"])
+def test_a_cast_to_text_of_the_users_keeps_a_table_from_being_scanned_first(
+    dbpair: DbPair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    statement_log: StatementLog,
+    side: str,
+) -> None:
+    """The scan hashes each column's `::text`, which a cast of the user's (int4 has none
+    built in) would make something else than the value the read compares: dev's 6 and
+    prod's 5 would hash alike and the update be dropped. A table with such a column, on
+    either side, is read in full."""
+    config = _table(dbpair, tmp_path, QTY, [("d1", "k1", 6)], [("p1", "k1", 5)], "qty")
+    dbpair.admin(side).execute(SHOWN_AS_FIVE)
+    in_full = plan_and_apply(dbpair, config)
+    assert {u.key[0] for u in in_full.plan.table("things").updates} == {"k1"}
+    monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", 0)
+    mark = statement_log.mark()
+    scanned = plan_and_apply(dbpair, config)
+    assert summarize(scanned.plan) == summarize(in_full.plan)
+    assert scanned.digest == in_full.digest
+    statements = [e.message for e in refsync_statements(statement_log, mark)]
+    assert any('"public"."things"' in m for m in statements)
+    assert not any("hashtextextended" in m for m in statements)
+
+
 # Keys and signatures that Python's `hash` alone would make collide (found by an adversarial
 # review): an int's or a uuid's hash is neither keyed per process nor one-to-one.
 

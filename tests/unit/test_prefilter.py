@@ -265,10 +265,17 @@ def test_numpy_failing_to_load_makes_it_unavailable(
     assert unavailable() == "ModuleNotFoundError: import of numpy halted; None in sys.modules"
 
 
-def _catalog(side: str, columns: dict[str, str], size: int, pk: str = "id") -> Catalog:
+def _catalog(
+    side: str,
+    columns: dict[str, str],
+    size: int,
+    pk: str = "id",
+    cast: frozenset[str] = frozenset(),
+) -> Catalog:
+    """One table; the columns named in `cast` have a cast to text of the user's."""
     shape = Shape(
         ("public", "services"),
-        {n: Column(n, t, False, False, "", "", (), t) for n, t in columns.items()},
+        {n: Column(n, t, False, False, "", "", (), t, n in cast) for n, t in columns.items()},
         (pk,),
         size=size,
     )
@@ -286,6 +293,8 @@ def _eligible(
     pk_from_prod: bool = False,
     prod_columns: dict[str, str] | None = None,
     slug: bool = True,
+    dev_cast: frozenset[str] = frozenset(),
+    prod_cast: frozenset[str] = frozenset(),
 ) -> dict[str, bool]:
     table = layout(
         "services",
@@ -296,8 +305,8 @@ def _eligible(
     )
     return eligible(
         [table],
-        _catalog("dev", columns, size),
-        _catalog("prod", prod_columns or columns, 0),
+        _catalog("dev", columns, size, cast=dev_cast),
+        _catalog("prod", prod_columns or columns, 0, cast=prod_cast),
         same_encoding=same_encoding,
     )
 
@@ -318,6 +327,16 @@ def test_a_large_leaf_of_text_numbers_and_booleans_is_scanned_first() -> None:
         (
             "an id of a type whose equality is not its text's",
             _eligible({**_COLUMNS, "id": "numeric"}),
+        ),
+        ("a compared column's cast to text, on dev", _eligible(dev_cast=frozenset({"price"}))),
+        ("a compared column's cast to text, on prod", _eligible(prod_cast=frozenset({"active"}))),
+        (
+            "the id's cast to text, on dev (ids prod makes: hashed, never copied)",
+            _eligible(dev_cast=frozenset({"id"}), pk_from_prod=True),
+        ),
+        (
+            "the id's cast to text, on prod (ids prod makes)",
+            _eligible(prod_cast=frozenset({"id"}), pk_from_prod=True),
         ),
     ],
 )
