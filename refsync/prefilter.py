@@ -12,15 +12,18 @@ those.
 
 Only for column types whose text is their value under the settings every refsync transaction
 sets (`_TEXT_IS_VALUE`), with no cast to text of the user's, between servers of one encoding:
-equal text is then equal bytes and an equal value. A hash collision (about 2^-61 for a given
-pair: `hash` reduces an int modulo 2^61 - 1; the key hashes are keyed anew in every process,
-the server's are not, so a dev writer could aim one at a value of their own) can only make a
-changed row look unchanged: it can leave a change out of the plan, never write one. A row
-whose re-read differs from its scan refuses the run.
+equal text is then equal bytes and an equal value. Every hash is keyed anew in every process:
+Python's `hash` of a str by its own per-process key, the server's (`hashtextextended`, which
+can be run backwards: a value whose hash is any given number can be computed) by `_SEED`, a
+secret drawn at import and sent as part of each scan. A collision (about 2^-61 for a given
+pair, as `hash` reduces an int modulo 2^61 - 1) can only make a changed row look unchanged:
+it can leave a change out of the plan, never write one. A row whose re-read differs from its
+scan refuses the run.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -54,6 +57,12 @@ _KEY_TYPES = frozenset(
 )
 #: Key types Python reads as str: `hash` of such a key is keyed anew in every process.
 _TEXT_KEYS = frozenset({"text", "character varying", "character"})
+
+#: The server's hashes' key for this process (`_value_hash`, `_id_hash`): without one, a
+#: value planted in prod could be computed to hash as a NULL does, and a later change of it
+#: to NULL in dev would look like no change. Below 2^62, so the seeds derived from it stay
+#: within int8.
+_SEED = secrets.randbits(62) + 2**20
 
 #: Tables this large on disk (on either side) are scanned first: below it, holding every
 #: row costs less memory than the scan's second read costs time (`docs/benchmark.md`).
@@ -137,25 +146,31 @@ def _scan_shape(layout: Layout, side: str) -> tuple[_Shape, sql.Composable]:
 
 def _value_hash(layout: Layout) -> sql.Composable:
     """The server's hash of the plain compared columns: each column's text hashed on its own,
-    seeded by its place, a NULL as that place's number, the hashes combined by XOR (`#`).
-    Equal texts give equal hashes; any other difference is a 64-bit coincidence. Hashing
-    one row's text instead (`ROW(...)::text`, every value quoted into it) kept each scan
-    waiting on the server: 0.48-0.59 s against 0.30-0.44 s to stream 1M narrow rows of one
-    side (`docs/benchmark.md`, attempt 19)."""
+    keyed by the secret `_SEED` and its place, a NULL as another number of those, the hashes
+    combined by XOR (`#`). Equal texts give equal hashes; any other difference is a 64-bit
+    coincidence no one can aim at without the seed. Hashing one row's text instead
+    (`ROW(...)::text`, every value quoted into it) kept each scan waiting on the server:
+    0.48-0.59 s against 0.30-0.44 s to stream 1M narrow rows of one side
+    (`docs/benchmark.md`, attempt 19)."""
     plain = [c for c in layout.compare if c not in layout.references]
     parts = [
         sql.SQL('COALESCE(pg_catalog.hashtextextended(({})::text COLLATE "C", {}), {})').format(
-            sql.Identifier(c), sql.Literal(place), sql.Literal(place)
+            sql.Identifier(c), _int8(_SEED + place), _int8(_SEED - place)
         )
         for place, c in enumerate(plain, 1)
     ]
     return sql.SQL(" # ").join(parts) if parts else sql.SQL("0::int8")
 
 
+def _int8(number: int) -> sql.Composable:
+    """A literal bigint (a literal past int4's range would be read as numeric)."""
+    return sql.SQL("{}::int8").format(sql.Literal(number))
+
+
 def _id_hash(pk: str) -> sql.Composable:
     """The server's hash of a primary key's text."""
-    return sql.SQL('pg_catalog.hashtextextended({}::text COLLATE "C", 0)').format(
-        sql.Identifier(pk)
+    return sql.SQL('pg_catalog.hashtextextended({}::text COLLATE "C", {})').format(
+        sql.Identifier(pk), _int8(_SEED)
     )
 
 

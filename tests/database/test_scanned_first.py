@@ -101,9 +101,14 @@ def test_a_table_scanned_first_plans_as_one_read_in_full(
         for e in refsync_statements(statement_log, mark)
         if '"public"."things"' in e.message and e.message.lstrip().startswith("SELECT")
     ]
-    # Per side a scan, then one read of what it left, by the hashes of their ids.
+    # Per side a scan, then one read of what it left, by the hashes of their ids, every
+    # hash keyed by this process's secret seed.
     assert sum("hashtextextended" in m and "ANY" not in m for m in reads) == 2
     assert sum("hashtextextended" in m and "ANY" in m for m in reads) == 2
+    hashing = [m for m in reads if "hashtextextended" in m]
+    assert all(
+        f"{prefilter._SEED}::int8" in m and f"{prefilter._SEED + 1}::int8" in m for m in hashing
+    )
 
     applied = plan_and_apply(dbpair, config, scanned.digest)
     assert applied.written is not None
@@ -320,8 +325,8 @@ def _value_hash(dbpair: DbPair, title: str) -> int:
     [(h,)] = (
         dbpair.admin("dev")
         .execute(
-            'SELECT COALESCE(pg_catalog.hashtextextended((%s::text)::text COLLATE "C", 1), 1)',
-            [title],
+            'SELECT COALESCE(pg_catalog.hashtextextended((%s::text)::text COLLATE "C", %s), %s)',
+            [title, prefilter._SEED + 1, prefilter._SEED - 1],
         )
         .fetchall()
     )

@@ -413,3 +413,21 @@ def test_a_keyless_prod_row_and_a_changed_pair_are_kept_an_unchanged_pair_droppe
     dev = scanned((1, 10, 100), (2, 20, 200), (3, 30, 300))
     prod = scanned((1, 10, 100), (2, 21, 201), (None, 99, 999))
     assert match(dev, prod, ids=True) == Kept([1, 2], [1, 2], 1)
+
+
+def test_the_server_hashes_seed_is_drawn_anew_in_every_process() -> None:
+    """`hashtextextended` can be run backwards: with a seed known in advance, a value could
+    be computed to hash as a NULL does (or as any other value) and planted. The seed is a
+    secret drawn at import, another in every run, and leaves room for the seeds made from
+    it within int8."""
+    code = "from refsync import prefilter; print(prefilter._SEED)"
+    seeds = {
+        int(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(3)
+    }
+    assert len(seeds) == 3
+    assert all(2**20 <= seed < 2**62 + 2**20 for seed in seeds)
