@@ -212,12 +212,16 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if kind is int:
         return int.__repr__(value)  # what json's encoder writes for an int
-    if kind is Ref:
-        return f'{{"key":{_key_text(value.key)},"ref":{_encode(value.table)}}}'
+    if kind is Ref:  # its key as a list whatever it is, as `to_json` writes a Ref's
+        key = ",".join(map(_text, value.key))
+        return f'{{"key":[{key}],"ref":{_encode(value.table)}}}'
     return _encode(to_json(value))
 
 
 def _key_text(key: Sequence[Any]) -> str:
+    """A key (a tuple in every plan) as its list; anything else as `to_json` makes it."""
+    if type(key) is not tuple:
+        return _encode(to_json(key))
     return "[" + ",".join(map(_text, key)) + "]"
 
 

@@ -67,11 +67,14 @@ def test_the_operations_text_is_written_not_copied() -> None:
     assert all(a is b for a, b in zip(written, texts, strict=True))
 
 
-def test_each_operation_is_one_line_however_many_batches_it_takes(tmp_path: Path) -> None:
-    """More operations than one batch of writes holds, and a remainder: each operation's text
-    is a line of its own, once in its table and once in `digest_input`, in plan order, and
-    no piece written holds more than a batch of them."""
-    rows = plan_file._BATCH + 7  # creates and updates: two batches each, the second short
+@pytest.mark.parametrize("rows", [1, plan_file._BATCH // 2, plan_file._BATCH, plan_file._BATCH + 1])
+def test_each_operation_is_one_line_however_many_batches_it_takes(
+    tmp_path: Path, rows: int
+) -> None:
+    """One operation, half a batch, a batch exactly, and one over (its creates and updates
+    then 2 * rows in `digest_input`): each operation's text is a line of its own, once in
+    its table and once in `digest_input`, in plan order, and no piece written holds more
+    than a batch of them."""
     outcome = _outcome(rows)
     path = tmp_path / "refsync-plan.json"
     plan_file.write_plan_file(path, outcome)
@@ -84,4 +87,4 @@ def test_each_operation_is_one_line_however_many_batches_it_takes(tmp_path: Path
     assert document["digest_input"]["operations"] == [json.loads(t) for t in texts]
     assert document["tables"][0]["creates"] == [json.loads(t) for t in texts[:rows]]
     pieces = list(plan_file._chunks(plan_file.plan_document(outcome)))
-    assert max(piece.count('"op":') for piece in pieces) == plan_file._BATCH
+    assert max(piece.count('"op":') for piece in pieces) == min(2 * rows, plan_file._BATCH)

@@ -178,3 +178,36 @@ def test_every_kind_of_value_in_a_key_and_an_id() -> None:
         )
     )
     assert plan_texts(plan) == _reference(plan)
+
+
+def test_a_key_that_is_not_a_tuple_is_written_as_the_canonical_form_writes_it() -> None:
+    """Every plan's keys are tuples; a str, a list or a number in their place (a bug
+    upstream) still gives the canonical form's text, never another."""
+    keys: list[Any] = ["x", ["a", 1], 7, None]
+    plan = Plan(
+        (
+            TablePlan(
+                "t",
+                tuple(Create(k, {}) for k in keys),
+                tuple(Update(k, 1, {"c": (1, 2)}, ()) for k in keys),
+                (),
+                0,
+                0,
+            ),
+        )
+    )
+    texts = plan_texts(plan)
+    assert texts == _reference(plan)
+    assert texts[0] == '{"key":"x","op":"create","table":"t","values":{}}'
+
+
+def test_a_pointer_s_key_is_a_list_whatever_it_is() -> None:
+    """`to_json` writes a `Ref`'s key as the list of its items, whatever holds them (a str's
+    characters, a list's items): so does `plan_texts`."""
+    refs = [Ref("r", ("a", 1)), Ref("r", "ab"), Ref("r", ["a", None])]  # type: ignore[arg-type]
+    plan = Plan(
+        (TablePlan("t", (Create(("k",), {f"p{i}": r for i, r in enumerate(refs)}),), (), (), 0, 0),)
+    )
+    texts = plan_texts(plan)
+    assert texts == _reference(plan)
+    assert '"p1":{"key":["a","b"],"ref":"r"}' in texts[0]
