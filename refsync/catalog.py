@@ -32,11 +32,7 @@ _COLUMNS = sql.SQL(
             WHEN b2.typtype <> 'd' THEN pg_catalog.format_type(b1.typbasetype, b1.typtypmod)
             WHEN b3.typtype <> 'd' THEN pg_catalog.format_type(b2.typbasetype, b2.typtypmod)
             ELSE pg_catalog.format_type(b3.typbasetype, b3.typtypmod) END,
-       pg_catalog.pg_relation_size(c.oid),
-       EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
-               WHERE k.casttarget = 25 AND k.oid >= 16384
-                 AND k.castsource IN (a.atttypid, t.typbasetype, b1.typbasetype,
-                                      b2.typbasetype, b3.typbasetype))
+       pg_catalog.pg_relation_size(c.oid)
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_type b1 ON b1.oid = t.typbasetype
@@ -92,9 +88,6 @@ class Column:
     #: the type under a domain, through up to four domains over domains (`type` names the
     #: domain); `type` again for a column that is not a domain
     base_type: str = ""
-    #: a cast to text of the user's (created by a superuser: built-in types' own are
-    #: pinned) takes the place of the type's output function in `::text` (`prefilter`)
-    user_text_cast: bool = False
 
     @property
     def db_generated(self) -> bool:
@@ -172,10 +165,10 @@ def _read_columns(
     columns: dict[Relation, dict[str, Column]] = {}
     sizes: dict[Relation, int] = {}
     for row in db.execute(_COLUMNS, params):
-        schema, name, col, typ, notnull, hasdef, ident, gen, labels, base, size, cast = row
+        schema, name, col, typ, notnull, hasdef, ident, gen, labels, base, size = row
         if (schema, name) in relations:
             columns.setdefault((schema, name), {})[col] = Column(
-                col, typ, notnull, hasdef, ident, gen, tuple(labels), base, cast
+                col, typ, notnull, hasdef, ident, gen, tuple(labels), base
             )
             sizes[schema, name] = size
     for index, table in enumerate(config.tables):

@@ -27,6 +27,7 @@ ALLOWED_FUNCTIONS = frozenset(
     | {"cardinality", "row_number", "string_agg", "md5", "to_jsonb", "jsonb_build_object"}
     | {"jsonb_object_agg", "quote_ident", "version", "inet_server_addr", "inet_server_port"}
     | {"octet_length", "hashtextextended"}  # snapshot: long values as their hash
+    | {"concat"}  # sqlparts.column: a value's output text, which no cast can replace
     | {"pg_relation_size"}  # catalog: which tables are scanned first (prefilter)
     | {"set_config"}  # only as LOCAL_SETTINGS allows, in a SELECT of nothing else
 )

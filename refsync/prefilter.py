@@ -10,12 +10,12 @@ changed, a key several rows share or none, a prod row whose id a new dev row wou
 read again by its id's hash, as the ordinary first read reads it, and the diff plans from
 those.
 
-Only for column types whose text is their value under the settings every refsync transaction
-sets (`_TEXT_IS_VALUE`), with no cast to text of the user's, between servers of one encoding:
-equal text is then equal bytes and an equal value. Every hash is keyed anew in every process:
-Python's `hash` of a str by its own per-process key, the server's (`hashtextextended`, which
-can be run backwards: a value whose hash is any given number can be computed) by `_SEED`, a
-secret drawn at import and sent as part of each scan. A collision (about 2^-61 for a given
+Only for column types whose output text is their value under the settings every refsync
+transaction sets (`_TEXT_IS_VALUE`), between servers of one encoding: equal text is then equal
+bytes and an equal value. Every hash is keyed anew in every process: Python's `hash` of a str
+by its own per-process key, the server's (`hashtextextended`, which can be run backwards: a
+value whose hash is any given number can be computed) by `sqlparts.HASH_KEY`, a secret drawn
+at import and sent as part of each scan. A collision (about 2^-61 for a given
 pair, as `hash` reduces an int modulo 2^61 - 1) can only make a changed row look unchanged:
 it can leave a change out of the plan, never write one. A row whose re-read differs from its
 scan refuses the run.
@@ -23,7 +23,6 @@ scan refuses the run.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -40,7 +39,7 @@ from refsync.layouts import Layout, without_typmod
 from refsync.model import Key, Row
 from refsync.slug import slugify_many
 from refsync.snapshot import first_select
-from refsync.sqlparts import column, only
+from refsync.sqlparts import HASH_KEY, column, int8, only
 from refsync.unchanged import Scanned
 
 #: Types whose text output is the value as `compare` compares it, whatever the server's
@@ -58,25 +57,14 @@ _KEY_TYPES = frozenset(
 #: Key types Python reads as str: `hash` of such a key is keyed anew in every process.
 _TEXT_KEYS = frozenset({"text", "character varying", "character"})
 
-#: The server's hashes' key for this process (`_value_hash`, `_id_hash`): without one, a
-#: value planted in prod could be computed to hash as a NULL does, and a later change of it
-#: to NULL in dev would look like no change. Below 2^62, so the seeds derived from it stay
-#: within int8.
-_SEED = secrets.randbits(62) + 2**20
-
 #: Tables this large on disk (on either side) are scanned first: below it, holding every
 #: row costs less memory than the scan's second read costs time (`docs/benchmark.md`).
 SCAN_FIRST_BYTES = 64 * 2**20
 
 
 def _of_type(dev: Column, prod: Column, allowed: frozenset[str]) -> bool:
-    """Both sides' column has one type, a domain over or a type itself in `allowed`, whose
-    `::text` is its output function's text on both sides (no cast to text of the user's)."""
-    return (
-        dev.type == prod.type
-        and without_typmod(prod.base_type) in allowed
-        and not (dev.user_text_cast or prod.user_text_cast)
-    )
+    """Both sides' column has one type, a domain over or a type itself in `allowed`."""
+    return dev.type == prod.type and without_typmod(prod.base_type) in allowed
 
 
 def eligible(
@@ -101,10 +89,7 @@ def eligible(
         dev_pk = dev_shape.columns[dev_shape.primary_key[0]]
         prod_pk = prod_shape.columns[layout.pk]
         # The ids are hashed as their text on each side, and compared when dev's are copied.
-        ids = all(
-            without_typmod(c.base_type) in _KEY_TYPES and not c.user_text_cast
-            for c in (dev_pk, prod_pk)
-        )
+        ids = all(without_typmod(c.base_type) in _KEY_TYPES for c in (dev_pk, prod_pk))
         if (
             max(dev_shape.size, prod_shape.size) >= SCAN_FIRST_BYTES
             and layout.name not in pointed
@@ -145,32 +130,29 @@ def _scan_shape(layout: Layout, side: str) -> tuple[_Shape, sql.Composable]:
 
 
 def _value_hash(layout: Layout) -> sql.Composable:
-    """The server's hash of the plain compared columns: each column's text hashed on its own,
-    keyed by the secret `_SEED` and its place, a NULL as another number of those, the hashes
-    combined by XOR (`#`). Equal texts give equal hashes; any other difference is a 64-bit
-    coincidence no one can aim at without the seed. Hashing one row's text instead
+    """The server's hash of the plain compared columns: each column's output text (`concat`,
+    as a read gets it: no cast of the user's can stand in) hashed on its own, keyed by this
+    process's secret `HASH_KEY` and the column's place, a NULL as another number of those,
+    the hashes combined by XOR (`#`). Equal texts give equal hashes; any other difference is a
+    64-bit coincidence no one can aim at without the key. Hashing one row's text instead
     (`ROW(...)::text`, every value quoted into it) kept each scan waiting on the server:
-    0.48-0.59 s against 0.30-0.44 s to stream 1M narrow rows of one side
+    0.48-0.59 s against 0.39-0.41 s to stream 1M narrow rows of one side
     (`docs/benchmark.md`, attempt 19)."""
     plain = [c for c in layout.compare if c not in layout.references]
     parts = [
-        sql.SQL('COALESCE(pg_catalog.hashtextextended(({})::text COLLATE "C", {}), {})').format(
-            sql.Identifier(c), _int8(_SEED + place), _int8(_SEED - place)
-        )
+        sql.SQL(
+            "CASE WHEN {c} IS NULL THEN {null} ELSE "
+            'pg_catalog.hashtextextended(pg_catalog.concat({c}) COLLATE "C", {key}) END'
+        ).format(c=sql.Identifier(c), null=int8(HASH_KEY - place), key=int8(HASH_KEY + place))
         for place, c in enumerate(plain, 1)
     ]
     return sql.SQL(" # ").join(parts) if parts else sql.SQL("0::int8")
 
 
-def _int8(number: int) -> sql.Composable:
-    """A literal bigint (a literal past int4's range would be read as numeric)."""
-    return sql.SQL("{}::int8").format(sql.Literal(number))
-
-
 def _id_hash(pk: str) -> sql.Composable:
     """The server's hash of a primary key's text."""
-    return sql.SQL('pg_catalog.hashtextextended({}::text COLLATE "C", {})').format(
-        sql.Identifier(pk), _int8(_SEED)
+    return sql.SQL('pg_catalog.hashtextextended(pg_catalog.concat({}) COLLATE "C", {})').format(
+        sql.Identifier(pk), int8(HASH_KEY)
     )
 
 

@@ -10,6 +10,7 @@ business table, whose foreign key covers its partitions.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterable, Sequence
 
 from psycopg import sql
@@ -35,14 +36,32 @@ def cols(names: Iterable[str]) -> sql.Composable:
 
 
 def column(name: str, as_text: Collection[str] = ()) -> sql.Composable:
-    """A column to read, as its text (`"price"::text`) when it is in `as_text`."""
-    return (
-        sql.SQL("{}::text").format(sql.Identifier(name))
-        if name in as_text
-        else sql.Identifier(name)
-    )
+    """A column to read; one in `as_text` as its type's output text, NULL as NULL.
+
+    `concat` calls the type's output function, as a plain read of the column does; a
+    `::text` cast would take a cast to text of the user's instead (a superuser may create one
+    for numeric, json or jsonb, which have none built in, even while a run reads: the server
+    looks casts up in its latest catalog, not in the transaction's snapshot)."""
+    if name in as_text:
+        return sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE pg_catalog.concat({c}) END").format(
+            c=sql.Identifier(name)
+        )
+    return sql.Identifier(name)
 
 
 def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Composable:
     """The columns to read, those in `as_text` as their text (`"price"::text`)."""
     return sql.SQL(", ").join(column(c, as_text) for c in columns)
+
+
+#: The key of every hash this process asks the server for (`hashtextextended`, which can be
+#: run backwards: with a key known in advance, a value could be computed to hash as another
+#: does, and a change to it pass as no change). A secret drawn at import, below 2^62 so that
+#: the keys made from it (`HASH_KEY + n`, `HASH_KEY - n` for a few thousand n) stay int8.
+HASH_KEY = secrets.randbits(62) + 2**20
+
+
+def int8(number: int) -> sql.Composable:
+    """A literal bigint (a literal beyond int4's range would be read as numeric)."""
+    return sql.SQL("{}::int8").format(sql.Literal(number))
+

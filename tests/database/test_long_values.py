@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 
-from refsync import locks, reading, snapshot
+from devtools.pgserver import StatementLog
+from refsync import locks, reading, snapshot, sqlparts
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome
 from refsync.errors import OperationalError, SafetyError
 from tests.fixtures.pg import DbPair, latin1_prod
+from tests.fixtures.safety import refsync_statements
 from tests.fixtures.scenarios import plan_and_apply
 
 LONG = "Crème brûlée, très légère. " * 20  # 540 characters, of which 60 are not ASCII
@@ -111,6 +113,29 @@ def test_same_plan_as_reading_every_value_in_full(
     assert not any("rows in full" in line for line in lines)
     assert hashed.plan.table("services").updates
     assert hashed.digest == in_full.digest
+
+
+def test_a_long_value_s_hash_is_keyed_by_this_run_s_secret(
+    dbpair: DbPair, statement_log: StatementLog
+) -> None:
+    """`hashtextextended` can be run backwards: with a key known in advance (it was 0), a
+    prod text could be computed to hash as dev's long value does, and refsync would take the
+    tampered value for dev's and never restore it. Every long value's hash is keyed by a
+    secret drawn anew in each run (`sqlparts.HASH_KEY`)."""
+    _seed(dbpair.admin("dev"), DEV)
+    _seed(dbpair.admin("prod"), PROD)
+    mark = statement_log.mark()
+    _plan(dbpair, [])
+    hashing = [
+        e.message
+        for e in refsync_statements(statement_log, mark)
+        if "hashtextextended" in e.message
+    ]
+    # Per side: the first read of both tables, and the second read of the services that
+    # may differ (their hashes again).
+    assert len(hashing) == 6
+    assert all(f'COLLATE "C", {sqlparts.HASH_KEY}::int8)' in m for m in hashing)
+    assert not any('COLLATE "C", 0)' in m for m in hashing)
 
 
 def test_no_second_read_without_long_values(dbpair: DbPair) -> None:

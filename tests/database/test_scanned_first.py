@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devtools.pgserver import StatementLog
-from refsync import prefilter, scanning, unchanged
+from refsync import prefilter, scanning, sqlparts, unchanged
 from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.errors import OperationalError
@@ -102,13 +104,12 @@ def test_a_table_scanned_first_plans_as_one_read_in_full(
         if '"public"."things"' in e.message and e.message.lstrip().startswith("SELECT")
     ]
     # Per side a scan, then one read of what it left, by the hashes of their ids, every
-    # hash keyed by this process's secret seed.
+    # hash keyed by this process's secret key.
     assert sum("hashtextextended" in m and "ANY" not in m for m in reads) == 2
     assert sum("hashtextextended" in m and "ANY" in m for m in reads) == 2
     hashing = [m for m in reads if "hashtextextended" in m]
-    assert all(
-        f"{prefilter._SEED}::int8" in m and f"{prefilter._SEED + 1}::int8" in m for m in hashing
-    )
+    key = sqlparts.HASH_KEY
+    assert all(f"{key}::int8" in m and f"{key + 1}::int8" in m for m in hashing)
 
     applied = plan_and_apply(dbpair, config, scanned.digest)
     assert applied.written is not None
@@ -221,7 +222,7 @@ GRANT SELECT ON things TO refsync_dev_reader;
 GRANT SELECT, INSERT, UPDATE ON things TO refsync_prod_writer;
 """
 #: A cast to text a superuser may create for a built-in type that has none of its own: here
-#: one that shows 6 as '5', which `::text` would then use in place of int4's output.
+#: one that shows 6 as '5', which a `::text` would use in place of int4's output function.
 SHOWN_AS_FIVE = """
 CREATE FUNCTION public.shown(integer) RETURNS text LANGUAGE sql IMMUTABLE
 AS $$ SELECT CASE WHEN $1 = 6 THEN '5' ELSE pg_catalog.textin(pg_catalog.int4out($1)) END $$;
@@ -229,30 +230,77 @@ CREATE CAST (integer AS text) WITH FUNCTION public.shown(integer);
 """
 
 
+@pytest.mark.parametrize("when", ["before the run", "after the catalog read"])
 @pytest.mark.parametrize("side", ["dev", "prod"])
-def test_a_cast_to_text_of_the_users_keeps_a_table_from_being_scanned_first(
+def test_a_cast_to_text_of_the_users_changes_nothing_the_scan_hashes(  # noqa: PLR0917
     dbpair: DbPair,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     statement_log: StatementLog,
     side: str,
+    when: str,
 ) -> None:
-    """The scan hashes each column's `::text`, which a cast of the user's (int4 has none
-    built in) would make something else than the value the read compares: dev's 6 and
-    prod's 5 would hash alike and the update be dropped. A table with such a column, on
-    either side, is read in full."""
+    """The scan hashes each value's output text (`concat`), not its `::text`, which a cast of
+    the user's would make something else: dev's 6 and prod's 5 would then hash alike and the
+    update be dropped. The server looks casts up in its latest catalog, not in the run's
+    snapshot, so one created while the run reads would count too; neither does."""
     config = _table(dbpair, tmp_path, QTY, [("d1", "k1", 6)], [("p1", "k1", 5)], "qty")
-    dbpair.admin(side).execute(SHOWN_AS_FIVE)
     in_full = plan_and_apply(dbpair, config)
     assert {u.key[0] for u in in_full.plan.table("things").updates} == {"k1"}
     monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", 0)
+    if when == "before the run":
+        dbpair.admin(side).execute(SHOWN_AS_FIVE)
+    else:
+        real_scan, first = prefilter.scan, threading.Lock()
+
+        def cast_then_scan(*args: Any, **kwargs: Any) -> Any:
+            # Both sides scan at once, each in its thread: the first to get here creates it.
+            if first.acquire(blocking=False):
+                dbpair.admin(side).execute(SHOWN_AS_FIVE)
+            return real_scan(*args, **kwargs)
+
+        monkeypatch.setattr(scanning, "scan", cast_then_scan)
     mark = statement_log.mark()
     scanned = plan_and_apply(dbpair, config)
+    [(shown,)] = dbpair.admin(side).execute("SELECT 6::text").fetchall()
+    assert shown == "5"  # the cast is there, and a `::text` would take it
     assert summarize(scanned.plan) == summarize(in_full.plan)
     assert scanned.digest == in_full.digest
     statements = [e.message for e in refsync_statements(statement_log, mark)]
-    assert any('"public"."things"' in m for m in statements)
-    assert not any("hashtextextended" in m for m in statements)
+    assert sum("hashtextextended" in m and '"public"."things"' in m for m in statements) == 4
+
+
+PRICES = """
+CREATE TABLE things (id text PRIMARY KEY, key text NOT NULL UNIQUE, price numeric(10, 2));
+GRANT SELECT ON things TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON things TO refsync_prod_writer;
+"""
+
+
+def test_a_cast_to_text_of_the_users_changes_no_value_a_read_in_full_reads(
+    dbpair: DbPair, tmp_path: Path
+) -> None:
+    """A read in full reads numeric, json and jsonb columns as their text: through their
+    output functions, never a cast of the user's, which here would show dev's 6.00 as 5.00,
+    hide an update and write 5.00 for a new row whose dev value is 6.00."""
+    dev = [("d1", "k1", "6.00"), ("d2", "k2", "6.00")]
+    config = _table(dbpair, tmp_path, PRICES, dev, [("p1", "k1", "5.00")], "price")
+    dbpair.admin("dev").execute(
+        """CREATE FUNCTION public.shown(numeric) RETURNS text LANGUAGE sql IMMUTABLE
+        AS $$ SELECT CASE WHEN $1 = 6 THEN '5.00'
+                          ELSE pg_catalog.textin(pg_catalog.numeric_out($1)) END $$;
+        CREATE CAST (numeric AS text) WITH FUNCTION public.shown(numeric);"""
+    )
+    planned = plan_and_apply(dbpair, config)
+    things = planned.plan.table("things")
+    assert [(u.key, u.changes) for u in things.updates] == [
+        (("k1",), {"price": (Decimal("5.00"), Decimal("6.00"))})
+    ]
+    assert [c.values["price"] for c in things.creates] == [Decimal("6.00")]
+    applied = plan_and_apply(dbpair, config, planned.digest)
+    assert applied.written is not None
+    prod = dbpair.admin("prod").execute("SELECT key, price FROM things ORDER BY key").fetchall()
+    assert prod == [("k1", Decimal("6.00")), ("k2", Decimal("6.00"))]
 
 
 # Keys and signatures that Python's `hash` alone would make collide (found by an adversarial
@@ -325,8 +373,9 @@ def _value_hash(dbpair: DbPair, title: str) -> int:
     [(h,)] = (
         dbpair.admin("dev")
         .execute(
-            'SELECT COALESCE(pg_catalog.hashtextextended((%s::text)::text COLLATE "C", %s), %s)',
-            [title, prefilter._SEED + 1, prefilter._SEED - 1],
+            "SELECT CASE WHEN %s::text IS NULL THEN %s ELSE pg_catalog.hashtextextended("
+            'pg_catalog.concat(%s::text) COLLATE "C", %s) END',
+            [title, sqlparts.HASH_KEY - 1, title, sqlparts.HASH_KEY + 1],
         )
         .fetchall()
     )

@@ -58,6 +58,7 @@ FUNCTION_CALLS = {
     "md5": "SELECT md5(%s)",
     "octet_length": "SELECT octet_length(%s::text)",
     "hashtextextended": 'SELECT hashtextextended(%s::text COLLATE "C", 0)',
+    "concat": "SELECT concat(%s::numeric)",
     "pg_relation_size": "SELECT pg_relation_size(c.oid) FROM pg_catalog.pg_class c",
     "to_jsonb": "SELECT to_jsonb(%s::text)",
     "jsonb_build_object": "SELECT jsonb_build_object('k', %s::text)",

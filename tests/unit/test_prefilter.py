@@ -265,17 +265,10 @@ def test_numpy_failing_to_load_makes_it_unavailable(
     assert unavailable() == "ModuleNotFoundError: import of numpy halted; None in sys.modules"
 
 
-def _catalog(
-    side: str,
-    columns: dict[str, str],
-    size: int,
-    pk: str = "id",
-    cast: frozenset[str] = frozenset(),
-) -> Catalog:
-    """One table; the columns named in `cast` have a cast to text of the user's."""
+def _catalog(side: str, columns: dict[str, str], size: int, pk: str = "id") -> Catalog:
     shape = Shape(
         ("public", "services"),
-        {n: Column(n, t, False, False, "", "", (), t, n in cast) for n, t in columns.items()},
+        {n: Column(n, t, False, False, "", "", (), t) for n, t in columns.items()},
         (pk,),
         size=size,
     )
@@ -293,8 +286,6 @@ def _eligible(
     pk_from_prod: bool = False,
     prod_columns: dict[str, str] | None = None,
     slug: bool = True,
-    dev_cast: frozenset[str] = frozenset(),
-    prod_cast: frozenset[str] = frozenset(),
 ) -> dict[str, bool]:
     table = layout(
         "services",
@@ -305,8 +296,8 @@ def _eligible(
     )
     return eligible(
         [table],
-        _catalog("dev", columns, size, cast=dev_cast),
-        _catalog("prod", prod_columns or columns, 0, cast=prod_cast),
+        _catalog("dev", columns, size),
+        _catalog("prod", prod_columns or columns, 0),
         same_encoding=same_encoding,
     )
 
@@ -327,16 +318,6 @@ def test_a_large_leaf_of_text_numbers_and_booleans_is_scanned_first() -> None:
         (
             "an id of a type whose equality is not its text's",
             _eligible({**_COLUMNS, "id": "numeric"}),
-        ),
-        ("a compared column's cast to text, on dev", _eligible(dev_cast=frozenset({"price"}))),
-        ("a compared column's cast to text, on prod", _eligible(prod_cast=frozenset({"active"}))),
-        (
-            "the id's cast to text, on dev (ids prod makes: hashed, never copied)",
-            _eligible(dev_cast=frozenset({"id"}), pk_from_prod=True),
-        ),
-        (
-            "the id's cast to text, on prod (ids prod makes)",
-            _eligible(prod_cast=frozenset({"id"}), pk_from_prod=True),
         ),
     ],
 )
@@ -415,13 +396,13 @@ def test_a_keyless_prod_row_and_a_changed_pair_are_kept_an_unchanged_pair_droppe
     assert match(dev, prod, ids=True) == Kept([1, 2], [1, 2], 1)
 
 
-def test_the_server_hashes_seed_is_drawn_anew_in_every_process() -> None:
-    """`hashtextextended` can be run backwards: with a seed known in advance, a value could
-    be computed to hash as a NULL does (or as any other value) and planted. The seed is a
-    secret drawn at import, another in every run, and leaves room for the seeds made from
-    it within int8."""
-    code = "from refsync import prefilter; print(prefilter._SEED)"
-    seeds = {
+def test_the_server_hashes_key_is_drawn_anew_in_every_process() -> None:
+    """`hashtextextended` can be run backwards: with a key known in advance, a value could be
+    computed to hash as a NULL does (or as any other value) and planted. The key is a secret
+    drawn at import, another in every run, and leaves room for the keys made from it within
+    int8."""
+    code = "from refsync import sqlparts; print(sqlparts.HASH_KEY)"
+    keys = {
         int(
             subprocess.run(
                 [sys.executable, "-c", code], check=True, capture_output=True, text=True
@@ -429,5 +410,5 @@ def test_the_server_hashes_seed_is_drawn_anew_in_every_process() -> None:
         )
         for _ in range(3)
     }
-    assert len(seeds) == 3
-    assert all(2**20 <= seed < 2**62 + 2**20 for seed in seeds)
+    assert len(keys) == 3
+    assert all(2**20 <= key < 2**62 + 2**20 for key in keys)
