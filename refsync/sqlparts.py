@@ -64,4 +64,3 @@ HASH_KEY = secrets.randbits(62) + 2**20
 def int8(number: int) -> sql.Composable:
     """A literal bigint (a literal beyond int4's range would be read as numeric)."""
     return sql.SQL("{}::int8").format(sql.Literal(number))
-
