@@ -164,8 +164,9 @@ def _read_columns(
     relations = {t.relation for t in config.tables}
     columns: dict[Relation, dict[str, Column]] = {}
     sizes: dict[Relation, int] = {}
-    for row in db.execute(_COLUMNS, params):
-        schema, name, col, typ, notnull, hasdef, ident, gen, labels, base, size = row
+    for schema, name, col, typ, notnull, hasdef, ident, gen, labels, base, size in db.execute(
+        _COLUMNS, params
+    ):
         if (schema, name) in relations:
             columns.setdefault((schema, name), {})[col] = Column(
                 col, typ, notnull, hasdef, ident, gen, tuple(labels), base

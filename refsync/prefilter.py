@@ -39,7 +39,7 @@ from refsync.layouts import Layout, without_typmod
 from refsync.model import Key, Row
 from refsync.slug import slugify_many
 from refsync.snapshot import first_select
-from refsync.sqlparts import HASH_KEY, column, int8, only
+from refsync.sqlparts import HASH_KEY, column, int8, keyed_hash, only, text_of
 from refsync.unchanged import Scanned
 
 #: Types whose text output is the value as `compare` compares it, whatever the server's
@@ -140,10 +140,7 @@ def _value_hash(layout: Layout) -> sql.Composable:
     (`docs/benchmark.md`, attempt 19)."""
     plain = [c for c in layout.compare if c not in layout.references]
     parts = [
-        sql.SQL(
-            "CASE WHEN {c} IS NULL THEN {null} ELSE "
-            'pg_catalog.hashtextextended(pg_catalog.concat({c}) COLLATE "C", {key}) END'
-        ).format(c=sql.Identifier(c), null=int8(HASH_KEY - place), key=int8(HASH_KEY + place))
+        sql.SQL("COALESCE({}, {})").format(keyed_hash(text_of(c), place), int8(HASH_KEY - place))
         for place, c in enumerate(plain, 1)
     ]
     return sql.SQL(" # ").join(parts) if parts else sql.SQL("0::int8")
@@ -151,9 +148,7 @@ def _value_hash(layout: Layout) -> sql.Composable:
 
 def _id_hash(pk: str) -> sql.Composable:
     """The server's hash of a primary key's text."""
-    return sql.SQL('pg_catalog.hashtextextended(pg_catalog.concat({}) COLLATE "C", {})').format(
-        sql.Identifier(pk), int8(HASH_KEY)
-    )
+    return keyed_hash(text_of(pk))
 
 
 def _pointers(layout: Layout) -> list[str]:

@@ -17,7 +17,7 @@ from refsync.errors import SafetyError, UsageError
 from refsync.layouts import Layout
 from refsync.model import Relation, Row
 from refsync.referrers import Referrer
-from refsync.sqlparts import HASH_KEY, column, int8, only, rel, select_list
+from refsync.sqlparts import column, keyed_hash, only, rel, select_list
 from refsync.table_facts import KeyEquality
 
 _IDENTITY = sql.SQL(
@@ -185,10 +185,11 @@ def first_select(
     `octet_length` reads a compressed value's length without decompressing it, and
     `hashtextextended` under the "C" collation hashes the value's bytes, so equal hashes mean
     equal text only between servers of one encoding: `reading.read` hashes nothing otherwise.
-    The hash has 64 bits and is keyed by this process's secret `HASH_KEY`, so no value can be
-    computed in advance to collide with another (a prod value that hashed as dev's would never
-    be restored); a collision by chance (2^-64 per changed value) makes a changed value look
-    unchanged, so it can only leave a change out of the plan, never write anything."""
+    The hash has 64 bits and is keyed by this process's secret (`sqlparts.keyed_hash`), so no
+    value can be computed in advance to collide with another (a prod value that hashed as
+    dev's would never be restored); a collision by chance (2^-64 per changed value) makes a
+    changed value look unchanged, so it can only leave a change out of the plan, never write
+    anything."""
     value = {c: column(c, layout.as_text) for c in columns}
     value.update(dict.fromkeys(left, sql.SQL("NULL")))
     if not hashed:
@@ -206,10 +207,9 @@ def _hashes(layout: Layout) -> Iterator[sql.Composable]:
     """Each hashed column's hash when its value is long, NULL when it is not."""
     for c in layout.hashed:
         value = column(c, layout.as_text)
-        yield sql.SQL(
-            "CASE WHEN pg_catalog.octet_length({v}) > {n} "
-            'THEN pg_catalog.hashtextextended({v} COLLATE "C", {key}) END'
-        ).format(v=value, n=sql.Literal(LONG_BYTES), key=int8(HASH_KEY))
+        yield sql.SQL("CASE WHEN pg_catalog.octet_length({v}) > {n} THEN {h} END").format(
+            v=value, n=sql.Literal(LONG_BYTES), h=keyed_hash(value)
+        )
 
 
 def read_full(db: Database, layout: Layout, pks: Sequence[Any], *, hashed: bool) -> list[Row]:

@@ -36,17 +36,20 @@ def cols(names: Iterable[str]) -> sql.Composable:
 
 
 def column(name: str, as_text: Collection[str] = ()) -> sql.Composable:
-    """A column to read; one in `as_text` as its type's output text, NULL as NULL.
+    """A column to read, as its text (`text_of`) when it is in `as_text`."""
+    return text_of(name) if name in as_text else sql.Identifier(name)
+
+
+def text_of(name: str) -> sql.Composable:
+    """A column's value as its type's output text, NULL as NULL.
 
     `concat` calls the type's output function, as a plain read of the column does; a
     `::text` cast would take a cast to text of the user's instead (a superuser may create one
     for numeric, json or jsonb, which have none built in, even while a run reads: the server
     looks casts up in its latest catalog, not in the transaction's snapshot)."""
-    if name in as_text:
-        return sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE pg_catalog.concat({c}) END").format(
-            c=sql.Identifier(name)
-        )
-    return sql.Identifier(name)
+    return sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE pg_catalog.concat({c}) END").format(
+        c=sql.Identifier(name)
+    )
 
 
 def select_list(columns: Sequence[str], as_text: Collection[str] = ()) -> sql.Composable:
@@ -64,3 +67,11 @@ HASH_KEY = secrets.randbits(62) + 2**20
 def int8(number: int) -> sql.Composable:
     """A literal bigint (a literal beyond int4's range would be read as numeric)."""
     return sql.SQL("{}::int8").format(sql.Literal(number))
+
+
+def keyed_hash(text: sql.Composable, offset: int = 0) -> sql.Composable:
+    """The server's 64-bit hash of `text`'s bytes (the "C" collation: a nondeterministic one
+    would hash unequal texts alike), keyed by `HASH_KEY + offset`; NULL for NULL."""
+    return sql.SQL('pg_catalog.hashtextextended({} COLLATE "C", {})').format(
+        text, int8(HASH_KEY + offset)
+    )
