@@ -3,14 +3,17 @@
 Values travel as one JSON array per statement, expanded server-side by
 `jsonb_populate_recordset(NULL::table, ...)`, so every column gets its own type's input
 function (numeric, enums, arrays, jsonb, timestamps) and the statement count depends on the
-number of tables, never on the number of rows. Each statement's RETURNING rows are counted
-against the plan before commit.
+number of tables, never on the number of rows: one statement per wave of a table's creates
+and one for its updates, while their values fit in `BATCH_CHARS`; past that, one more per
+`BATCH_CHARS` of values (jsonb refuses a value over 256 MiB, and a statement's values are
+held while it runs). Each statement's RETURNING rows are counted against the plan before
+commit.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +41,43 @@ def _populate(layout: Layout) -> sql.Composable:
     )
 
 
-def _payload(rows: Sequence[Mapping[str, Any]]) -> str:
-    return json.dumps(
-        [{k: to_json(v) for k, v in r.items()} for r in rows],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+#: At most this many characters of JSON values per statement (a single row larger than that
+#: travels alone): 16 Mi characters are at most 64 MiB of UTF-8, a quarter of what jsonb takes.
+BATCH_CHARS = 16 * 2**20
+#: Rows encoded in one call: one call per 256 rows is as fast as one for a whole list, and a
+#: batch boundary falls between groups.
+GROUP = 256
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
+    """The rows' values as JSON arrays of at most `BATCH_CHARS` characters, in row order, each
+    with how many rows it holds. Most writes fit in one."""
+    parts: list[str] = []
+    size, held = 1, 0  # size: the length of "[" + ",".join(parts) + "]"
+    for part, count in _encoded(rows):
+        if parts and size + 1 + len(part) > BATCH_CHARS:
+            yield "[" + ",".join(parts) + "]", held
+            parts, size, held = [], 1, 0
+        parts.append(part)
+        size += len(part) + 1
+        held += count
+    if parts:
+        yield "[" + ",".join(parts) + "]", held
+
+
+def _encoded(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
+    """Groups of rows as JSON array members (no brackets), with how many rows each holds; a
+    group larger than `BATCH_CHARS` is encoded again a row at a time."""
+    for start in range(0, len(rows), GROUP):
+        rows_of_group = rows[start : start + GROUP]
+        group = [{k: to_json(v) for k, v in r.items()} for r in rows_of_group]
+        text = _JSON.encode(group)
+        if len(text) <= BATCH_CHARS or len(group) == 1:
+            yield text[1:-1], len(group)
+        else:
+            del text
+            yield from ((_JSON.encode(r), 1) for r in group)
 
 
 def write(
@@ -126,8 +160,11 @@ def _insert(
         src=_populate(layout),
         ret=cols((layout.pk, *layout.match)),
     )
-    returned = db.execute(query, [_payload(rows)], relation=layout.config.label)
-    _verify(layout, "inserted", len(rows), len(returned))
+    returned = []
+    for payload, count in _payloads(rows):
+        got = db.execute(query, [payload], relation=layout.config.label)
+        _verify(layout, "inserted", count, len(got))
+        returned += got
     return returned
 
 
@@ -158,9 +195,12 @@ def _update(
         sets=sql.SQL(", ").join(sets),
         pk=sql.Identifier(layout.pk),
     )
-    returned = db.execute(query, [_payload(payload)], relation=layout.config.label)
-    _verify(layout, "updated", len(payload), len(returned))
-    return len(returned)
+    updated = 0
+    for values, count in _payloads(payload):
+        got = db.execute(query, [values], relation=layout.config.label)
+        _verify(layout, "updated", count, len(got))
+        updated += len(got)
+    return updated
 
 
 def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:

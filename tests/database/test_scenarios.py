@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from refsync import prefilter, snapshot
+from refsync import apply, prefilter, snapshot
 from refsync.config_file import load_config
 from refsync.digest import canonical, digest, operation_texts
 from refsync.engine import Outcome
@@ -67,28 +67,31 @@ REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
 
 
 #: How long a text or JSON value must be to be read as its hash first (`snapshot.LONG_BYTES`),
-#: and how large a table must be to be scanned first (`prefilter.SCAN_FIRST_BYTES`): as
-#: shipped; every non-empty text or JSON value as its hash, so each golden plan and digest is
-#: also made by the two-read path (hash first, candidates in full); and every table that can
-#: be scanned first scanned first, so each is also made from the rows a scan leaves.
+#: how large a table must be to be scanned first (`prefilter.SCAN_FIRST_BYTES`), and how
+#: many characters of values one write statement carries (`apply.BATCH_CHARS`): as shipped;
+#: every non-empty text or JSON value as its hash, so each golden plan and digest is also made
+#: by the two-read path (hash first, candidates in full), and every row written by a
+#: statement of its own; and every table that can be scanned first scanned first, so each is
+#: also made from the rows a scan leaves.
 READS = {
-    "as-shipped": (snapshot.LONG_BYTES, prefilter.SCAN_FIRST_BYTES),
-    "all-hashed": (0, prefilter.SCAN_FIRST_BYTES),
-    "scanned-first": (snapshot.LONG_BYTES, 0),
-    "scanned-first-all-hashed": (0, 0),
+    "as-shipped": (snapshot.LONG_BYTES, prefilter.SCAN_FIRST_BYTES, apply.BATCH_CHARS),
+    "all-hashed": (0, prefilter.SCAN_FIRST_BYTES, 1),
+    "scanned-first": (snapshot.LONG_BYTES, 0, apply.BATCH_CHARS),
+    "scanned-first-all-hashed": (0, 0, 1),
 }
 
 
 @pytest.mark.parametrize("reads", READS.values(), ids=READS.keys())
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
 def test_scenario(
-    scenario: Path, reads: tuple[int, int], dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
+    scenario: Path, reads: tuple[int, int, int], dbpair: DbPair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The scenario's plan matches its golden file, applies, and leaves nothing to do; the
-    same whether its long values are read as hashes first or not, and its large tables
-    scanned first or not."""
+    same whether its long values are read as hashes first or not, its large tables scanned
+    first or not, and its writes sent together or a row at a time."""
     monkeypatch.setattr(snapshot, "LONG_BYTES", reads[0])
     monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", reads[1])
+    monkeypatch.setattr(apply, "BATCH_CHARS", reads[2])
     load_sql(dbpair, scenario)
     config_file = scenario / "config.yml"
     config = load_config(str(config_file) if config_file.exists() else None)
