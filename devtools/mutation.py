@@ -336,6 +336,7 @@ PARTS = {
             "tests/unit/test_canonical.py",
             "tests/unit/test_digest.py",
             "tests/unit/test_plan_texts.py",
+            "tests/unit/test_spill.py",
         ),
         digest_constants,
     ),

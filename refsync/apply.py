@@ -26,6 +26,7 @@ from refsync.keys import key_index, key_of, scoped_values
 from refsync.layouts import Layout
 from refsync.model import Create, Key, Plan, Ref, Row, Update
 from refsync.ordering import creation_waves, self_references
+from refsync.spill import STORE, Spilled
 from refsync.sqlparts import cols, only, rel
 
 
@@ -66,11 +67,29 @@ def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
         yield "[" + ",".join(parts) + "]", held
 
 
+def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
+    """Rows `GROUP` at a time; once values are spilled, also no more than `BATCH_CHARS`
+    bytes of them a group: each is read back from disk to be encoded."""
+    if not STORE.used:
+        yield from (rows[start : start + GROUP] for start in range(0, len(rows), GROUP))
+        return
+    group: list[Mapping[str, Any]] = []
+    weight = 0
+    for row in rows:
+        size = sum(v.size for v in row.values() if type(v) is Spilled)
+        if group and (len(group) == GROUP or weight + size > BATCH_CHARS):
+            yield group
+            group, weight = [], 0
+        group.append(row)
+        weight += size
+    if group:
+        yield group
+
+
 def _encoded(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
     """Groups of rows as JSON array members (no brackets), with how many rows each holds; a
     group larger than `BATCH_CHARS` is encoded again a row at a time."""
-    for start in range(0, len(rows), GROUP):
-        rows_of_group = rows[start : start + GROUP]
+    for rows_of_group in _groups(rows):
         group = [{k: to_json(v) for k, v in r.items()} for r in rows_of_group]
         text = _JSON.encode(group)
         if len(text) <= BATCH_CHARS or len(group) == 1:

@@ -22,6 +22,10 @@ The digest is the SHA-256, in lower-case hex, of the UTF-8 bytes of
 `json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
 allow_nan=False)`. The plan file writes each operation as the same text
 (`operation_texts`), so the digest can be checked from the file alone.
+
+A value a run keeps on disk (`spill.Spilled`) has the form of its text. A run keeps the
+text of an operation holding one as `Pieces`: the text around it, and the value left on
+disk until the digest or the plan file reads it, a piece at a time (`op_chunks`).
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
+from refsync import spill
 from refsync.model import Plan, Ref
+from refsync.spill import STORE, Spilled
 
 #: Types that are their own JSON form (exact types: a subclass takes the checks below).
 _JSON_AS_IS = frozenset({str, int, bool, type(None)})
@@ -103,6 +109,7 @@ _TO_JSON: dict[type, Any] = {
     dt.datetime: dt.datetime.isoformat,
     dt.date: dt.date.isoformat,
     uuid.UUID: str,
+    Spilled: Spilled.text,
 }
 
 
@@ -170,12 +177,66 @@ def operation_texts(canonical_form: Mapping[str, Any]) -> list[str]:
     return [_CANONICAL_JSON.encode(op) for op in canonical_form["operations"]]
 
 
-def plan_texts(plan: Plan) -> list[str]:
+#: Where `_text` leaves a spilled value in an operation's text: its number between two NULs.
+#: JSON text holds no NUL (json escapes it), so a mark is never anything else.
+_MARK = "\x00"
+
+
+class Pieces:
+    """An operation's text with its spilled values left on disk: the text with a mark in
+    place of each (`_MARK`); `op_chunks` writes each value's JSON string in its place. Not a
+    str, so that nothing can take the marks for text by mistake."""
+
+    __slots__ = ("marked",)
+
+    def __init__(self, marked: str) -> None:
+        self.marked = marked
+
+
+#: An operation's text, whole or in `Pieces`.
+OpText = str | Pieces
+
+
+def op_chunks(op: OpText) -> Iterator[str]:
+    """An operation's text in pieces, its spilled values read back a part at a time."""
+    if isinstance(op, str):
+        yield op
+        return
+    for i, part in enumerate(op.marked.split(_MARK)):
+        if i % 2 == 0:
+            yield part
+            continue
+        value = STORE.find(int(part))
+        if value.size <= spill.CHUNK_BYTES:  # most values: read back whole
+            yield _encode(value.text())
+        else:
+            yield '"'
+            for chunk in value.chunks():
+                # json escapes character by character: a value's pieces escape as the whole.
+                yield _encode(chunk)[1:-1]
+            yield '"'
+
+
+def whole_text(op: OpText) -> str:
+    """An operation's whole text (its spilled values read back): for checks and tests."""
+    return "".join(op_chunks(op))
+
+
+def plan_texts(plan: Plan) -> list[OpText]:
     """`operation_texts(canonical(plan, ...))`, made from the plan without the canonical
     form's objects: an object's compact text with sorted keys is its members' texts in key
     order, joined by "," and ":", so each operation is its fixed members' texts around its
     values' (`_text`). A run keeps these texts alone; building the form's objects and
-    encoding each with a new encoder took twice as long (`docs/benchmark.md`, attempt 19)."""
+    encoding each with a new encoder took twice as long (`docs/benchmark.md`, attempt 19).
+    An operation holding a spilled value is kept as its `Pieces`, the value left on disk."""
+    out: list[OpText] = list(_marked_texts(plan))
+    if STORE.used:
+        out = [Pieces(t) if type(t) is str and _MARK in t else t for t in out]
+    return out
+
+
+def _marked_texts(plan: Plan) -> list[str]:
+    """The texts, with each spilled value as a mark (`_MARK`) holding its place."""
     out: list[str] = []
     for table in plan.tables:
         name = _encode(table.name)
@@ -201,7 +262,7 @@ def plan_texts(plan: Plan) -> list[str]:
     return out
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> str:  # noqa: PLR0911 - one return per common type
     """`_CANONICAL_JSON.encode(to_json(value))`, the common types without an encoder."""
     kind = type(value)
     if kind is str:
@@ -215,6 +276,8 @@ def _text(value: Any) -> str:
     if kind is Ref:  # its key as a list whatever it is, as `to_json` writes a Ref's
         key = ",".join(map(_text, value.key))
         return f'{{"key":[{key}],"ref":{_encode(value.table)}}}'
+    if kind is Spilled:
+        return f"{_MARK}{value.number}{_MARK}"
     return _encode(to_json(value))
 
 
@@ -225,7 +288,7 @@ def _key_text(key: Sequence[Any]) -> str:
     return "[" + ",".join(map(_text, key)) + "]"
 
 
-def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None = None) -> str:
+def digest(canonical_form: Mapping[str, Any], operations: Sequence[OpText] | None = None) -> str:
     """SHA-256 of `json.dumps(canonical_form, sort_keys=True, separators=(",", ":"))`.
 
     `operations` are `operation_texts(canonical_form)` when the caller has them already: the
@@ -242,7 +305,13 @@ def digest(canonical_form: Mapping[str, Any], operations: Sequence[str] | None =
         if k == "operations":
             sha.update(b"[")
             for j, op in enumerate(ops):
-                sha.update(b"," + op.encode() if j else op.encode())
+                if type(op) is str:
+                    sha.update(b"," + op.encode() if j else op.encode())
+                    continue
+                if j:
+                    sha.update(b",")
+                for piece in op_chunks(op):
+                    sha.update(piece.encode())
             sha.update(b"]")
         else:
             sha.update(encode(v).encode())

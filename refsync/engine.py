@@ -19,7 +19,7 @@ from refsync.concurrent_read import Log
 from refsync.config import Config
 from refsync.db import Database
 from refsync.diff import finish, protect
-from refsync.digest import digest, members, plan_texts
+from refsync.digest import OpText, digest, members, plan_texts
 from refsync.errors import OperationalError, SafetyError
 from refsync.layouts import Layout, build_layouts
 from refsync.locks import lock_updates, take_advisory_lock
@@ -52,7 +52,7 @@ class Outcome:
     privilege_warnings: tuple[str, ...] = ()
     #: The canonical form's operations, as the digest hashed them and the plan file writes
     #: them (`digest.plan_texts`).
-    canonical_operations: tuple[str, ...] = ()
+    canonical_operations: tuple[OpText, ...] = ()
     #: The only tables this run may write (INSERT, UPDATE), as the config names them.
     writable: tuple[str, ...] = ()
     #: User triggers on those tables that an apply's INSERT or UPDATE fires.
@@ -79,7 +79,7 @@ class _Planned:
     plan: Plan
     canonical: dict[str, Any]
     #: `canonical`'s operations as the digest encoded them
-    operations: list[str]
+    operations: list[OpText]
     digest: str
 
 

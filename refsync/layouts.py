@@ -56,6 +56,9 @@ class Layout:
     #: the rows to create alone, so the other rows cost nothing for them, however wide (none
     #: when a second read could not select dev rows by their primary key exactly)
     deferred: tuple[str, ...] = ()
+    #: the text columns among `hashed` and `deferred`: their long values, read in full by a
+    #: second read, are kept on disk (`spill`)
+    spillable: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -101,6 +104,8 @@ def _layout(
     as_text = {
         c: kind for c in plain if (kind := _text_kind(prod.columns[c].base_type)) is not None
     }
+    hashed = _hashed(plain, dev.columns[dev.primary_key[0]], prod)
+    deferred = _deferred(dev, (dev.primary_key[0], *match, *compare), insert)
     return Layout(
         config=table,
         pk=pk,
@@ -114,8 +119,13 @@ def _layout(
         prod_read=tuple(dict.fromkeys((pk, *match, *compare))),
         as_text=as_text,
         strict=frozenset(c for c in plain if prod.columns[c].base_type in ("json[]", "jsonb[]")),
-        hashed=_hashed(plain, dev.columns[dev.primary_key[0]], prod),
-        deferred=_deferred(dev, (dev.primary_key[0], *match, *compare), insert),
+        hashed=hashed,
+        deferred=deferred,
+        spillable=frozenset(
+            c
+            for c in (*hashed, *deferred)
+            if without_typmod(dev.columns[c].base_type) in ("text", "character varying")
+        ),
     )
 
 

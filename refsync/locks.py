@@ -53,10 +53,12 @@ def lock_updates(
     for layout, table in zip(layouts, plan.tables, strict=True):
         locked[layout.name] = {u.pk for u in table.updates}
         if table.updates:
-            fresh = {r[0]: r for r in lock_rows(prod, layout, [u.pk for u in table.updates])}
+            pks = [u.pk for u in table.updates]
+            fresh = {r[0]: r for r in lock_rows(prod, layout, pks, hashed=rows.hashed)}
             before = [u.prod_row for u in table.updates]
             after = [fresh.get(u.pk, u.prod_row) for u in table.updates]
-            # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now.
+            # repr, not ==: 10.0 == 10.00, but the digest shows the value prod holds now (a
+            # spilled value's repr is its digest: equal for equal text).
             if repr(after) != repr(before):
                 moved = True
                 _replace_rows(rows, layout, fresh)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from refsync import __version__
-from refsync.digest import to_json
+from refsync.digest import OpText, op_chunks, to_json
 from refsync.engine import Outcome
 from refsync.model import Skip, TablePlan
 
@@ -43,7 +43,7 @@ def plan_document(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _table_document(table: TablePlan, operations: Iterator[str]) -> dict[str, Any]:
+def _table_document(table: TablePlan, operations: Iterator[OpText]) -> dict[str, Any]:
     """One table's counts, its creates and updates taken in turn from the digest's
     `operations`, and its skips."""
     return {
@@ -76,9 +76,10 @@ def _missing_document(outcome: Outcome) -> dict[str, Any] | None:
     }
 
 
-class _Encoded(list[str]):
+class _Encoded(list[OpText]):
     """Records that are JSON text already, each written as it is (the strings themselves, not
-    copies: with long values, the operations' text is the largest thing a plan holds)."""
+    copies: with long values, the operations' text is the largest thing a plan holds), an
+    operation holding spilled values read back in pieces (`digest.Pieces`)."""
 
     __slots__ = ()
 
@@ -130,7 +131,13 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
             between = ",\n" + inner
             for start in range(0, len(value), _BATCH):
                 yield between if start else inner
-                yield between.join(value[start : start + _BATCH])
+                batch = value[start : start + _BATCH]
+                try:
+                    yield between.join(cast(list[str], batch))  # most batches: all text
+                except TypeError:  # `Pieces` among them: each read back in pieces
+                    for i, op in enumerate(batch):
+                        yield between if i else ""
+                        yield from op_chunks(op)
         else:
             for i, v in enumerate(value):
                 yield ",\n" + inner if i else inner

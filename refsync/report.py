@@ -18,6 +18,7 @@ from refsync.engine import Outcome
 from refsync.escape import visible
 from refsync.keys import show_key
 from refsync.model import Ref, Skip, TablePlan
+from refsync.spill import Spilled
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -31,8 +32,8 @@ def fmt(value: Any) -> str:
         return "→ " + (show_key(value.key) if value.key else "(missing)")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str | Spilled):
+        return json.dumps(to_json(value), ensure_ascii=False)
     j = to_json(value)
     return j if isinstance(j, str) else json.dumps(j, ensure_ascii=False, sort_keys=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from psycopg import sql
@@ -17,6 +18,7 @@ from refsync.errors import SafetyError, UsageError
 from refsync.layouts import Layout
 from refsync.model import Relation, Row
 from refsync.referrers import Referrer
+from refsync.spill import STORE
 from refsync.sqlparts import column, keyed_hash, only, rel, select_list
 from refsync.table_facts import KeyEquality
 
@@ -225,18 +227,63 @@ def read_full(db: Database, layout: Layout, pks: Sequence[Any], *, hashed: bool)
         only(layout.relation),
         sql.Identifier(key),
     )
-    return db.execute(query, [list(pks)], relation=layout.config.label)
+    return _spilling(db, layout, query, pks, hashed=hashed)
 
 
-def lock_rows(db: Database, layout: Layout, pks: Sequence[Any]) -> list[Row]:
+def lock_rows(db: Database, layout: Layout, pks: Sequence[Any], *, hashed: bool) -> list[Row]:
     """Lock the prod rows about to be updated and return their current values, read as the
-    snapshot read them (`read_rows`)."""
+    second read read them (`read_full`, without the hashes)."""
     query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) FOR UPDATE").format(
         select_list(layout.prod_read, layout.as_text),
         only(layout.relation),
         sql.Identifier(layout.pk),
     )
-    return db.execute(query, [list(pks)], relation=layout.config.label)
+    return _spilling(db, layout, query, pks, hashed=hashed)
+
+
+def _spilling(
+    db: Database, layout: Layout, query: sql.Composed, pks: Sequence[Any], *, hashed: bool
+) -> list[Row]:
+    """The rows, received a chunk at a time, with each text value longer than `LONG_BYTES`
+    characters kept on disk (`spill`): of dev's `deferred` columns, and (after a `hashed`
+    first read, whose hashes stood for those values) of the hashed text columns. A row's
+    other values, and every value of a run read in full at once, stay as read: they are
+    compared with the first read's."""
+    columns = layout.dev_read if db.side == "dev" else layout.prod_read
+    deferred = layout.deferred if db.side == "dev" else ()
+    at = [
+        i
+        for i, c in enumerate(columns)
+        if c in layout.spillable and (c in deferred or (hashed and c in layout.hashed))
+    ]
+    rows: list[Row] = []
+    db.execute(
+        query,
+        [list(pks)],
+        relation=layout.config.label,
+        stream=True,
+        consume=lambda chunk: rows.extend(_spilled(chunk, at) if at else chunk),
+    )
+    return rows
+
+
+def _spilled(rows: list[Row], at: Sequence[int]) -> list[Row]:
+    """`rows` with their long texts at `at` spilled, in one write; most chunks hold none
+    (checked in C)."""
+    limit = LONG_BYTES
+    if all(max(map(len, filter(None, map(itemgetter(i), rows))), default=0) <= limit for i in at):
+        return rows
+    places = [
+        (n, i)
+        for n, row in enumerate(rows)
+        for i in at
+        if type(row[i]) is str and len(row[i]) > limit
+    ]
+    for (n, i), kept in zip(places, STORE.put([rows[n][i] for n, i in places]), strict=True):
+        row = list(rows[n])
+        row[i] = kept
+        rows[n] = tuple(row)
+    return rows
 
 
 def referenced(

@@ -23,7 +23,7 @@ import pytest
 
 from refsync import apply, prefilter, snapshot
 from refsync.config_file import load_config
-from refsync.digest import canonical, digest, operation_texts
+from refsync.digest import canonical, digest, operation_texts, whole_text
 from refsync.engine import Outcome
 from refsync.errors import RefsyncError, SafetyError, UsageError
 from tests.fixtures.pg import DbPair
@@ -58,7 +58,7 @@ def pinned_digest(outcome: Outcome) -> str:
     canonical form's objects (`canonical`), and the texts the run hashed must be theirs."""
     head = outcome.canonical
     form = canonical(outcome.plan, head["config"], head["prod"], head["triggers"])
-    assert list(outcome.canonical_operations) == operation_texts(form)
+    assert list(map(whole_text, outcome.canonical_operations)) == operation_texts(form)
     assert outcome.digest == digest(form)
     return digest(_pinned({**form, "prod": PINNED_PROD}))
 

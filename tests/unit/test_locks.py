@@ -34,7 +34,7 @@ def _plan_and_rows(*, deferred: bool) -> tuple[Plan, Rows]:
 
 
 def _moved_under_the_lock(monkeypatch: pytest.MonkeyPatch, now: list[Any]) -> None:
-    monkeypatch.setattr(locks, "lock_rows", lambda _db, _layout, _pks: now)
+    monkeypatch.setattr(locks, "lock_rows", lambda _db, _layout, _pks, hashed: now)
 
 
 @pytest.mark.parametrize("now", [[("p1", "renamed", 1)], [("p1", "a", 5)]])

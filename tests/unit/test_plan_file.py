@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from refsync import plan_file
-from refsync.digest import canonical, digest, operation_texts
+from refsync.digest import canonical, digest, operation_texts, whole_text
 from refsync.engine import Outcome
 from tests.fixtures.outcomes import synthetic_outcome
 
@@ -79,7 +79,7 @@ def test_each_operation_is_one_line_however_many_batches_it_takes(
     path = tmp_path / "refsync-plan.json"
     plan_file.write_plan_file(path, outcome)
     text = path.read_text(encoding="utf-8")
-    texts = list(outcome.canonical_operations)
+    texts = [whole_text(t) for t in outcome.canonical_operations]
     assert len(texts) == 2 * rows
     ops = [line.strip().removesuffix(",") for line in text.splitlines() if '"op":' in line]
     assert ops == texts + texts  # the table's creates and updates, then digest_input

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg.types.range import Range
 
-from refsync.digest import canonical, digest, members, operation_texts, plan_texts
+from refsync.digest import canonical, digest, members, operation_texts, plan_texts, whole_text
 from refsync.model import Create, Plan, Ref, TablePlan, Update
 from tests.unit.test_canonical import (
     CHANGED_PLANS,
@@ -151,7 +151,7 @@ def test_a_nan_and_infinities_as_the_canonical_form_writes_them() -> None:
         )
     )
     assert plan_texts(plan) == _reference(plan)
-    assert '"id":"Infinity"' in plan_texts(plan)[1]
+    assert '"id":"Infinity"' in whole_text(plan_texts(plan)[1])
 
 
 def test_every_kind_of_value_in_a_key_and_an_id() -> None:
@@ -210,4 +210,4 @@ def test_a_pointer_s_key_is_a_list_whatever_it_is() -> None:
     )
     texts = plan_texts(plan)
     assert texts == _reference(plan)
-    assert '"p1":{"key":["a","b"],"ref":"r"}' in texts[0]
+    assert '"p1":{"key":["a","b"],"ref":"r"}' in whole_text(texts[0])

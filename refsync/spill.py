@@ -1,0 +1,150 @@
+"""Long text values a run keeps on disk instead of in memory.
+
+A plan shows every changed value, old and new, and an apply writes each new one; with long
+descriptions those values are most of what a run would hold. The second read
+(`snapshot.read_full`) and the apply's row locks put each text value longer than
+`snapshot.LONG_BYTES` characters of a hashed or insert-only column into one private temporary
+file (`tempfile.TemporaryFile`: no name on Linux, mode 0600, gone when the process ends), and
+the row holds a `Spilled` in its place: where the value lies, its length in bytes and its
+SHA-256 digest.
+
+Two `Spilled` are equal exactly when their values are (equal UTF-8 bytes; a collision of
+SHA-256 is not within anyone's reach), and never equal a `str`: a value is spilled by its
+length alone, so a short value and a long one differ anyway. Whatever shows or writes a value
+reads it back (`text`), one at a time: the digest and the plan file in pieces (`chunks`), the
+job summary and the log as they list a few rows, apply a batch of rows at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from refsync.errors import OperationalError
+
+#: How much of a value `chunks` reads at a time.
+CHUNK_BYTES = 1 << 20
+
+
+class Spilled:
+    """A text value kept in the spill file."""
+
+    __slots__ = ("_at", "_store", "digest", "number", "size")
+
+    def __init__(self, store: _Store, number: int, at: int, size: int, digest: bytes) -> None:
+        self._store = store
+        self.number = number  # its place among the values spilled, for `_Store.find`
+        self._at = at
+        self.size = size
+        self.digest = digest
+
+    def text(self) -> str:
+        return self._store.read(self._at, self.size).decode("utf-8")
+
+    def chunks(self) -> Iterator[str]:
+        """The value in pieces of about `CHUNK_BYTES`, each whole characters."""
+        if self.size <= CHUNK_BYTES:
+            yield self.text()
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for start in range(0, self.size, CHUNK_BYTES):
+            data = self._store.read(self._at + start, min(CHUNK_BYTES, self.size - start))
+            yield decoder.decode(data, final=start + CHUNK_BYTES >= self.size)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Spilled:
+            return NotImplemented
+        return self.size == other.size and self.digest == other.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        # Its identity by content: a row that moved is seen moved (`locks.lock_updates`).
+        return f"Spilled(size={self.size}, sha256={self.digest.hex()})"
+
+
+class _Store:
+    """The process's spill file, opened at the first value spilled."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._lock = threading.Lock()  # dev and prod are read in two threads
+        self._spilled: list[Spilled] = []
+
+    @property
+    def used(self) -> bool:
+        return bool(self._spilled)
+
+    def put(self, values: Sequence[str]) -> list[Spilled]:
+        """Keep `values` in the file, in one write."""
+        data = [v.encode("utf-8") for v in values]
+        digests = [hashlib.sha256(d).digest() for d in data]
+        blob = b"".join(data)
+        with self._lock:
+            fd = self._fileno()
+            at = self._end
+            self._end += len(blob)
+            written = 0
+            try:
+                while written < len(blob):
+                    written += os.pwrite(fd, blob[written:], at + written)
+            except OSError as exc:
+                raise _unwritable(exc) from None
+            out = []
+            for d, digest in zip(data, digests, strict=True):
+                out.append(Spilled(self, len(self._spilled), at, len(d), digest))
+                self._spilled.append(out[-1])
+                at += len(d)
+        return out
+
+    def find(self, number: int) -> Spilled:
+        """The value spilled `number`-th (`Spilled.number`)."""
+        return self._spilled[number]
+
+    def read(self, at: int, size: int) -> bytes:
+        fd = self._fileno()
+        parts = []
+        while size > 0:
+            part = os.pread(fd, size, at)
+            if not part:
+                raise OperationalError(
+                    "a long value kept in the run's temporary file could not be read back",
+                    fix="re-run; nothing was written",
+                )
+            parts.append(part)
+            at += len(part)
+            size -= len(part)
+        return b"".join(parts)
+
+    def _fileno(self) -> int:
+        if self._file is None:
+            try:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the process
+            except OSError as exc:
+                raise _unwritable(exc) from None
+        return self._file.fileno()
+
+
+def _unwritable(exc: OSError) -> OperationalError:
+    return OperationalError(
+        f"could not keep long values in a temporary file in {tempfile.gettempdir()}: "
+        f"{exc.strerror or exc}",
+        fix="free space there or point TMPDIR at a directory with room; nothing was written",
+    )
+
+
+#: The one spill file of this process.
+STORE = _Store()
+
+
+def spill(value: str) -> Spilled:
+    """Keep `value` in the spill file; the `Spilled` that stands for it."""
+    [spilled] = STORE.put([value])
+    return spilled
