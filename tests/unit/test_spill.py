@@ -20,7 +20,15 @@ from hypothesis import strategies as st
 
 from refsync import apply, plan_file, spill
 from refsync.compare import same
-from refsync.digest import Pieces, canonical, digest, op_chunks, operation_texts, plan_texts
+from refsync.digest import (
+    Pieces,
+    canonical,
+    digest,
+    op_chunks,
+    operation_texts,
+    plan_texts,
+    whole_text,
+)
 from refsync.engine import Outcome
 from refsync.errors import OperationalError
 from refsync.model import Create, Plan, TablePlan, Update
@@ -58,11 +66,14 @@ def test_read_back_in_pieces_is_the_text(text: str, chunk: int) -> None:
     spill.CHUNK_BYTES = chunk
     try:
         pieces = list(spilled.chunks())
-        as_json = "".join(op_chunks(Pieces(f"[\x00{spilled.number}\x00]")))
+        marked = Pieces(f"[\x00{spilled.number}\x00]")
+        as_json = "".join(op_chunks(marked))
+        whole = whole_text(marked)  # in as many pieces
     finally:
         spill.CHUNK_BYTES = old
     assert "".join(pieces) == text == spilled.text()
     assert as_json == json.dumps([text], ensure_ascii=False)
+    assert whole == as_json
 
 
 def _plan(values: list[Any]) -> Plan:
