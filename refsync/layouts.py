@@ -124,7 +124,8 @@ def _layout(
         spillable=frozenset(
             c
             for c in (*hashed, *deferred)
-            if without_typmod(dev.columns[c].base_type) in ("text", "character varying")
+            if c not in references  # a pointer's id is looked up among ids in memory
+            and without_typmod(dev.columns[c].base_type) in ("text", "character varying")
         ),
     )
 

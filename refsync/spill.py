@@ -44,17 +44,27 @@ class Spilled:
         self.digest = digest
 
     def text(self) -> str:
-        return self._store.read(self._at, self.size).decode("utf-8")
+        """The value, checked against its digest: what is shown, hashed and written is what
+        was compared."""
+        data = self._store.read(self._at, self.size)
+        _check(hashlib.sha256(data).digest(), self.digest)
+        return data.decode("utf-8")
 
     def chunks(self) -> Iterator[str]:
-        """The value in pieces of about `CHUNK_BYTES`, each whole characters."""
+        """The value in pieces of about `CHUNK_BYTES`, each whole characters; checked against
+        its digest once the last piece is read, before the caller can finish with it."""
         if self.size <= CHUNK_BYTES:
             yield self.text()
             return
         decoder = codecs.getincrementaldecoder("utf-8")()
+        sha = hashlib.sha256()
         for start in range(0, self.size, CHUNK_BYTES):
             data = self._store.read(self._at + start, min(CHUNK_BYTES, self.size - start))
-            yield decoder.decode(data, final=start + CHUNK_BYTES >= self.size)
+            sha.update(data)
+            last = start + CHUNK_BYTES >= self.size
+            if last:
+                _check(sha.digest(), self.digest)
+            yield decoder.decode(data, final=last)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Spilled:
@@ -132,11 +142,20 @@ class _Store:
         return self._file.fileno()
 
 
+def _check(found: bytes, digest: bytes) -> None:
+    if found != digest:
+        raise OperationalError(
+            "a long value kept in the run's temporary file changed after it was read",
+            fix="re-run; nothing was written (check the runner's disk)",
+        )
+
+
 def _unwritable(exc: OSError) -> OperationalError:
+    where = tempfile.tempdir or "the temporary directory"  # gettempdir() may be what failed
     return OperationalError(
-        f"could not keep long values in a temporary file in {tempfile.gettempdir()}: "
-        f"{exc.strerror or exc}",
-        fix="free space there or point TMPDIR at a directory with room; nothing was written",
+        f"could not keep long values in a temporary file in {where}: {exc.strerror or exc}",
+        fix="free space on the runner's disk (the action's /tmp, or TMPDIR) and re-run; "
+        "nothing was written",
     )
 
 

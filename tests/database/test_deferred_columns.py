@@ -14,7 +14,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from devtools.pgserver import StatementLog
-from refsync import layouts, policies
+from refsync import layouts, policies, snapshot
 from refsync.catalog import read_catalog
 from refsync.config import Config
 from refsync.config_file import load_config
@@ -147,6 +147,17 @@ def test_the_plan_and_what_apply_writes_are_those_of_a_read_in_full(
     assert [r[:3] for r in prod if r[0] == "retitled"] == [("retitled", "New title", "prod body")]
 
 
+def _layouts(dbpair: DbPair, config: Config) -> dict[str, layouts.Layout]:
+    """The layouts a run builds, from dev's catalog."""
+    policy = policies.base_policy(config)
+    db = Database.connect(dbpair.dev_url, "dev", policy, read_only=True, timeouts=Timeouts())
+    try:
+        catalog = read_catalog(db, config)
+    finally:
+        db.close()
+    return {t.name: t for t in layouts.build_layouts(config, catalog, catalog)}
+
+
 @pytest.mark.parametrize(
     ("pk_type", "left_out"), [("text", ("body", "meta", "tags")), ("char(4)", ())]
 )
@@ -157,15 +168,55 @@ def test_which_columns_a_first_read_leaves_out(
     ones; none when a second read could not select dev rows by their key exactly (char(n)
     pads), and then the plan is read at once."""
     config = _notes(dbpair, tmp_path, "UTF8", pk_type)
-    policy = policies.base_policy(config)
-    db = Database.connect(dbpair.dev_url, "dev", policy, read_only=True, timeouts=Timeouts())
-    try:
-        catalog = read_catalog(db, config)
-    finally:
-        db.close()
-    [layout] = layouts.build_layouts(config, catalog, catalog)
+    layout = _layouts(dbpair, config)["notes"]
     assert layout.deferred == left_out
     lines: list[str] = []
     outcome = plan_and_apply(dbpair, config, log=lines.append)
     assert any("rows in full" in line for line in lines) == bool(left_out)
     assert len(outcome.plan.table("notes").creates) == 2
+
+
+KINDS = """
+CREATE TABLE kinds (id text PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE TABLE items (
+    id text PRIMARY KEY, name text NOT NULL UNIQUE, "kindId" text REFERENCES kinds (id)
+);
+GRANT SELECT ON kinds, items TO refsync_dev_reader;
+GRANT SELECT, INSERT, UPDATE ON kinds, items TO refsync_prod_writer;
+"""
+#: A text id longer than `snapshot.LONG_BYTES` characters (a path, a URL, a long slug).
+LONG_ID = "kind/" + "x" * 300
+
+
+def test_an_insert_only_pointer_with_a_long_id_is_created_as_in_full(
+    dbpair: DbPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pointer that only an insert copies is read for the rows to create alone, and its id
+    is looked up among the ids in memory: however long, it is never kept on disk (a
+    `Spilled` id was never found, and a valid row was skipped as pointing at nothing)."""
+    for side in ("dev", "prod"):
+        dbpair.admin(side).execute(dbpair.with_roles(KINDS).encode())
+        dbpair.admin(side).execute("INSERT INTO kinds VALUES (%s, 'Big')", [LONG_ID])
+    dbpair.admin("dev").execute("INSERT INTO items VALUES ('i1', 'Widget', %s)", [LONG_ID])
+    path = tmp_path / "refsync.yml"
+    path.write_text(
+        "version: 1\ntables:\n"
+        "  - name: kinds\n    match: {column: name}\n    compare: [name]\n"
+        "  - name: items\n    match: {column: name}\n    compare: [name]\n"
+        "    references: {kindId: kinds}\n"
+    )
+    config = load_config(str(path))
+    items_layout = _layouts(dbpair, config)["items"]
+    assert "kindId" in items_layout.deferred
+    assert "kindId" not in items_layout.spillable
+    monkeypatch.setattr(snapshot, "LONG_BYTES", 10**9)  # nothing long: read in full
+    in_full = plan_and_apply(dbpair, config)
+    monkeypatch.undo()
+    deferring = plan_and_apply(dbpair, config)
+    items = deferring.plan.table("items")
+    assert [c.key for c in items.creates] == [("Widget",)]
+    assert not items.skips
+    assert deferring.digest == in_full.digest
+    applied = plan_and_apply(dbpair, config, deferring.digest)
+    assert applied.written is not None
+    assert dbpair.admin("prod").execute('SELECT "kindId" FROM items').fetchall() == [(LONG_ID,)]

@@ -9,6 +9,7 @@ text spilled in `tests/database/test_scenarios.py`)."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -24,14 +25,16 @@ from refsync.digest import (
     Pieces,
     canonical,
     digest,
+    members,
     op_chunks,
     operation_texts,
     plan_texts,
+    to_json,
     whole_text,
 )
 from refsync.engine import Outcome
 from refsync.errors import OperationalError
-from refsync.model import Create, Plan, TablePlan, Update
+from refsync.model import Create, Plan, Ref, TablePlan, Update
 from refsync.report import fmt
 from refsync.summary import summary
 from tests.fixtures.outcomes import synthetic_outcome
@@ -167,3 +170,58 @@ def test_a_spill_file_that_cannot_be_written_is_an_operational_error(
         store.put(["x" * 300])
     assert raised.value.fix is not None
     assert "TMPDIR" in raised.value.fix
+
+
+def test_apply_reads_back_at_most_batch_chars_of_spilled_values_a_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each group of rows is read back from disk to be encoded: weighed by its spilled
+    values, a group never reads back more than `BATCH_CHARS` bytes (but a value alone)."""
+    rows = [{"id": i, "d": spill.spill("é" * 600)} for i in range(10)]  # 1,200 bytes each
+    monkeypatch.setattr(apply, "BATCH_CHARS", 2500)
+    groups = list(apply._groups(rows))
+    assert [r for g in groups for r in g] == rows
+    assert [len(g) for g in groups] == [2, 2, 2, 2, 2]
+
+
+def test_no_usable_temporary_directory_is_an_operational_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As on a read-only root file system: `tempfile` finds no directory it can write, and
+    the error that says so must not fail in its turn."""
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [str(tmp_path / "gone")])
+    with pytest.raises(OperationalError, match="could not keep long values"):
+        spill._Store().put(["x" * 300])
+
+
+def test_a_value_that_changed_on_disk_is_refused_not_shown_or_written() -> None:
+    """What is hashed, shown and sent is what was compared: a value read back is checked
+    against its digest (read whole or in pieces)."""
+    kept = spill.spill("approved " * 40)
+    big = spill.spill("approved " * 300_000)  # over a 1 MiB piece
+    for value in (kept, big):
+        os.pwrite(spill.STORE._fileno(), b"REPLACED", value._at)
+        with pytest.raises(OperationalError, match="changed after it was read"):
+            to_json(value)
+        with pytest.raises(OperationalError, match="changed after it was read"):
+            "".join(value.chunks())
+
+
+def test_nuls_and_digits_in_every_other_text_are_never_taken_for_marks() -> None:
+    """A mark is NUL, a number, NUL: keys, table and column names, pointers and values that
+    hold the same (Python can, PostgreSQL cannot) are escaped by the encoder, never split."""
+    nul = "\x000\x00"
+    long = "\x00 1 \x00" * 100
+
+    def plan(kept: Any) -> Plan:
+        values = {f"c{nul}": kept(long), "d": f"{nul}1", "p": Ref(f"t{nul}", (nul, 0))}
+        create = Create((nul, kept("x" * 300)), values)
+        update = Update((nul,), nul, {nul: (kept(long + "1"), long)}, ())
+        return Plan((TablePlan(f"t{nul}", (create,), (update,), (), 0, 0),))
+
+    texts = plan_texts(plan(spill.spill))
+    assert any(type(t) is Pieces for t in texts)
+    form = canonical(plan(str), {"v": nul}, {"fingerprint": nul})
+    assert [whole_text(t) for t in texts] == operation_texts(form)
+    assert digest(members({"v": nul}, {"fingerprint": nul}), texts) == digest(form)
