@@ -58,8 +58,11 @@ def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
     size, held = 1, 0  # size: the length of "[" + ",".join(parts) + "]"
     for part, count in _encoded(rows):
         if parts and size + 1 + len(part) > BATCH_CHARS:
-            yield "[" + ",".join(parts) + "]", held
-            parts, size, held = [], 1, 0
+            payload = "[" + ",".join(parts) + "]"
+            parts = []  # held once, not twice, while it is sent
+            yield payload, held
+            del payload
+            size, held = 1, 0
         parts.append(part)
         size += len(part) + 1
         held += count
@@ -68,8 +71,8 @@ def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
-    """Rows `GROUP` at a time; once values are spilled, also no more than `BATCH_CHARS`
-    bytes of them a group: each is read back from disk to be encoded."""
+    """Rows `GROUP` at a time; once values are spilled, also no more than a quarter of
+    `BATCH_CHARS` bytes of them a group: each is read back from disk to be encoded."""
     if not STORE.used:
         yield from (rows[start : start + GROUP] for start in range(0, len(rows), GROUP))
         return
@@ -77,7 +80,7 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str,
     weight = 0
     for row in rows:
         size = sum(v.size for v in row.values() if type(v) is Spilled)
-        if group and (len(group) == GROUP or weight + size > BATCH_CHARS):
+        if group and (len(group) == GROUP or weight + size > BATCH_CHARS // 4):
             yield group
             group, weight = [], 0
         group.append(row)
@@ -93,7 +96,11 @@ def _encoded(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
         group = [{k: to_json(v) for k, v in r.items()} for r in rows_of_group]
         text = _JSON.encode(group)
         if len(text) <= BATCH_CHARS or len(group) == 1:
-            yield text[1:-1], len(group)
+            count = len(group)
+            del group  # the values read back, and the text with brackets: held no longer
+            inner = text[1:-1]
+            del text
+            yield inner, count
         else:
             del text
             yield from ((_JSON.encode(r), 1) for r in group)
@@ -182,6 +189,7 @@ def _insert(
     returned = []
     for payload, count in _payloads(rows):
         got = db.execute(query, [payload], relation=layout.config.label)
+        del payload  # before the next is made
         _verify(layout, "inserted", count, len(got))
         returned += got
     return returned
@@ -217,6 +225,7 @@ def _update(
     updated = 0
     for values, count in _payloads(payload):
         got = db.execute(query, [values], relation=layout.config.label)
+        del values  # before the next is made
         _verify(layout, "updated", count, len(got))
         updated += len(got)
     return updated

@@ -93,6 +93,7 @@ class Database:
         stream: bool = False,
         progress: Callable[[int, float], None] | None = None,
         consume: Callable[[list[Row]], None] | None = None,
+        chunk: int = STREAM_CHUNK,
     ) -> list[Row]:
         """Guard-check and run one statement; return its rows (empty when it returns none).
 
@@ -100,7 +101,8 @@ class Database:
         `stream` receives a large result in chunks (one statement, as before): psycopg turns
         each chunk into rows while the server is still sending the next, and `progress` hears
         (rows so far, seconds) every `progress_seconds` of a long read. `consume` (with
-        `stream`) is handed each chunk in turn and none is kept: the result is then empty."""
+        `stream`) is handed each chunk (of `chunk` rows) in turn and none is kept: the result
+        is then empty."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
@@ -108,7 +110,7 @@ class Database:
         self.round_trips += 1
         with self._errors(relation):
             if stream:
-                return self._stream(query, params, progress, consume)
+                return self._stream(query, params, progress, consume, chunk)
             cur = self._conn.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
 
@@ -135,19 +137,20 @@ class Database:
         params: Sequence[Any],
         progress: Callable[[int, float], None] | None,
         consume: Callable[[list[Row]], None] | None = None,
+        chunk: int = STREAM_CHUNK,
     ) -> list[Row]:
         if psycopg.pq.version() < _CHUNKED_LIBPQ:
             # libpq before 17 has no chunked mode; one result in one piece, as before.
             cur = self._conn.execute(query, params)
             if consume is None:
                 return cur.fetchall()
-            while chunk := cur.fetchmany(STREAM_CHUNK):
-                consume(chunk)
+            while part := cur.fetchmany(chunk):
+                consume(part)
             return []
         # The generator holds the connection's lock while it is suspended: closing it on
         # any exit (a progress line interrupted by SIGTERM included) lets psycopg drain or
         # cancel the result and release the lock, so the rollback that follows cannot hang.
-        stream = self._conn.cursor().stream(query, params, size=STREAM_CHUNK)
+        stream = self._conn.cursor().stream(query, params, size=chunk)
         with contextlib.closing(cast(Generator[Row, None, None], stream)) as rows_in:
             rows: list[Row] = []
             seen = 0
@@ -155,13 +158,13 @@ class Database:
             while True:
                 # A chunk at a time, appended in C; the clock is read once per chunk.
                 before = len(rows)
-                rows.extend(islice(rows_in, STREAM_CHUNK))
+                rows.extend(islice(rows_in, chunk))
                 got = len(rows) - before
                 seen += got
                 if consume is not None:
                     consume(rows)
                     rows = []
-                if got < STREAM_CHUNK:
+                if got < chunk:
                     return rows
                 now = time.monotonic()
                 if progress is not None and now - last >= self.progress_seconds:

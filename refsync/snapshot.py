@@ -13,7 +13,7 @@ from psycopg import sql
 
 from refsync.catalog import Catalog
 from refsync.config import Config, FingerprintConfig
-from refsync.db import Database, Side
+from refsync.db import STREAM_CHUNK, Database, Side
 from refsync.errors import SafetyError, UsageError
 from refsync.layouts import Layout
 from refsync.model import Relation, Row
@@ -263,8 +263,15 @@ def _spilling(
         relation=layout.config.label,
         stream=True,
         consume=lambda chunk: rows.extend(_spilled(chunk, at) if at else chunk),
+        chunk=SPILL_CHUNK if at else STREAM_CHUNK,
     )
     return rows
+
+
+#: Rows per chunk of a read that spills: a chunk's long values are held, as libpq received
+#: them and as strings, until they are written out, so the chunk is small (5,000 rows of
+#: 8 KB descriptions held 160 MiB at once; 128 of them hold 4).
+SPILL_CHUNK = 128
 
 
 def _spilled(rows: list[Row], at: Sequence[int]) -> list[Row]:

@@ -172,13 +172,14 @@ def test_a_spill_file_that_cannot_be_written_is_an_operational_error(
     assert "TMPDIR" in raised.value.fix
 
 
-def test_apply_reads_back_at_most_batch_chars_of_spilled_values_a_group(
+def test_apply_reads_back_a_quarter_batch_of_spilled_values_a_group(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each group of rows is read back from disk to be encoded: weighed by its spilled
-    values, a group never reads back more than `BATCH_CHARS` bytes (but a value alone)."""
+    values, a group never reads back more than a quarter of `BATCH_CHARS` bytes (but a value
+    alone)."""
     rows = [{"id": i, "d": spill.spill("é" * 600)} for i in range(10)]  # 1,200 bytes each
-    monkeypatch.setattr(apply, "BATCH_CHARS", 2500)
+    monkeypatch.setattr(apply, "BATCH_CHARS", 4 * 2500)
     groups = list(apply._groups(rows))
     assert [r for g in groups for r in g] == rows
     assert [len(g) for g in groups] == [2, 2, 2, 2, 2]
