@@ -11,28 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from refsync import plan_file, snapshot, spill
+from refsync import snapshot, spill
 from refsync.config import Config
-from refsync.config_file import load_config
 from refsync.digest import Pieces
-from refsync.summary import summary
 from tests.database.test_long_values import LONG, _features
+from tests.fixtures.outcomes import assert_same_report
 from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.scenarios import plan_and_apply
-
-DOCS = """
-CREATE DOMAIN short_text AS text;
-CREATE DOMAIN deep_text AS short_text;
-CREATE TABLE docs (
-    id     varchar(20) PRIMARY KEY,
-    key    varchar(40) NOT NULL UNIQUE,
-    body   deep_text,
-    note   varchar(4000000),
-    extra  text
-);
-GRANT SELECT ON docs TO refsync_dev_reader;
-GRANT SELECT, INSERT, UPDATE ON docs TO refsync_prod_writer;
-"""
 
 #: Escapes, control characters, line separators, characters of 2 to 4 UTF-8 bytes, digits.
 _PIECE = 'a"b\\c\\u0041\n\t\x01\x1f\u2028\u2029 é€😀 123 \\\\"" '
@@ -53,18 +38,18 @@ VALUES = {
 
 
 def _docs(dbpair: DbPair, tmp_path: Path) -> Config:
+    """`features` with a `note` for values of megabytes, and `extra`, an insert-only text."""
+    config = _features(dbpair, tmp_path, "body, note")
     for side in ("dev", "prod"):
-        dbpair.admin(side).execute(dbpair.with_roles(DOCS).encode())
-    insert = "INSERT INTO docs (id, key, body, note, extra) VALUES (%s, %s, %s, %s, %s)"
+        dbpair.admin(side).execute(
+            "ALTER TABLE features ALTER COLUMN note TYPE varchar(4000000), ADD COLUMN extra text"
+        )
+    insert = "INSERT INTO features (id, key, body, note, extra) VALUES (%s, %s, %s, %s, %s)"
     for n, (name, value) in enumerate(VALUES.items()):
         dbpair.admin("dev").execute(insert, [f"d{n}", name, value, value + "!", value])
         dbpair.admin("dev").execute(insert, [f"n{n}", "new-" + name, value, value, value])
         dbpair.admin("prod").execute(insert, [f"p{n}", name, value + "?", value, None])
-    path = tmp_path / "refsync.yml"
-    path.write_text(
-        "version: 1\ntables:\n  - name: docs\n    match: {column: key}\n    compare: [body, note]\n"
-    )
-    return load_config(str(path))
+    return config
 
 
 def test_hostile_long_values_plan_and_apply_as_read_in_full(
@@ -86,22 +71,16 @@ def test_hostile_long_values_plan_and_apply_as_read_in_full(
     ]
     assert max(sizes) > 3 * spill.CHUNK_BYTES
     assert spilled.digest == in_full.digest
-    files = []
-    for name, outcome in (("full", in_full), ("spilled", spilled)):
-        path = tmp_path / f"{name}.json"
-        plan_file.write_plan_file(path, outcome)
-        files.append(path.read_bytes())
-    assert files[0] == files[1]
-    assert summary(spilled) == summary(in_full)
+    assert_same_report(spilled, in_full, tmp_path)
 
     applied = plan_and_apply(dbpair, config, spilled.digest)
     assert applied.written is not None
-    query = "SELECT key, body, note, extra FROM docs WHERE key <> ALL(%s) ORDER BY key"
+    query = "SELECT key, body, note, extra FROM features WHERE key <> ALL(%s) ORDER BY key"
     existing = [list(VALUES)]  # updates leave `extra` (insert-only) as prod had it: NULL
     dev = dbpair.admin("dev").execute(query, existing).fetchall()
     prod = dbpair.admin("prod").execute(query, existing).fetchall()
     assert prod == dev  # the rows created: every value, the insert-only one too
-    changed = "SELECT key, body, note FROM docs ORDER BY key"
+    changed = "SELECT key, body, note FROM features ORDER BY key"
     assert dbpair.admin("prod").execute(changed).fetchall() == (
         dbpair.admin("dev").execute(changed).fetchall()
     )

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refsync import apply, plan_file, spill
+from refsync import apply, spill
 from refsync.compare import same
 from refsync.digest import (
     Pieces,
@@ -36,8 +36,7 @@ from refsync.engine import Outcome
 from refsync.errors import OperationalError
 from refsync.model import Create, Plan, Ref, TablePlan, Update
 from refsync.report import fmt
-from refsync.summary import summary
-from tests.fixtures.outcomes import synthetic_outcome
+from tests.fixtures.outcomes import assert_same_report, synthetic_outcome
 
 #: Escapes, characters of 2 to 4 UTF-8 bytes, a NUL-free control character, line separators.
 HOSTILE = 'a"b\\c\nd\te\x01f\u2028g é€😀 </details> ::warning::x'
@@ -136,13 +135,7 @@ def test_a_plan_of_spilled_values_is_the_plan_of_their_texts(
     )
     assert as_spilled.digest == as_text.digest
     assert as_text.digest == digest(canonical(plan, {"version": 1}, {"fingerprint": "prod-fp"}))
-    files = []
-    for name, outcome in (("text", as_text), ("spilled", as_spilled)):
-        path = tmp_path / f"{name}.json"
-        plan_file.write_plan_file(path, outcome)
-        files.append(path.read_bytes())
-    assert files[0] == files[1]
-    assert summary(as_spilled) == summary(as_text)
+    assert_same_report(as_spilled, as_text, tmp_path)
     for v in VALUES:
         shown = spill.spill(v) if isinstance(v, str) and len(v) > 5 else v
         assert fmt(shown) == fmt(v)
