@@ -67,7 +67,9 @@ def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
         size += len(part) + 1
         held += count
     if parts:
-        yield "[" + ",".join(parts) + "]", held
+        payload = "[" + ",".join(parts) + "]"
+        parts = []
+        yield payload, held
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
@@ -244,8 +246,10 @@ def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:
 
 
 def _verify(layout: Layout, what: str, expected: int, got: int) -> None:
+    """One statement's RETURNING count against the rows the plan gave it."""
     if expected != got:
         raise OperationalError(
-            f"{layout.name}: {what} {got} rows, the plan said {expected}; rolled back",
+            f"{layout.name}: one statement {what} {got} rows, the plan gave it {expected}; "
+            "rolled back",
             fix="re-run the plan; prod changed underneath the apply",
         )

@@ -101,8 +101,8 @@ class Database:
         `stream` receives a large result in chunks (one statement, as before): psycopg turns
         each chunk into rows while the server is still sending the next, and `progress` hears
         (rows so far, seconds) every `progress_seconds` of a long read. `consume` (with
-        `stream`) is handed each chunk (of `chunk` rows) in turn and none is kept: the result
-        is then empty."""
+        `stream`) is handed each chunk (of `chunk` rows; the last may be empty) in turn and
+        none is kept: the result is then empty."""
         text = query.as_string(self._conn)
         guard.check(text, self.policy)
         if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:

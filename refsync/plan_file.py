@@ -20,7 +20,8 @@ PLAN_SCHEMA_VERSION = 1
 
 
 def plan_document(outcome: Outcome) -> dict[str, Any]:
-    """The JSON plan file: everything the digest covers, plus skips and identities."""
+    """The JSON plan file: everything the digest covers, plus skips and identities (each
+    `Skip` as `_skip_document` writes it)."""
     # Creates and updates are the digest's own operations (in the same order), written in
     # the very text the digest hashed rather than converted to JSON a second time. Each line
     # also names its table and op.
@@ -51,7 +52,9 @@ def _table_document(table: TablePlan, operations: Iterator[OpText]) -> dict[str,
         "counts": table.counts,
         "creates": _Encoded(next(operations) for _ in table.creates),
         "updates": _Encoded(next(operations) for _ in table.updates),
-        "skips": [_skip_document(skip) for skip in table.skips],
+        # Each made as it is written: a skip's values, old and new, may be long ones that
+        # were kept on disk, read back one skip at a time.
+        "skips": list(table.skips),
     }
 
 
@@ -142,7 +145,7 @@ def _chunks(value: Any, indent: str = "", records: bool = False) -> Iterator[str
             for i, v in enumerate(value):
                 yield ",\n" + inner if i else inner
                 if records:
-                    yield _RECORD.encode(v)
+                    yield _RECORD.encode(_skip_document(v) if isinstance(v, Skip) else v)
                 else:
                     yield from _chunks(v, inner)
         yield "\n" + indent + "]"

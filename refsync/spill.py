@@ -126,7 +126,7 @@ class _Store:
             if not part:
                 raise OperationalError(
                     "a long value kept in the run's temporary file could not be read back",
-                    fix="re-run; nothing was written",
+                    fix="check the runner's disk, then re-run",
                 )
             parts.append(part)
             at += len(part)
@@ -146,7 +146,7 @@ def _check(found: bytes, digest: bytes) -> None:
     if found != digest:
         raise OperationalError(
             "a long value kept in the run's temporary file changed after it was read",
-            fix="re-run; nothing was written (check the runner's disk)",
+            fix="check the runner's disk, then re-run",
         )
 
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refsync import apply, spill
+from refsync import apply, plan_file, spill
 from refsync.compare import same
 from refsync.digest import (
     Pieces,
@@ -34,7 +34,7 @@ from refsync.digest import (
 )
 from refsync.engine import Outcome
 from refsync.errors import OperationalError
-from refsync.model import Create, Plan, Ref, TablePlan, Update
+from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import fmt
 from tests.fixtures.outcomes import assert_same_report, synthetic_outcome
 
@@ -87,7 +87,11 @@ def _plan(values: list[Any]) -> Plan:
         Update((f"u{i}",), i, {"description": (v, f"new {i}"), "notes": ("old", v)}, ())
         for i, v in enumerate(values)
     )
-    return Plan((TablePlan("services", creates, updates, (), 0, 0),))
+    skips = tuple(
+        Skip((f"s{i}",), "protected", "in use", {"description": (v, f"kept {i}")})
+        for i, v in enumerate(values)
+    )
+    return Plan((TablePlan("services", creates, updates, skips, 0, 0),))
 
 
 def _spilled(plan: Plan) -> Plan:
@@ -104,7 +108,11 @@ def _spilled(plan: Plan) -> Plan:
         replace(u, changes={k: (kept(o), kept(n)) for k, (o, n) in u.changes.items()})
         for u in table.updates
     )
-    return Plan((replace(table, creates=creates, updates=updates),))
+    skips = tuple(
+        replace(k, changes={c: (kept(o), kept(n)) for c, (o, n) in k.changes.items()})
+        for k in table.skips
+    )
+    return Plan((replace(table, creates=creates, updates=updates, skips=skips),))
 
 
 def _outcome(plan: Plan) -> Outcome:
@@ -136,6 +144,9 @@ def test_a_plan_of_spilled_values_is_the_plan_of_their_texts(
     assert as_spilled.digest == as_text.digest
     assert as_text.digest == digest(canonical(plan, {"version": 1}, {"fingerprint": "prod-fp"}))
     assert_same_report(as_spilled, as_text, tmp_path)
+    # A skip's values are read back as it is written, not all at once beforehand.
+    [table] = plan_file.plan_document(as_spilled)["tables"]
+    assert table["skips"] == list(kept.tables[0].skips)
     for v in VALUES:
         shown = spill.spill(v) if isinstance(v, str) and len(v) > 5 else v
         assert fmt(shown) == fmt(v)
