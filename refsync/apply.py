@@ -4,10 +4,10 @@ Values travel as one JSON array per statement, expanded server-side by
 `jsonb_populate_recordset(NULL::table, ...)`, so every column gets its own type's input
 function (numeric, enums, arrays, jsonb, timestamps) and the statement count depends on the
 number of tables, never on the number of rows: one statement per wave of a table's creates
-and one for its updates, while their values fit in `BATCH_CHARS`; past that, one more per
-`BATCH_CHARS` of values (jsonb refuses a value over 256 MiB, and a statement's values are
-held while it runs). Each statement's RETURNING rows are counted against the plan before
-commit.
+and one for its updates, while their values fit in `BATCH_CHARS`; past that, as many as
+their values take at up to `BATCH_CHARS` a statement (jsonb refuses a value over 256 MiB,
+and a statement's values are held while it runs). Each statement's RETURNING rows are
+counted against the plan before commit.
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ from typing import Any
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
-from refsync import spill
 from refsync.model import Plan, Ref
 from refsync.spill import STORE, Spilled
 
@@ -206,15 +205,11 @@ def op_chunks(op: OpText) -> Iterator[str]:
         if i % 2 == 0:
             yield part
             continue
-        value = STORE.find(int(part))
-        if value.size <= spill.CHUNK_BYTES:  # most values: read back whole
-            yield _encode(value.text())
-        else:
-            yield '"'
-            for chunk in value.chunks():
-                # json escapes character by character: a value's pieces escape as the whole.
-                yield _encode(chunk)[1:-1]
-            yield '"'
+        yield '"'
+        for chunk in STORE.find(int(part)).chunks():
+            # json escapes character by character: a value's pieces escape as the whole.
+            yield _encode(chunk)[1:-1]
+        yield '"'
 
 
 def whole_text(op: OpText) -> str:

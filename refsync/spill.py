@@ -85,7 +85,7 @@ class _Store:
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
         self._end = 0
-        self._lock = threading.Lock()  # dev and prod are read in two threads
+        self._lock = threading.Lock()  # safe from whichever thread reads
         self._spilled: list[Spilled] = []
 
     @property
@@ -161,9 +161,3 @@ def _unwritable(exc: OSError) -> OperationalError:
 
 #: The one spill file of this process.
 STORE = _Store()
-
-
-def spill(value: str) -> Spilled:
-    """Keep `value` in the spill file; the `Spilled` that stands for it."""
-    [spilled] = STORE.put([value])
-    return spilled

@@ -20,7 +20,7 @@ from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.db import Database
 from refsync.session import Timeouts
-from refsync.spill import spill
+from tests.fixtures.outcomes import spilled
 from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.safety import refsync_statements
 from tests.fixtures.scenarios import plan_and_apply
@@ -113,7 +113,7 @@ def test_long_insert_only_columns_are_read_for_the_rows_to_create_alone(
             "id": "d3",
             "key": "new-long",
             "title": "New",
-            "body": spill(BODY),  # held on disk: equal to a Spilled of the same text only
+            "body": spilled(BODY),  # held on disk: equal to a Spilled of the same text only
             "meta": {"a": [1, True, None], "b": "é"},
             "tags": ["x", "y"],
             "made": MADE,

@@ -24,7 +24,7 @@ from refsync.config import Config
 from refsync.config_file import load_config
 from refsync.engine import Outcome
 from refsync.errors import OperationalError, SafetyError
-from refsync.spill import spill
+from tests.fixtures.outcomes import spilled
 from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.safety import refsync_statements
 from tests.fixtures.scenarios import plan_and_apply
@@ -86,7 +86,7 @@ def test_long_values_compare_as_in_full(prod_encoding: str, dbpair: DbPair) -> N
     updated = {u.key: u.changes for u in services.updates}
     # Read again in full, a long value is held on disk (equal only to a Spilled of its text);
     # read in full at once (two encodings), as it was read.
-    kept = spill if prod_encoding == "UTF8" else str
+    kept = spilled if prod_encoding == "UTF8" else str
     assert updated == {
         ("last-character-differs",): {"description": (kept(LONG + "?"), kept(LONG + "!"))},
         ("long-in-dev",): {"description": ("short", kept(LONG))},

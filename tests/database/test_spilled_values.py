@@ -15,7 +15,7 @@ from refsync import snapshot, spill
 from refsync.config import Config
 from refsync.digest import Pieces
 from tests.database.test_long_values import LONG, _features
-from tests.fixtures.outcomes import assert_same_report
+from tests.fixtures.outcomes import assert_same_report, spilled
 from tests.fixtures.pg import DbPair, latin1_prod
 from tests.fixtures.scenarios import plan_and_apply
 
@@ -117,4 +117,4 @@ def test_a_value_of_exactly_long_bytes_is_held_as_read(dbpair: DbPair, tmp_path:
     dbpair.admin("prod").execute(insert, ["p1", exact, "short"])
     [update] = plan_and_apply(dbpair, config).plan.table("features").updates
     assert list(update.changes) == ["note"]
-    assert update.changes["note"] == ("short", spill.spill("y" * 300))
+    assert update.changes["note"] == ("short", spilled("y" * 300))

@@ -36,14 +36,14 @@ from refsync.engine import Outcome
 from refsync.errors import OperationalError
 from refsync.model import Create, Plan, Ref, Skip, TablePlan, Update
 from refsync.report import fmt
-from tests.fixtures.outcomes import assert_same_report, synthetic_outcome
+from tests.fixtures.outcomes import assert_same_report, spilled, synthetic_outcome
 
 #: Escapes, characters of 2 to 4 UTF-8 bytes, a NUL-free control character, line separators.
 HOSTILE = 'a"b\\c\nd\te\x01f\u2028g é€😀 </details> ::warning::x'
 
 
 def test_equal_exactly_when_the_texts_are() -> None:
-    a, b, c = spill.spill("x" * 300), spill.spill("x" * 300), spill.spill("x" * 299 + "y")
+    a, b, c = spilled("x" * 300), spilled("x" * 300), spilled("x" * 299 + "y")
     assert a == b
     assert same(a, b)
     assert hash(a) == hash(b)
@@ -63,17 +63,17 @@ def test_equal_exactly_when_the_texts_are() -> None:
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(min_size=1, max_size=60), chunk=st.integers(min_value=1, max_value=9))
 def test_read_back_in_pieces_is_the_text(text: str, chunk: int) -> None:
-    spilled = spill.spill(text)
+    kept = spilled(text)
     old = spill.CHUNK_BYTES
     spill.CHUNK_BYTES = chunk
     try:
-        pieces = list(spilled.chunks())
-        marked = Pieces(f"[\x00{spilled.number}\x00]")
+        pieces = list(kept.chunks())
+        marked = Pieces(f"[\x00{kept.number}\x00]")
         as_json = "".join(op_chunks(marked))
         whole = whole_text(marked)  # in as many pieces
     finally:
         spill.CHUNK_BYTES = old
-    assert "".join(pieces) == text == spilled.text()
+    assert "".join(pieces) == text == kept.text()
     assert as_json == json.dumps([text], ensure_ascii=False)
     assert whole == as_json
 
@@ -98,7 +98,7 @@ def _spilled(plan: Plan) -> Plan:
     """The same plan with every text longer than 5 characters spilled."""
 
     def kept(v: Any) -> Any:
-        return spill.spill(v) if isinstance(v, str) and len(v) > 5 else v
+        return spilled(v) if isinstance(v, str) and len(v) > 5 else v
 
     (table,) = plan.tables
     creates = tuple(
@@ -148,7 +148,7 @@ def test_a_plan_of_spilled_values_is_the_plan_of_their_texts(
     [table] = plan_file.plan_document(as_spilled)["tables"]
     assert table["skips"] == list(kept.tables[0].skips)
     for v in VALUES:
-        shown = spill.spill(v) if isinstance(v, str) and len(v) > 5 else v
+        shown = spilled(v) if isinstance(v, str) and len(v) > 5 else v
         assert fmt(shown) == fmt(v)
 
 
@@ -156,7 +156,7 @@ def test_apply_sends_the_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Apply's values are the texts, in batches weighed by their spilled sizes too."""
     texts = [HOSTILE * (i + 1) for i in range(40)]
     rows = [{"id": i, "d": d} for i, d in enumerate(texts)]
-    kept = [{"id": i, "d": spill.spill(d)} for i, d in enumerate(texts)]
+    kept = [{"id": i, "d": spilled(d)} for i, d in enumerate(texts)]
     monkeypatch.setattr(apply, "BATCH_CHARS", 2000)
     sent = [(json.loads(text), n) for text, n in apply._payloads(kept)]
     assert [r for batch, _ in sent for r in batch] == rows
@@ -182,7 +182,7 @@ def test_apply_reads_back_a_quarter_batch_of_spilled_values_a_group(
     """Each group of rows is read back from disk to be encoded: weighed by its spilled
     values, a group never reads back more than a quarter of `BATCH_CHARS` bytes (but a value
     alone)."""
-    rows = [{"id": i, "d": spill.spill("é" * 600)} for i in range(10)]  # 1,200 bytes each
+    rows = [{"id": i, "d": spilled("é" * 600)} for i in range(10)]  # 1,200 bytes each
     monkeypatch.setattr(apply, "BATCH_CHARS", 4 * 2500)
     groups = list(apply._groups(rows))
     assert [r for g in groups for r in g] == rows
@@ -203,8 +203,8 @@ def test_no_usable_temporary_directory_is_an_operational_error(
 def test_a_value_that_changed_on_disk_is_refused_not_shown_or_written() -> None:
     """What is hashed, shown and sent is what was compared: a value read back is checked
     against its digest (read whole or in pieces)."""
-    kept = spill.spill("approved " * 40)
-    big = spill.spill("approved " * 300_000)  # over a 1 MiB piece
+    kept = spilled("approved " * 40)
+    big = spilled("approved " * 300_000)  # over a 1 MiB piece
     for value in (kept, big):
         os.pwrite(spill.STORE._fileno(), b"REPLACED", value._at)
         with pytest.raises(OperationalError, match="changed after it was read"):
@@ -225,7 +225,7 @@ def test_nuls_and_digits_in_every_other_text_are_never_taken_for_marks() -> None
         update = Update((nul,), nul, {nul: (kept(long + "1"), long)}, ())
         return Plan((TablePlan(f"t{nul}", (create,), (update,), (), 0, 0),))
 
-    texts = plan_texts(plan(spill.spill))
+    texts = plan_texts(plan(spilled))
     assert any(type(t) is Pieces for t in texts)
     form = canonical(plan(str), {"v": nul}, {"fingerprint": nul})
     assert [whole_text(t) for t in texts] == operation_texts(form)
