@@ -1,105 +1,76 @@
-"""The config of SPEC section 4.3 as pydantic models, frozen, and the rules an entry
-follows beyond its types (names listed once, parents first, no key both excluded and used).
+"""The config of SPEC section 4.3 as frozen dataclasses, and the rules that tie its entries
+together (names listed once, parents first, no key both excluded and used), checked whenever a
+Config is made.
 
-A broken rule is a ConfigProblemError naming the key at fault and the fix; `config_file`
-reads the YAML and turns every problem into one UsageError (exit 2).
+`config_file` reads a user's YAML, validates each key's type and form with pydantic and makes
+these from it, turning every problem into one UsageError (exit 2); the default profile is
+`refsync.default_profile`, made here directly and held by a test to be exactly what
+`profiles/default.yml` loads into. Neither pydantic nor PyYAML is imported on the way: a run
+without a `config` input does not pay for them (about 50 ms, docs/benchmark.md attempt 21).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from dataclasses import dataclass, field
+from typing import Any
 
 from refsync.model import relation_label
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL character, which PostgreSQL names and values cannot hold")
-    return value
-
-
-#: Text sent to PostgreSQL as a name or value: a NUL would only fail later, after connecting.
-Text = Annotated[str, AfterValidator(_no_nul)]
-Identifier = Annotated[Text, Field(min_length=1, max_length=63)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class FingerprintConfig(_Frozen):
-    table: Identifier = "database_metadata"
-    id_column: Identifier = "id"
-    id: Text = "singleton"
-    environment_column: Identifier = "environment"
-    fingerprint_column: Identifier = "fingerprint"
-    dev: Text = "dev"
-    prod: Text = "prod"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FingerprintConfig:
+    table: str = "database_metadata"
+    id_column: str = "id"
+    id: str = "singleton"
+    environment_column: str = "environment"
+    fingerprint_column: str = "fingerprint"
+    dev: str = "dev"
+    prod: str = "prod"
 
     @property
     def relation(self) -> tuple[str, str]:
         schema, _, name = self.table.rpartition(".")
         return (schema or "public", name)
 
-    @model_validator(mode="after")
-    def _distinct_environments(self) -> FingerprintConfig:
-        if self.dev == self.prod:
-            raise ConfigProblemError(
-                "fingerprint.prod",
-                f"is `{self.prod}`, the same as `fingerprint.dev`: one database could then "
-                "pass for both dev and prod",
-                "give the two environments different values, e.g. `dev: dev` and `prod: prod`",
-            )
-        return self
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "id_column": self.id_column,
+            "id": self.id,
+            "environment_column": self.environment_column,
+            "fingerprint_column": self.fingerprint_column,
+            "dev": self.dev,
+            "prod": self.prod,
+        }
 
 
-class Match(_Frozen):
-    slug_from: Identifier | None = None
-    column: Identifier | list[Identifier] | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """Exactly one of the two (`config_file` refuses a file that gives both or neither)."""
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Match:
-        if (self.slug_from is None) == (self.column is None):
-            raise ValueError("give exactly one of `slug_from: <column>` or `column: <column>`")
-        if isinstance(self.column, list) and (
-            not self.column or len(set(self.column)) != len(self.column)
-        ):
-            raise ValueError("`column:` as a list needs one or more distinct column names")
-        return self
+    slug_from: str | None = None
+    column: str | list[str] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The columns the key is built from."""
         if self.slug_from is not None:
             return (self.slug_from,)
-        if self.column is None:  # unreachable: the validator requires one of the two
+        if self.column is None:  # unreachable: config_file requires one of the two
             raise ValueError("match has no column")
         return (self.column,) if isinstance(self.column, str) else tuple(self.column)
 
 
-class TableConfig(_Frozen):
-    name: Identifier
-    schema_: Identifier = Field("public", alias="schema")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableConfig:
+    name: str
+    schema_: str = "public"
     match: Match
-    compare: list[Identifier] = Field(min_length=1)
-    references: dict[Identifier, Identifier] = Field(default_factory=dict)
-    protected_by: list[Text] = Field(default_factory=list)
-    exclude: list[Identifier] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_protect_key(cls, data: Any) -> Any:
-        # `protect: none` once switched protection off. SPEC rule 5 admits no bypass, so the
-        # key is gone, and a config that still sets it is refused rather than ignored.
-        if isinstance(data, dict) and "protect" in data:
-            raise ValueError(
-                "`protect` was removed: rows that business data points at are always "
-                "protected and no key turns that off; delete the `protect` line"
-            )
-        return data
+    compare: list[str]
+    references: dict[str, str] = field(default_factory=dict)
+    protected_by: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
 
     @property
     def relation(self) -> tuple[str, str]:
@@ -118,9 +89,24 @@ class TableConfig(_Frozen):
                 out.append(("public", parts[0], parts[1]))
             elif len(parts) == 3:
                 out.append((parts[0], parts[1], parts[2]))
-            else:  # validated in Config, kept total for mypy
+            else:  # refused by Config's checks, kept total for mypy
                 raise ValueError(entry)
         return out
+
+    def canonical(self) -> dict[str, Any]:
+        column = self.match.column
+        return {
+            "name": self.name,
+            "schema": self.schema_,
+            "match": {
+                "slug_from": self.match.slug_from,
+                "column": list(column) if isinstance(column, list) else column,
+            },
+            "compare": list(self.compare),
+            "references": dict(self.references),
+            "protected_by": list(self.protected_by),
+            "exclude": list(self.exclude),
+        }
 
 
 class ConfigProblemError(ValueError):
@@ -133,13 +119,16 @@ class ConfigProblemError(ValueError):
         self.fix = fix
 
 
-class Config(_Frozen):
-    version: Literal[1]
-    fingerprint: FingerprintConfig = Field(default_factory=FingerprintConfig)
-    tables: list[TableConfig] = Field(min_length=1)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """A whole config. Making one checks the rules between its entries: a ConfigProblemError
+    names the first broken one."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Config:
+    version: int = 1
+    fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
+    tables: list[TableConfig]
+
+    def __post_init__(self) -> None:
         names: dict[str, int] = {}
         relations: dict[tuple[str, str], int] = {}
         for i, table in enumerate(self.tables):
@@ -148,7 +137,6 @@ class Config(_Frozen):
             relations[table.relation] = i
         for i, table in enumerate(self.tables):
             _check_protected_by(self, i, table, relations)
-        return self
 
     def table(self, name: str) -> TableConfig:
         for table in self.tables:
@@ -157,8 +145,13 @@ class Config(_Frozen):
         raise KeyError(name)
 
     def canonical(self) -> dict[str, Any]:
-        """The effective config as plain data, the form hashed into the plan digest."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The effective config as plain data, the form hashed into the plan digest (each key
+        under the name a config file gives it)."""
+        return {
+            "version": self.version,
+            "fingerprint": self.fingerprint.canonical(),
+            "tables": [t.canonical() for t in self.tables],
+        }
 
 
 def _check_protected_by(

@@ -1,22 +1,131 @@
 """The config file: read (the user's, or the default profile `refsync/profiles/default.yml`,
-loaded exactly like a user's file), parsed as strict YAML, and validated into a Config.
+loaded exactly like a user's file), parsed as strict YAML, validated by the pydantic models
+below (each key's type and form, and the rules within one entry) and made into a
+`refsync.config.Config` (which checks the rules between entries).
 
-Every error is a UsageError (exit 2) naming the offending key and the fix.
+Every error is a UsageError (exit 2) naming the offending key and the fix. A run imports this
+module only for a `config` input: the default profile is `refsync.default_profile`, held by a
+test to be what this module loads from `profiles/default.yml`.
 """
 
 from __future__ import annotations
 
 import reprlib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from refsync.config import Config, ConfigProblemError, FingerprintConfig, Match, TableConfig
 from refsync.errors import UsageError
 from refsync.hints import suggest
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character, which PostgreSQL names and values cannot hold")
+    return value
+
+
+#: Text sent to PostgreSQL as a name or value: a NUL would only fail later, after connecting.
+Text = Annotated[str, AfterValidator(_no_nul)]
+Identifier = Annotated[Text, Field(min_length=1, max_length=63)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FingerprintModel(_Frozen):
+    table: Identifier = "database_metadata"
+    id_column: Identifier = "id"
+    id: Text = "singleton"
+    environment_column: Identifier = "environment"
+    fingerprint_column: Identifier = "fingerprint"
+    dev: Text = "dev"
+    prod: Text = "prod"
+
+    @model_validator(mode="after")
+    def _distinct_environments(self) -> FingerprintModel:
+        if self.dev == self.prod:
+            raise ConfigProblemError(
+                "fingerprint.prod",
+                f"is `{self.prod}`, the same as `fingerprint.dev`: one database could then "
+                "pass for both dev and prod",
+                "give the two environments different values, e.g. `dev: dev` and `prod: prod`",
+            )
+        return self
+
+    def build(self) -> FingerprintConfig:
+        return FingerprintConfig(**self.model_dump())
+
+
+class MatchModel(_Frozen):
+    slug_from: Identifier | None = None
+    column: Identifier | list[Identifier] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MatchModel:
+        if (self.slug_from is None) == (self.column is None):
+            raise ValueError("give exactly one of `slug_from: <column>` or `column: <column>`")
+        if isinstance(self.column, list) and (
+            not self.column or len(set(self.column)) != len(self.column)
+        ):
+            raise ValueError("`column:` as a list needs one or more distinct column names")
+        return self
+
+    def build(self) -> Match:
+        return Match(**self.model_dump())
+
+
+class TableModel(_Frozen):
+    name: Identifier
+    schema_: Identifier = Field("public", alias="schema")
+    match: MatchModel
+    compare: list[Identifier] = Field(min_length=1)
+    references: dict[Identifier, Identifier] = Field(default_factory=dict)
+    protected_by: list[Text] = Field(default_factory=list)
+    exclude: list[Identifier] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_protect_key(cls, data: Any) -> Any:
+        # `protect: none` once switched protection off. SPEC rule 5 admits no bypass, so the
+        # key is gone, and a config that still sets it is refused rather than ignored.
+        if isinstance(data, dict) and "protect" in data:
+            raise ValueError(
+                "`protect` was removed: rows that business data points at are always "
+                "protected and no key turns that off; delete the `protect` line"
+            )
+        return data
+
+    def build(self) -> TableConfig:
+        return TableConfig(
+            name=self.name,
+            schema_=self.schema_,
+            match=self.match.build(),
+            compare=list(self.compare),
+            references=dict(self.references),
+            protected_by=list(self.protected_by),
+            exclude=list(self.exclude),
+        )
+
+
+class ConfigModel(_Frozen):
+    version: Literal[1]
+    fingerprint: FingerprintModel = Field(default_factory=FingerprintModel)
+    tables: list[TableModel] = Field(min_length=1)
+
+    def build(self) -> Config:
+        """The Config: making it checks the rules between entries (ConfigProblemError)."""
+        return Config(
+            version=self.version,
+            fingerprint=self.fingerprint.build(),
+            tables=[t.build() for t in self.tables],
+        )
+
 
 DEFAULT_PROFILE = "default.yml"
 
@@ -95,9 +204,13 @@ def parse_config(text: str, *, source: str) -> Config:
             fix="start from refsync/profiles/default.yml",
         )
     try:
-        return Config.model_validate(data)
+        model = ConfigModel.model_validate(data)
     except ValidationError as exc:
         raise _usage_error(exc, source) from None
+    try:
+        return model.build()
+    except ConfigProblemError as problem:  # a rule between entries (refsync.config)
+        raise _problem_error([(str(problem), problem.fix)], source) from None
 
 
 def _load_yaml(text: str, source: str) -> Any:
@@ -117,12 +230,13 @@ def _load_yaml(text: str, source: str) -> Any:
 
 def _usage_error(exc: ValidationError, source: str) -> UsageError:
     """Every problem pydantic found, each naming its key, with their fixes once each."""
-    problems, fixes = [], []
-    for err in exc.errors():
-        problem, fix = _describe(err)
-        problems.append(problem)
-        if fix is not None:
-            fixes.append(fix)
+    return _problem_error([_describe(err) for err in exc.errors()], source)
+
+
+def _problem_error(found: list[tuple[str, str | None]], source: str) -> UsageError:
+    """Problems (each "`key`: what is wrong", and its own fix if any) as one UsageError."""
+    problems = [problem for problem, _ in found]
+    fixes = [fix for _, fix in found if fix is not None]
     fixes.append("docs/configuration.md lists every key")
     return UsageError(
         f"config {source}: " + "; ".join(problems),
@@ -158,10 +272,10 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
-    (): Config,
-    ("fingerprint",): FingerprintConfig,
-    ("tables",): TableConfig,
-    ("tables", "match"): Match,
+    (): ConfigModel,
+    ("fingerprint",): FingerprintModel,
+    ("tables",): TableModel,
+    ("tables", "match"): MatchModel,
 }
 
 

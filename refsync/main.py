@@ -19,7 +19,8 @@ from typing import TextIO
 
 from refsync import pr_comment
 from refsync.approval import verify_approval
-from refsync.config_file import load_config
+from refsync.config import Config
+from refsync.default_profile import default_profile
 from refsync.engine import Outcome, run
 from refsync.errors import OperationalError, RefsyncError
 from refsync.escape import LineGate, md, pre, visible
@@ -74,7 +75,7 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate, retain: list[obje
 
     try:
         inputs = read_inputs(env)
-        config = load_config(inputs.config)
+        config = _config(inputs.config)
         timeouts = Timeouts.from_env(env)
         approvers = _verify_approval(env, inputs, log) if inputs.mode == "apply" else ()
         outcome = run(
@@ -107,6 +108,17 @@ def _main(env: Mapping[str, str], wf: Workflow, err: LineGate, retain: list[obje
     except Exception as exc:  # noqa: BLE001 - same last line of defence, after the database work
         return _report_failed(exc, outcome, wf=wf, err=err, secrets=secrets)
     return 0
+
+
+def _config(path: str | None) -> Config:
+    """The `config` input's file, or the default profile. PyYAML and pydantic are imported
+    for a user's file alone: about 50 ms of every default-profile run (docs/benchmark.md,
+    attempt 21)."""
+    if path is None:
+        return default_profile()
+    from refsync.config_file import load_config  # noqa: PLC0415 - see docstring
+
+    return load_config(path)
 
 
 def _verify_approval(

@@ -4,6 +4,8 @@ The same errors through the real entrypoint: tests/e2e/test_config_errors.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,13 +13,17 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from refsync.config import (
-    Config,
-    FingerprintConfig,
-    Match,
-    TableConfig,
+from refsync.config import Config, ConfigProblemError, Match, TableConfig
+from refsync.config_file import (
+    ConfigModel,
+    FingerprintModel,
+    MatchModel,
+    TableModel,
+    default_profile_text,
+    load_config,
+    parse_config,
 )
-from refsync.config_file import default_profile_text, load_config, parse_config
+from refsync.default_profile import default_profile
 from refsync.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +72,45 @@ def test_default_profile_is_the_spec_example() -> None:
     spec = parse_config(SPEC_EXAMPLE, source="SPEC")
     assert load_config(None) == spec
     assert load_config(None).canonical() == spec.canonical()
+
+
+def test_the_runs_default_profile_is_the_file() -> None:
+    """A run without `config` uses `default_profile()`, made without PyYAML or pydantic: it is
+    what profiles/default.yml loads into, field for field and as the digest hashes it."""
+    made, loaded = default_profile(), load_config(None)
+    assert made == loaded
+    assert made.canonical() == loaded.canonical()
+    assert [type(t.match.column) for t in made.tables] == [
+        type(t.match.column) for t in loaded.tables
+    ]
+
+
+def test_a_config_made_in_code_is_checked_too() -> None:
+    """The rules between entries are the Config's own: code that makes one (the default
+    profile) cannot skip them."""
+    table = TableConfig(name="a", match=Match(slug_from="name"), compare=["name"])
+    with pytest.raises(ConfigProblemError, match=r"`tables\[1\]\.name`: `a` is already listed"):
+        Config(tables=[table, table])
+    metadata = TableConfig(name="database_metadata", match=Match(column="id"), compare=["id"])
+    with pytest.raises(ConfigProblemError, match="is the fingerprint table"):
+        Config(tables=[metadata])
+
+
+def test_a_default_profile_run_imports_neither_yaml_nor_pydantic() -> None:
+    """About 50 ms of every run that gives no `config` (docs/benchmark.md, attempt 21)."""
+    code = (
+        "import sys; from refsync.main import _config; _config(None); "
+        "print(sorted(m for m in ('yaml', 'pydantic', 'pydantic_core') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
+    code = code.replace("_config(None)", f"_config({str(ROOT / 'examples' / 'refsync.yml')!r})")
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "['pydantic', 'pydantic_core', 'yaml']"
 
 
 def test_shipped_example_is_the_default_profile() -> None:
@@ -300,10 +345,10 @@ def test_docs_list_every_key() -> None:
     """docs/configuration.md documents every key the config models accept."""
     docs = (ROOT / "docs" / "configuration.md").read_text()
     prefixes: dict[type[BaseModel], str] = {
-        Config: "",
-        FingerprintConfig: "fingerprint.",
-        TableConfig: "tables[].",
-        Match: "tables[].match.",
+        ConfigModel: "",
+        FingerprintModel: "fingerprint.",
+        TableModel: "tables[].",
+        MatchModel: "tables[].match.",
     }
     for model, prefix in prefixes.items():
         for name, info in model.model_fields.items():
