@@ -4,20 +4,24 @@ Values travel as one JSON array per statement, expanded server-side by
 `jsonb_populate_recordset(NULL::table, ...)`, so every column gets its own type's input
 function (numeric, enums, arrays, jsonb, timestamps) and the statement count depends on the
 number of tables, never on the number of rows: one statement per wave of a table's creates
-and one for its updates, while their values fit in `BATCH_CHARS`; past that, as many as
-their values take at up to `BATCH_CHARS` a statement (jsonb refuses a value over 256 MiB,
-and a statement's values are held while it runs). Each statement's RETURNING rows are
-counted against the plan before commit.
+and one for its updates, while their values fit in `BATCH_BYTES`; past that, as many as
+their values take at up to `BATCH_BYTES` a statement (jsonb refuses a value over 256 MiB,
+and a statement's values are held while it runs). The JSON is sent as bytes already in the
+connection's client encoding, the bytes psycopg would have made of it, so that a statement's
+values are held twice while it is sent (those bytes and libpq's copy), not three or four
+times. Each statement's RETURNING rows are counted against the plan before commit.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import Any, cast
 
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from refsync.db import Database
 from refsync.digest import to_json
@@ -42,47 +46,54 @@ def _populate(layout: Layout) -> sql.Composable:
     )
 
 
-#: At most this many characters of JSON values per statement (a single row larger than that
-#: travels alone): 16 Mi characters are at most 64 MiB of UTF-8, a quarter of what jsonb takes.
-BATCH_CHARS = 16 * 2**20
+#: At most this many bytes of JSON values per statement (a single row larger than that
+#: travels alone): a sixteenth of what jsonb takes, and held twice while it is sent.
+BATCH_BYTES = 16 * 2**20
 #: Rows encoded in one call: one call per 256 rows is as fast as one for a whole list, and a
 #: batch boundary falls between groups.
 GROUP = 256
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _payloads(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
-    """The rows' values as JSON arrays of at most `BATCH_CHARS` characters, in row order, each
-    with how many rows it holds. Most writes fit in one."""
-    parts: list[str] = []
-    size, held = 1, 0  # size: the length of "[" + ",".join(parts) + "]"
-    for part, count in _encoded(rows):
-        if parts and size + 1 + len(part) > BATCH_CHARS:
-            payload = "[" + ",".join(parts) + "]"
-            parts = []  # held once, not twice, while it is sent
+def _payloads(
+    rows: Iterable[Mapping[str, Any]], encoding: str = "utf-8", table: str = ""
+) -> Iterator[tuple[bytearray, int]]:
+    """The rows' values as JSON arrays of at most `BATCH_BYTES` bytes in `encoding` (Python's
+    name of the connection's client encoding), in row order, each with how many rows it
+    holds. Most writes fit in one. `table` names the table if a value cannot be encoded.
+
+    `rows` is taken a group at a time (a generator's rows are made as they are encoded), and
+    each array is built in place, a group after the other: held once while it grows and while
+    it is sent, beside libpq's copy."""
+    payload, held = bytearray(b"["), 0
+    for part, count in _encoded(rows, encoding, table):
+        # With its trailing comma the array is as long as it will be closed.
+        if held and len(payload) + len(part) + 1 > BATCH_BYTES:
+            payload[-1:] = b"]"
             yield payload, held
-            del payload
-            size, held = 1, 0
-        parts.append(part)
-        size += len(part) + 1
+            payload, held = bytearray(b"["), 0  # the one sent is no longer held
+        payload += part
+        payload += b","
         held += count
-    if parts:
-        payload = "[" + ",".join(parts) + "]"
-        parts = []
+    if held:
+        payload[-1:] = b"]"
         yield payload, held
 
 
-def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
-    """Rows `GROUP` at a time; once values are spilled, also no more than a quarter of
-    `BATCH_CHARS` bytes of them a group: each is read back from disk to be encoded."""
+def _groups(rows: Iterable[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
+    """Rows `GROUP` at a time; once values are spilled, also no more than a sixteenth of
+    `BATCH_BYTES` bytes of them a group (1 MiB): each is read back from disk and held three
+    times (values, JSON text, its bytes) while it is encoded."""
     if not STORE.used:
-        yield from (rows[start : start + GROUP] for start in range(0, len(rows), GROUP))
+        each = iter(rows)
+        while chunk := list(islice(each, GROUP)):
+            yield chunk
         return
     group: list[Mapping[str, Any]] = []
     weight = 0
     for row in rows:
         size = sum(v.size for v in row.values() if type(v) is Spilled)
-        if group and (len(group) == GROUP or weight + size > BATCH_CHARS // 4):
+        if group and (len(group) == GROUP or weight + size > BATCH_BYTES // 16):
             yield group
             group, weight = [], 0
         group.append(row)
@@ -91,21 +102,36 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str,
         yield group
 
 
-def _encoded(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
-    """Groups of rows as JSON array members (no brackets), with how many rows each holds; a
-    group larger than `BATCH_CHARS` is encoded again a row at a time."""
+def _encoded(
+    rows: Iterable[Mapping[str, Any]], encoding: str, table: str
+) -> Iterator[tuple[memoryview, int]]:
+    """Groups of rows as JSON array members (no brackets) in `encoding`, with how many rows
+    each holds; a group larger than `BATCH_BYTES` is encoded again a row at a time."""
     for rows_of_group in _groups(rows):
         group = [{k: to_json(v) for k, v in r.items()} for r in rows_of_group]
-        text = _JSON.encode(group)
-        if len(text) <= BATCH_CHARS or len(group) == 1:
+        data = _bytes(_JSON.encode(group), encoding, table)
+        if len(data) <= BATCH_BYTES or len(group) == 1:
             count = len(group)
-            del group  # the values read back, and the text with brackets: held no longer
-            inner = text[1:-1]
-            del text
-            yield inner, count
+            del group  # the values read back: held no longer
+            yield memoryview(data)[1:-1], count
         else:
-            del text
-            yield from ((_JSON.encode(r), 1) for r in group)
+            del data
+            yield from ((memoryview(_bytes(_JSON.encode(r), encoding, table)), 1) for r in group)
+
+
+def _bytes(text: str, encoding: str, table: str) -> bytes:
+    """`text` as the server will read it. A character the encoding lacks fails here, before
+    it is sent, as psycopg would have failed on it (nothing is written: the transaction
+    rolls back)."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        char = exc.object[exc.start]
+        raise OperationalError(
+            f"prod: {table}: a value holds {char!a} (U+{ord(char):04X}), which prod's client "
+            f"encoding ({encoding}) cannot hold; nothing was written",
+            fix="change the value in dev, or move prod to an encoding that holds it (UTF8)",
+        ) from None
 
 
 def write(
@@ -174,7 +200,9 @@ def _insert(
     db: Database, layout: Layout, wave: Sequence[Create], resolve: Callable[[Any], Any]
 ) -> list[Row]:
     """INSERT one wave of creates; return the `(pk, *match)` of each row inserted."""
-    rows = [{c: resolve(v) for c, v in create.values.items()} for create in wave]
+    # Made a group at a time as they are encoded: a dict a row for the whole wave was 20 MiB
+    # of a 1M-service apply's 50,000 creates.
+    rows = ({c: resolve(v) for c, v in create.values.items()} for create in wave)
     columns = list(wave[0].values)
     targets = [*columns, *layout.touch]
     values: list[sql.Composable] = [sql.SQL("v.{}").format(sql.Identifier(c)) for c in columns]
@@ -189,8 +217,8 @@ def _insert(
         ret=cols((layout.pk, *layout.match)),
     )
     returned = []
-    for payload, count in _payloads(rows):
-        got = db.execute(query, [payload], relation=layout.config.label)
+    for payload, count in _payloads(rows, db.encoding, layout.config.label):
+        got = db.execute(query, [_sent(payload)], relation=layout.config.label)
         del payload  # before the next is made
         _verify(layout, "inserted", count, len(got))
         returned += got
@@ -204,9 +232,9 @@ def _update(
     # Each row carries its primary key and only the columns that changed; a column a
     # row does not carry keeps its prod value (`e.value ? 'col'`), so an unchanged
     # value is never rewritten, not even through a lossy round trip.
-    payload = [
+    payload = (
         {layout.pk: u.pk, **{c: resolve(new) for c, (_, new) in u.changes.items()}} for u in updates
-    ]
+    )
     sets = [
         sql.SQL("{c} = CASE WHEN e.value ? {name} THEN v.{c} ELSE t.{c} END").format(
             c=sql.Identifier(c), name=sql.Literal(c)
@@ -225,12 +253,23 @@ def _update(
         pk=sql.Identifier(layout.pk),
     )
     updated = 0
-    for values, count in _payloads(payload):
-        got = db.execute(query, [values], relation=layout.config.label)
+    for values, count in _payloads(payload, db.encoding, layout.config.label):
+        got = db.execute(query, [_sent(values)], relation=layout.config.label)
         del values  # before the next is made
         _verify(layout, "updated", count, len(got))
         updated += len(got)
     return updated
+
+
+def _sent(payload: bytearray) -> Jsonb:
+    """A payload as the statement's parameter: psycopg sends these bytes as they are."""
+    return Jsonb(payload, dumps=_as_is)
+
+
+def _as_is(data: bytearray) -> bytes:
+    # psycopg's json dumper returns what `dumps` gives unless it is a str, and sends any
+    # buffer; its annotation names bytes alone.
+    return cast(bytes, data)
 
 
 def _waves(layout: Layout, creates: Sequence[Create]) -> list[list[Create]]:

@@ -79,6 +79,11 @@ class Database:
         return cls(conn, side, policy, timeouts.progress_ms / 1000, settings=settings)
 
     @property
+    def encoding(self) -> str:
+        """Python's name of the connection's client encoding: how psycopg encodes text."""
+        return self._conn.info.encoding
+
+    @property
     def endpoint(self) -> tuple[str, str]:
         """Host (or socket directory) and port the connection reached."""
         info = self._conn.info

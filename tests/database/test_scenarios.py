@@ -68,15 +68,15 @@ REFUSALS: dict[int, type[RefsyncError]] = {1: SafetyError, 2: UsageError}
 
 #: How long a text or JSON value must be to be read as its hash first (`snapshot.LONG_BYTES`),
 #: how large a table must be to be scanned first (`prefilter.SCAN_FIRST_BYTES`), and how
-#: many characters of values one write statement carries (`apply.BATCH_CHARS`): as shipped;
+#: many bytes of values one write statement carries (`apply.BATCH_BYTES`): as shipped;
 #: every non-empty text or JSON value as its hash, so each golden plan and digest is also made
 #: by the two-read path (hash first, candidates in full), and every row written by a
 #: statement of its own; and every table that can be scanned first scanned first, so each is
 #: also made from the rows a scan leaves.
 READS = {
-    "as-shipped": (snapshot.LONG_BYTES, prefilter.SCAN_FIRST_BYTES, apply.BATCH_CHARS),
+    "as-shipped": (snapshot.LONG_BYTES, prefilter.SCAN_FIRST_BYTES, apply.BATCH_BYTES),
     "all-hashed": (0, prefilter.SCAN_FIRST_BYTES, 1),
-    "scanned-first": (snapshot.LONG_BYTES, 0, apply.BATCH_CHARS),
+    "scanned-first": (snapshot.LONG_BYTES, 0, apply.BATCH_BYTES),
     "scanned-first-all-hashed": (0, 0, 1),
 }
 
@@ -91,7 +91,7 @@ def test_scenario(
     first or not, and its writes sent together or a row at a time."""
     monkeypatch.setattr(snapshot, "LONG_BYTES", reads[0])
     monkeypatch.setattr(prefilter, "SCAN_FIRST_BYTES", reads[1])
-    monkeypatch.setattr(apply, "BATCH_CHARS", reads[2])
+    monkeypatch.setattr(apply, "BATCH_BYTES", reads[2])
     load_sql(dbpair, scenario)
     config_file = scenario / "config.yml"
     config = load_config(str(config_file) if config_file.exists() else None)

@@ -157,7 +157,7 @@ def test_apply_sends_the_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [HOSTILE * (i + 1) for i in range(40)]
     rows = [{"id": i, "d": d} for i, d in enumerate(texts)]
     kept = [{"id": i, "d": spilled(d)} for i, d in enumerate(texts)]
-    monkeypatch.setattr(apply, "BATCH_CHARS", 2000)
+    monkeypatch.setattr(apply, "BATCH_BYTES", 2000)
     sent = [(json.loads(text), n) for text, n in apply._payloads(kept)]
     assert [r for batch, _ in sent for r in batch] == rows
     assert len(sent) > 1
@@ -176,14 +176,14 @@ def test_a_spill_file_that_cannot_be_written_is_an_operational_error(
     assert "TMPDIR" in raised.value.fix
 
 
-def test_apply_reads_back_a_quarter_batch_of_spilled_values_a_group(
+def test_apply_reads_back_a_sixteenth_batch_of_spilled_values_a_group(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each group of rows is read back from disk to be encoded: weighed by its spilled
-    values, a group never reads back more than a quarter of `BATCH_CHARS` bytes (but a value
+    values, a group never reads back more than a sixteenth of `BATCH_BYTES` bytes (but a value
     alone)."""
     rows = [{"id": i, "d": spilled("é" * 600)} for i in range(10)]  # 1,200 bytes each
-    monkeypatch.setattr(apply, "BATCH_CHARS", 4 * 2500)
+    monkeypatch.setattr(apply, "BATCH_BYTES", 16 * 2500)
     groups = list(apply._groups(rows))
     assert [r for g in groups for r in g] == rows
     assert [len(g) for g in groups] == [2, 2, 2, 2, 2]
