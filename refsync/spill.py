@@ -22,6 +22,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -29,19 +30,35 @@ from refsync.errors import OperationalError
 
 #: How much of a value `chunks` reads at a time.
 CHUNK_BYTES = 1 << 20
+#: Bytes of a SHA-256 digest.
+_DIGEST = 32
 
 
 class Spilled:
-    """A text value kept in the spill file."""
+    """A text value kept in the spill file: its store and its place among the values spilled
+    (`number`). Where the value lies, its size and its digest are the store's, in arrays:
+    each such handle is about 80 bytes (it held them itself in about 240)."""
 
-    __slots__ = ("_at", "_store", "digest", "number", "size")
+    __slots__ = ("_store", "number")
 
-    def __init__(self, store: _Store, number: int, at: int, size: int, digest: bytes) -> None:
+    def __init__(self, store: _Store, number: int) -> None:
         self._store = store
         self.number = number  # its place among the values spilled, for `_Store.find`
-        self._at = at
-        self.size = size
-        self.digest = digest
+
+    @property
+    def _at(self) -> int:
+        return self._store._at[self.number]
+
+    @property
+    def size(self) -> int:
+        """The value's length in UTF-8 bytes."""
+        return self._store._size[self.number]
+
+    @property
+    def digest(self) -> bytes:
+        """The SHA-256 of the value's UTF-8 bytes."""
+        at = self.number * _DIGEST
+        return bytes(self._store._digests[at : at + _DIGEST])
 
     def text(self) -> str:
         """The value, checked against its digest: what is shown, hashed and written is what
@@ -69,6 +86,8 @@ class Spilled:
     def __eq__(self, other: object) -> bool:
         if type(other) is not Spilled:
             return NotImplemented
+        if self._store is other._store and self.number == other.number:
+            return True
         return self.size == other.size and self.digest == other.digest
 
     def __hash__(self) -> int:
@@ -80,17 +99,20 @@ class Spilled:
 
 
 class _Store:
-    """The process's spill file, opened at the first value spilled."""
+    """The process's spill file, opened at the first value spilled, and where each value lies
+    in it, its size and its digest."""
 
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
         self._end = 0
         self._lock = threading.Lock()  # safe from whichever thread reads
-        self._spilled: list[Spilled] = []
+        self._at = array("q")
+        self._size = array("q")
+        self._digests = bytearray()
 
     @property
     def used(self) -> bool:
-        return bool(self._spilled)
+        return bool(self._at)
 
     def put(self, values: Sequence[str]) -> list[Spilled]:
         """Keep `values` in the file, in one write."""
@@ -107,16 +129,19 @@ class _Store:
                     written += os.pwrite(fd, blob[written:], at + written)
             except OSError as exc:
                 raise _unwritable(exc) from None
-            out = []
+            first = len(self._at)
             for d, digest in zip(data, digests, strict=True):
-                out.append(Spilled(self, len(self._spilled), at, len(d), digest))
-                self._spilled.append(out[-1])
+                self._at.append(at)
+                self._size.append(len(d))
+                self._digests += digest
                 at += len(d)
-        return out
+        return [Spilled(self, n) for n in range(first, first + len(data))]
 
     def find(self, number: int) -> Spilled:
         """The value spilled `number`-th (`Spilled.number`)."""
-        return self._spilled[number]
+        if not 0 <= number < len(self._at):
+            raise IndexError(number)
+        return Spilled(self, number)
 
     def read(self, at: int, size: int) -> bytes:
         fd = self._fileno()
