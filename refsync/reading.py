@@ -88,6 +88,7 @@ def read(
         full_dev = read_changed(dev, layouts, dev_wanted, log, hashed=hashed)
         prod_wanted = {t: w[1] for t, w in wanted.items()}
         full_prod = read_changed(prod, layouts, prod_wanted, log, hashed=hashed)
+        prepared.hold_once(full_dev, full_prod)
     return Rows(dev_rows, prod_rows, prepared, full_dev, full_prod, hashed, deferred, unchanged)
 
 

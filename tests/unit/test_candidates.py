@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 from psycopg.types.range import Range
 
-from refsync.candidates import carrying_hashes, elided, in_full, prepare, rows_in_full
+from refsync.candidates import (
+    Prepared,
+    carrying_hashes,
+    elided,
+    in_full,
+    prepare,
+    rows_in_full,
+)
 from refsync.diff import diff, finish
 from refsync.errors import OperationalError
 from refsync.layouts import Layout
@@ -252,6 +259,57 @@ def test_a_prod_row_that_moved_between_the_reads_refuses_the_plan_naming_its_sid
     with pytest.raises(OperationalError) as refused:
         finish(prepared, {"services": full_dev}, {"services": full_prod})
     assert refused.value.message.startswith("prod: services row 12 changed or was gone")
+
+
+def _held(prepared: Prepared) -> list[Row]:
+    """Every row the prepared table holds, in each of the places it holds one."""
+    dev, prod = prepared.dev["services"], prepared.prod["services"]
+    changed = prepared.changed["services"]
+    return [
+        *dev.rows,
+        *dev.by_key.values(),
+        *prod.rows,
+        *prod.by_key.values(),
+        *prod.unkeyed,
+        *(r for rows in (*dev.dupes.values(), *prod.dupes.values()) for r in rows),
+        *changed.counterparts,
+        *(r for _, r in changed.rows),
+        *changed.prod_rows,
+    ]
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_row_read_again_is_held_once(moved: bool) -> None:
+    """`hold_once`: the second read takes the first read's place everywhere, so no first read
+    of a row read again is left (its tuple is freed), and the plan is the same; a row that
+    moved between the reads keeps its first read, and the plan refuses as before."""
+    first_dev = [_as_first_read(r, 2) for r in DEV_FULL]
+    first_prod = [_as_first_read(r, 2) for r in PROD_FULL]
+    prepared = prepare([WIDE], {"services": first_dev}, {"services": first_prod}, hashed=True)
+    full_dev = {r[0]: _as_second_read(r, 2) for r in DEV_FULL if r[0] in (2, 3)}
+    prod_12 = (12, "Renamed" if moved else "Changed", LONG + "old", "1.00")
+    full_prod = {12: _as_second_read(prod_12, 2)}
+    before = {id(r) for r in _held(prepared)}
+    firsts = {r[0]: r for r in [*first_dev, *first_prod]}
+
+    prepared.hold_once({"services": full_dev}, {"services": full_prod})
+
+    held = _held(prepared)
+    seconds = [*full_dev.values(), *full_prod.values()]
+    kept_first = [firsts[12]] if moved else []
+    assert {id(r) for r in held} == (
+        before - {id(firsts[pk]) for pk in (2, 3, 12)}
+        | {id(r) for r in seconds if not (moved and r[0] == 12)}
+        | {id(r) for r in kept_first}
+    )
+    assert [r for r in held if r is full_prod[12]] == ([] if moved else [full_prod[12]] * 4)
+    assert first_dev[1] is full_dev[2]  # the list the run read into, rewritten in place
+    if moved:
+        with pytest.raises(OperationalError, match="prod: services row 12 changed or was gone"):
+            finish(prepared, {"services": full_dev}, {"services": full_prod})
+    else:
+        plan = finish(prepared, {"services": full_dev}, {"services": full_prod})
+        assert plan == diff([WIDE], {"services": DEV_FULL}, {"services": PROD_FULL})
 
 
 # --- dev's long insert-only columns, read for the rows to create alone -----------------------
