@@ -102,3 +102,14 @@ def test_no_file_points_at_the_shared_folder() -> None:
         if path.is_file() and SHARED.encode() in path.read_bytes():
             offenders.append(name.decode())
     assert not offenders, f"these files refer to {SHARED}: {offenders}"
+
+
+def test_no_tracked_file_is_a_symlink() -> None:
+    """A symlink in the repository points at something on the machine that committed it (a
+    `.venv` linked to another checkout's was once committed): a fresh clone has no such
+    target."""
+    staged = subprocess.run(
+        ["git", "ls-files", "-s", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60
+    ).stdout.split(b"\0")
+    links = [entry.split(b"\t", 1)[1].decode() for entry in staged if entry.startswith(b"120000")]
+    assert not links, f"tracked symlinks: {links}"
