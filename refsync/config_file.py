@@ -258,6 +258,9 @@ def _describe(err: ErrorDetails) -> tuple[str, str | None]:
         fix = "allowed keys here: " + ", ".join(f"`{k}`" for k in allowed)
     elif err["type"] == "missing":
         msg = "required key is missing"
+    elif err["type"] == "model_type":
+        # pydantic names the model ("or instance of MatchModel"): a class users never see.
+        msg = f"Input should be a valid dictionary (got {_short(err.get('input'))})"
     else:
         msg += f" (got {_short(err.get('input'))})"
     return f"`{_key_path(err['loc'])}`: {msg}", fix

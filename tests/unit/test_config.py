@@ -165,6 +165,17 @@ def test_unknown_top_level_and_fingerprint_keys() -> None:
             "`tables[0].match`: `column:` as a list needs one or more distinct column names",
         ),
         ("version: 1\ntables: []\n", "`tables`: List should have at least 1 item"),
+        # A mapping expected: said without the name of a class of refsync's (pydantic's
+        # message names the model, which users never see elsewhere).
+        (
+            "version: 1\ntables: [{name: a, match: x, compare: [c]}]\n",
+            "`tables[0].match`: Input should be a valid dictionary (got 'x')",
+        ),
+        ("version: 1\ntables: [5]\n", "`tables[0]`: Input should be a valid dictionary (got 5)"),
+        (
+            f"version: 1\nfingerprint: 5\ntables:{CATEGORIES}",
+            "`fingerprint`: Input should be a valid dictionary (got 5)",
+        ),
     ],
 )
 def test_wrong_types_name_the_key(text: str, expected: str) -> None:
