@@ -217,7 +217,9 @@ def _insert(
         ret=cols((layout.pk, *layout.match)),
     )
     returned = []
-    for payload, count in _payloads(rows, db.encoding, layout.config.label):
+    encoding = db.encoding
+    for payload, count in _payloads(rows, encoding, layout.config.label):
+        _same_encoding(db, encoding, layout)
         got = db.execute(query, [_sent(payload)], relation=layout.config.label)
         del payload  # before the next is made
         _verify(layout, "inserted", count, len(got))
@@ -253,12 +255,27 @@ def _update(
         pk=sql.Identifier(layout.pk),
     )
     updated = 0
-    for values, count in _payloads(payload, db.encoding, layout.config.label):
+    encoding = db.encoding
+    for values, count in _payloads(payload, encoding, layout.config.label):
+        _same_encoding(db, encoding, layout)
         got = db.execute(query, [_sent(values)], relation=layout.config.label)
         del values  # before the next is made
         _verify(layout, "updated", count, len(got))
         updated += len(got)
     return updated
+
+
+def _same_encoding(db: Database, encoding: str, layout: Layout) -> None:
+    """Refuse to send bytes encoded for a client encoding the session no longer has: a
+    trigger of the statement before may have set `client_encoding` (psycopg follows it, and
+    encoded text anew for each statement; a payload is encoded before it is sent)."""
+    if db.encoding != encoding:
+        raise OperationalError(
+            f"prod: {layout.config.label}: the session's client encoding changed from "
+            f"{encoding} to {db.encoding} during the write (a trigger that sets "
+            "client_encoding?); rolled back, nothing was written",
+            fix="remove the client_encoding change from prod's triggers, then re-run",
+        )
 
 
 def _sent(payload: bytearray) -> Jsonb:
