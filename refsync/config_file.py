@@ -235,7 +235,7 @@ def _usage_error(exc: ValidationError, source: str) -> UsageError:
 
 def _problem_error(found: list[tuple[str, str | None]], source: str) -> UsageError:
     """Problems (each "`key`: what is wrong", and its own fix if any) as one UsageError."""
-    problems = [problem for problem, _ in found]
+    problems = list(dict.fromkeys(problem for problem, _ in found))
     fixes = [fix for _, fix in found if fix is not None]
     fixes.append("docs/configuration.md lists every key")
     return UsageError(
@@ -249,6 +249,15 @@ def _describe(err: ErrorDetails) -> tuple[str, str | None]:
     problem = (err.get("ctx") or {}).get("error")
     if isinstance(problem, ConfigProblemError):
         return str(problem), problem.fix
+    loc = err["loc"]
+    if len(loc) > 4 and tuple(loc[2:4]) == ("match", "column"):
+        # pydantic reports each member of `str | list[str]` apart, named by its validators'
+        # reprs (memory addresses included): one problem, said once.
+        return (
+            f"`{_key_path(loc[:4])}`: should be a column name (1 to 63 characters, no NUL) "
+            "or a list of column names",
+            "write e.g. `match: {column: code}` or `match: {column: [code, region]}`",
+        )
     msg = err["msg"].removeprefix("Value error, ")
     fix = None
     if err["type"] == "extra_forbidden":

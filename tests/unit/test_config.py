@@ -179,8 +179,22 @@ def test_unknown_top_level_and_fingerprint_keys() -> None:
     ],
 )
 def test_wrong_types_name_the_key(text: str, expected: str) -> None:
-    """A value of the wrong type or shape is refused naming its key path."""
-    assert expected in refused(text).message
+    assert expected in str(refused(text))
+
+
+@pytest.mark.parametrize("column", ["5", "{x: 1}", '[""]', '"a\\0b"', "[a, [b]]", "x" * 64])
+def test_a_match_column_of_the_wrong_form_is_one_problem(column: str) -> None:
+    """`column` is a name or a list of names: pydantic reports each form apart, named by its
+    validators' reprs (with memory addresses); the user reads one problem, once."""
+    error = refused(
+        f"version: 1\ntables:\n  - name: c\n    match: {{column: {column}}}\n    compare: [name]\n"
+    )
+    assert error.message == (
+        "config refsync.yml: `tables[0].match.column`: should be a column name (1 to 63 "
+        "characters, no NUL) or a list of column names"
+    )
+    assert "match: {column: [code, region]}" in str(error.fix)
+    assert " at 0x" not in str(error) + str(error.fix)
 
 
 def test_reference_to_a_table_not_listed_earlier() -> None:
