@@ -266,15 +266,15 @@ def _second_reads(layout: Layout, name: str, side: Side, full: Mapping[Any, Row]
 
 def _swap(swap: Mapping[int, Row], changed: Changed, sides: Sequence[Side]) -> None:
     """Every reference to a row in `swap` (by identity) replaced, in place; the side's rows
-    last, so each row replaced stays alive (and its identity its own) until the end."""
+    last, so each row replaced stays alive (and its identity its own) until the end. The rows
+    of a key several rows share, and rows without a key, are never read again (`wanted`):
+    `dupes` and `unkeyed` hold none of them."""
     new = swap.get
     changed.counterparts[:] = [new(id(r), r) for r in changed.counterparts]
     changed.prod_rows[:] = [new(id(r), r) for r in changed.prod_rows]
     changed.rows[:] = [(k, new(id(r), r)) for k, r in changed.rows]
     for side in sides:
         side.by_key.update({k: swap[id(r)] for k, r in side.by_key.items() if id(r) in swap})
-        for rows in (*side.dupes.values(), side.unkeyed):
-            rows[:] = [new(id(r), r) for r in rows]
     for side in sides:
         rows = cast(list[Row], side.rows)
         rows[:] = [new(id(r), r) for r in rows]

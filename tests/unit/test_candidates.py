@@ -283,9 +283,18 @@ def test_a_row_read_again_is_held_once(moved: bool) -> None:
     """`hold_once`: the second read takes the first read's place everywhere, so no first read
     of a row read again is left (its tuple is freed), and the plan is the same; a row that
     moved between the reads keeps its first read, and the plan refuses as before."""
+    # A key two prod rows share and a prod row without a key: never read again, kept as read.
+    prod_full = [
+        *PROD_FULL,
+        (16, "Dup", LONG, "1.00"),
+        (17, "Dup", LONG, "2.00"),
+        (18, "", LONG, "1.00"),
+    ]
     first_dev = [_as_first_read(r, 2) for r in DEV_FULL]
-    first_prod = [_as_first_read(r, 2) for r in PROD_FULL]
+    first_prod = [_as_first_read(r, 2) for r in prod_full]
     prepared = prepare([WIDE], {"services": first_dev}, {"services": first_prod}, hashed=True)
+    assert prepared.prod["services"].dupes
+    assert prepared.prod["services"].unkeyed
     full_dev = {r[0]: _as_second_read(r, 2) for r in DEV_FULL if r[0] in (2, 3)}
     prod_12 = (12, "Renamed" if moved else "Changed", LONG + "old", "1.00")
     full_prod = {12: _as_second_read(prod_12, 2)}
@@ -309,7 +318,7 @@ def test_a_row_read_again_is_held_once(moved: bool) -> None:
             finish(prepared, {"services": full_dev}, {"services": full_prod})
     else:
         plan = finish(prepared, {"services": full_dev}, {"services": full_prod})
-        assert plan == diff([WIDE], {"services": DEV_FULL}, {"services": PROD_FULL})
+        assert plan == diff([WIDE], {"services": DEV_FULL}, {"services": prod_full})
 
 
 # --- dev's long insert-only columns, read for the rows to create alone -----------------------
