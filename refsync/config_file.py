@@ -38,14 +38,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: The fingerprint's defaults are the Config's own (`refsync.config.FingerprintConfig`).
+_FINGERPRINT = FingerprintConfig()
+
+
 class FingerprintModel(_Frozen):
-    table: Identifier = "database_metadata"
-    id_column: Identifier = "id"
-    id: Text = "singleton"
-    environment_column: Identifier = "environment"
-    fingerprint_column: Identifier = "fingerprint"
-    dev: Text = "dev"
-    prod: Text = "prod"
+    table: Identifier = _FINGERPRINT.table
+    id_column: Identifier = _FINGERPRINT.id_column
+    id: Text = _FINGERPRINT.id
+    environment_column: Identifier = _FINGERPRINT.environment_column
+    fingerprint_column: Identifier = _FINGERPRINT.fingerprint_column
+    dev: Text = _FINGERPRINT.dev
+    prod: Text = _FINGERPRINT.prod
 
     @model_validator(mode="after")
     def _distinct_environments(self) -> FingerprintModel:

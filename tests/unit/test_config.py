@@ -4,8 +4,6 @@ The same errors through the real entrypoint: tests/e2e/test_config_errors.py."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from refsync.config_file import (
 )
 from refsync.default_profile import default_profile
 from refsync.errors import UsageError
+from tests.fixtures.imports import loaded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,19 +97,14 @@ def test_a_config_made_in_code_is_checked_too() -> None:
 
 def test_a_default_profile_run_imports_neither_yaml_nor_pydantic() -> None:
     """About 50 ms of every run that gives no `config` (docs/benchmark.md, attempt 21)."""
-    code = (
-        "import sys; from refsync.main import _config; _config(None); "
-        "print(sorted(m for m in ('yaml', 'pydantic', 'pydantic_core') if m in sys.modules))"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "[]"
-    code = code.replace("_config(None)", f"_config({str(ROOT / 'examples' / 'refsync.yml')!r})")
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "['pydantic', 'pydantic_core', 'yaml']"
+    costly = ("yaml", "pydantic", "pydantic_core")
+    assert loaded("from refsync.main import _config; _config(None)", costly) == []
+    example = str(ROOT / "examples" / "refsync.yml")
+    assert loaded(f"from refsync.main import _config; _config({example!r})", costly) == [
+        "pydantic",
+        "pydantic_core",
+        "yaml",
+    ]
 
 
 def test_shipped_example_is_the_default_profile() -> None:

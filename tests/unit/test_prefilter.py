@@ -10,7 +10,6 @@ import sys
 from array import array
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
@@ -23,6 +22,7 @@ from refsync.diff import finish
 from refsync.prefilter import eligible
 from refsync.unchanged import Kept, Scanned, match, unavailable
 from tests.fixtures.diff_tables import layout
+from tests.fixtures.imports import loaded
 
 
 def scanned(*rows: tuple[int | None, int, int]) -> Scanned:
@@ -217,20 +217,9 @@ def test_keys_are_compared_as_64_bit_integers_not_as_the_floats_their_bits_could
 
 def test_numpy_is_loaded_by_the_first_match_and_not_by_refsync_itself() -> None:
     """Importing numpy costs about 80 ms, a tenth of a 100k plan that scans nothing first."""
-    code = "import sys, refsync.main; print('numpy' in sys.modules)"
-    root = Path(__file__).resolve().parents[2]
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "False"
-    code = (
-        "import sys; from refsync.unchanged import Scanned, match; "
-        "match(Scanned(), Scanned(), ids=True); print('numpy' in sys.modules)"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "True"
+    assert loaded("import refsync.main", ["numpy"]) == []
+    code = "from refsync.unchanged import Scanned, match; match(Scanned(), Scanned(), ids=True)"
+    assert loaded(code, ["numpy"]) == ["numpy"]
 
 
 class _RefuseNumpy:

@@ -184,25 +184,30 @@ def _hash_tail(row: tuple[Any, ...], at: int) -> tuple[Any, ...]:
     return (*row[:at], None if long else v, *row[at + 1 :], hash(v) if long else None)
 
 
-@settings(max_examples=400, suppress_health_check=list(HealthCheck), deadline=None)
-@given(scenario(), st.data())
-def test_with_hashes_too(case: Any, data: Any) -> None:
+def _long_prices(case: Any, data: Any) -> tuple[list[Any], Any, Any, int, int]:
+    """The scenario with services' prices hashed when long, and drawn long or short on both
+    sides; with where dev and prod read the price."""
     layouts, dev, prod = case
     cats, services = layouts
     services = replace(services, hashed=("price",))
-    cats = replace(cats, hashed=())
-    layouts = [cats, services]
-    # long prices on both sides
+    layouts = [replace(cats, hashed=()), services]
     pd = services.dev_read.index("price")
     pp = services.prod_read.index("price")
-    dev = dict(dev)
-    prod = dict(prod)
+    dev, prod = dict(dev), dict(prod)
     dev["services"] = [
         (*r[:pd], data.draw(st.sampled_from(LONGS)), *r[pd + 1 :]) for r in dev["services"]
     ]
     prod["services"] = [
         (*r[:pp], data.draw(st.sampled_from(LONGS)), *r[pp + 1 :]) for r in prod["services"]
     ]
+    return layouts, dev, prod, pd, pp
+
+
+@settings(max_examples=400, suppress_health_check=list(HealthCheck), deadline=None)
+@given(scenario(), st.data())
+def test_with_hashes_too(case: Any, data: Any) -> None:
+    layouts, dev, prod, pd, pp = _long_prices(case, data)
+    cats, services = layouts
     try:
         at_once = diff(layouts, dev, prod)
     except SafetyError:
@@ -213,27 +218,40 @@ def test_with_hashes_too(case: Any, data: Any) -> None:
     }
     first_prod = {"cats": prod["cats"], "services": [_hash_tail(r, pp) for r in prod["services"]]}
     prepared = prepare(layouts, first_dev, first_prod, hashed=True, deferred=True)
-    wanted = prepared.wanted()
-    # The second read: rows in full, then (for the table that hashes) the first read's hash.
-    hashes = {"services": (pd, pp)}
-    full_dev: dict[str, dict[Any, Any]] = {}
-    full_prod: dict[str, dict[Any, Any]] = {}
-    for t in layouts:
-        dk, pk = wanted[t.name]
-        at_dev, at_prod = hashes.get(t.name, (None, None))
-        full_dev[t.name] = {
-            r[0]: r if at_dev is None else (*r, _hash_tail(r, at_dev)[-1])
-            for r in dev[t.name]
-            if r[0] in dk
-        }
-        full_prod[t.name] = {
-            r[0]: r if at_prod is None else (*r, _hash_tail(r, at_prod)[-1])
-            for r in prod[t.name]
-            if r[0] in pk
-        }
+    full_dev, full_prod = _second_reads(layouts, (dev, prod), prepared.wanted(), (pd, pp))
     plan = finish(prepared, full_dev, full_prod)
     assert plan == at_once
     assert _digest(plan) == _digest(at_once)
+
+
+Full = dict[str, dict[Any, Any]]
+
+
+def _second_reads(
+    layouts: list[Any],
+    rows: tuple[Any, Any],
+    wanted: dict[str, tuple[list[Any], list[Any]]],
+    hashed_at: tuple[int, int],
+    moved: Any = None,
+) -> tuple[Full, Full]:
+    """The second read of each side: the wanted rows in full, then (services, the table that
+    hashes its price at `hashed_at` on dev and prod) the first read's hash; `moved(row, at)`
+    may change a row or drop it (None) as a write between the reads would."""
+    fulls: tuple[Full, Full] = ({}, {})
+    for t in layouts:
+        for side in (0, 1):
+            at = hashed_at[side] if t.name == "services" else None
+            got = {}
+            for r in rows[side][t.name]:
+                if r[0] not in wanted[t.name][side]:
+                    continue
+                second = r if at is None else (*r, _hash_tail(r, at)[-1])
+                if moved is not None:
+                    second = moved(second, at)
+                if second is not None:
+                    got[r[0]] = second
+            fulls[side][t.name] = got
+    return fulls
 
 
 def _outcome(fn: Any) -> Any:
@@ -260,20 +278,8 @@ def test_holding_each_row_read_again_once_changes_no_outcome(case: Any, data: An
     """`Prepared.hold_once` changes nothing a run decides: with rows that move between the
     reads (a value, a hash, a deferred column, a key, a row gone), `finish` gives the same
     plan, or refuses the same way, with and without it (written by the review of it)."""
-    layouts, dev, prod = case
+    layouts, dev, prod, pd, pp = _long_prices(case, data)
     cats, services = layouts
-    services = replace(services, hashed=("price",))
-    layouts = [cats, services]
-    pd = services.dev_read.index("price")
-    pp = services.prod_read.index("price")
-    dev = dict(dev)
-    prod = dict(prod)
-    dev["services"] = [
-        (*r[:pd], data.draw(st.sampled_from(LONGS)), *r[pd + 1 :]) for r in dev["services"]
-    ]
-    prod["services"] = [
-        (*r[:pp], data.draw(st.sampled_from(LONGS)), *r[pp + 1 :]) for r in prod["services"]
-    ]
 
     def first_reads() -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         return (
@@ -294,28 +300,12 @@ def test_holding_each_row_read_again_once_changes_no_outcome(case: Any, data: An
     probe = prepared_now()
     if probe is None:
         return
-    wanted = probe.wanted()
-    hashes = {"services": (pd, pp)}
-    full_dev: dict[str, dict[Any, Any]] = {}
-    full_prod: dict[str, dict[Any, Any]] = {}
-    for t in layouts:
-        dk, pk = wanted[t.name]
-        at_dev, at_prod = hashes.get(t.name, (None, None))
-        for rows, keys, at, out in (
-            (dev[t.name], dk, at_dev, full_dev),
-            (prod[t.name], pk, at_prod, full_prod),
-        ):
-            got = {}
-            for r in rows:
-                if r[0] not in keys:
-                    continue
-                second = r if at is None else (*r, _hash_tail(r, at)[-1])
-                how = data.draw(st.sampled_from([None, None, None, 0, 1, 2, 3, 4, 5, 6]))
-                if how is not None:
-                    second = _mutate(second, how, at)
-                if second is not None:
-                    got[r[0]] = second
-            out[t.name] = got
+
+    def move(row: tuple[Any, ...], at: int | None) -> tuple[Any, ...] | None:
+        how = data.draw(st.sampled_from([None, None, None, 0, 1, 2, 3, 4, 5, 6]))
+        return row if how is None else _mutate(row, how, at)
+
+    full_dev, full_prod = _second_reads(layouts, (dev, prod), probe.wanted(), (pd, pp), move)
 
     a = prepared_now()
     without = _outcome(lambda: finish(a, full_dev, full_prod))
