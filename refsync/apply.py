@@ -216,15 +216,7 @@ def _insert(
         src=_populate(layout),
         ret=cols((layout.pk, *layout.match)),
     )
-    returned = []
-    encoding = db.encoding
-    for payload, count in _payloads(rows, encoding, layout.config.label):
-        _same_encoding(db, encoding, layout)
-        got = db.execute(query, [_sent(payload)], relation=layout.config.label)
-        del payload  # before the next is made
-        _verify(layout, "inserted", count, len(got))
-        returned += got
-    return returned
+    return [row for got in _statements(db, layout, query, rows, "inserted") for row in got]
 
 
 def _update(
@@ -254,15 +246,25 @@ def _update(
         sets=sql.SQL(", ").join(sets),
         pk=sql.Identifier(layout.pk),
     )
-    updated = 0
+    return sum(map(len, _statements(db, layout, query, payload, "updated")))
+
+
+def _statements(
+    db: Database,
+    layout: Layout,
+    query: sql.Composed,
+    rows: Iterable[Mapping[str, Any]],
+    what: str,
+) -> Iterator[list[Row]]:
+    """Run `query` once per payload of `rows` (`_payloads`: most writes take one), each
+    statement's RETURNING rows counted against the rows it was given; yields those rows."""
     encoding = db.encoding
-    for values, count in _payloads(payload, encoding, layout.config.label):
+    for payload, count in _payloads(rows, encoding, layout.config.label):
         _same_encoding(db, encoding, layout)
-        got = db.execute(query, [_sent(values)], relation=layout.config.label)
-        del values  # before the next is made
-        _verify(layout, "updated", count, len(got))
-        updated += len(got)
-    return updated
+        got = db.execute(query, [_sent(payload)], relation=layout.config.label)
+        del payload  # before the next is made
+        _verify(layout, what, count, len(got))
+        yield got
 
 
 def _same_encoding(db: Database, encoding: str, layout: Layout) -> None:
